@@ -1,0 +1,90 @@
+# Makefile: builds pocbake, its tests, fuzzers, and the demo.
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+CC ?= cc
+PKGS := yaml-0.1 libarchive zlib libcrypto libguestfs
+
+ifdef SANITIZE
+O ?= build-san
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+O ?= build
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wno-unused-parameter
+ifdef DEVELOPER
+WARN += -Werror -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla \
+        -Wundef -Wcast-align
+endif
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE \
+        -DPOCBAKE_VERSION='"$(VERSION)"' -DPOCBAKE_DATADIR='"$(PREFIX)/share/pocbake"' \
+        -Ibuilder -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LIBS := $(PKG_LIBS) -lpthread
+
+LIB_SRCS := $(filter-out builder/main.c,$(shell find builder -name '*.c' | LC_ALL=C sort))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+UNIT_SRCS := $(wildcard test/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(O)/test/%)
+FUZZ_SRCS := $(wildcard test/fuzz/fuzz_*.c)
+
+all: $(O)/pocbake
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libpocbake.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/pocbake: $(O)/builder/main.o $(O)/libpocbake.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/test/%: test/unit/%.c $(O)/libpocbake.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itest/unit -o $@ $< $(O)/libpocbake.a $(LIBS) -lcmocka
+
+deps:
+	scripts/deps
+
+# The unit tests first, then the TAP scripts: the run ends with prove's summary.
+check: deps all $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) prove $(PROVE_FLAGS) test/t/
+
+demo: deps all
+	POCBAKE=$(CURDIR)/$(O)/pocbake scripts/demo
+
+bench: deps all
+	POCBAKE=$(CURDIR)/$(O)/pocbake bench/run
+
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) \
+        -D_GNU_SOURCE -DPOCBAKE_VERSION='"$(VERSION)"' -DPOCBAKE_DATADIR='"$(PREFIX)/share/pocbake"' -Ibuilder
+FUZZ_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o)
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+build-fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+fuzz: $(FUZZ_SRCS:test/fuzz/%.c=build-fuzz/%)
+
+style:
+	clang-format --dry-run --Werror $$(find builder test/unit test/fuzz -name '*.[ch]')
+
+install: $(O)/pocbake
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pocbake
+	install -m 0755 $(O)/pocbake $(DESTDIR)$(PREFIX)/bin/pocbake
+	cp -r firmware $(DESTDIR)$(PREFIX)/share/pocbake/
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all deps check demo bench fuzz style install clean
+-include $(LIB_OBJS:.o=.d) $(O)/builder/main.d

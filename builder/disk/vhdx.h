@@ -1,0 +1,11 @@
+/* vhdx.h: make qemu-img's VHDX output reproducible by replacing its random GUIDs. */
+#pragma once
+
+#include "../util/diag.h"
+
+/* fd: a VHDX file qemu-img just wrote (read-write). Replaces FileWriteGuid,
+ * DataWriteGuid and the Virtual Disk ID with GUIDs derived from seed, makes
+ * the header sequence numbers start at 1, empties the (inactive) log, and
+ * recomputes the header checksums. name is for messages. Every structure is
+ * checked (signature, checksum, offsets inside the file) before it is used. */
+int vhdx_make_stable(int fd, const char *seed, const char *name, struct diag *d);

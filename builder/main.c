@@ -1,0 +1,55 @@
+/* main.c: pocbake's command table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "util/cleanup.h"
+
+struct command {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+        const char *summary;
+};
+
+static const struct command commands[] = {
+        {"validate", cmd_validate, "check a recipe and report every error with its line"},
+        {"plan", cmd_plan, "print the artifact graph in build order with content keys"},
+        {"build", cmd_build, "build a recipe's artifacts into an output directory"},
+        {"keys", cmd_keys, "create Secure Boot keys and their enrollment files"},
+        {"sign", cmd_sign, "Authenticode-sign an EFI binary"},
+        {"verify", cmd_verify, "check the signature of an EFI binary or a deliverable"},
+        {"initrd", cmd_initrd, "write a deterministic initramfs with busybox and kernel modules"},
+        {"uki", cmd_uki, "assemble a unified kernel image on systemd's EFI stub"},
+        {"esp", cmd_esp, "write an EFI system partition tree with signed loader and images"},
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: pocbake [--version] <command> [<args>]\n\ncommands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\n'pocbake <command> --help' describes one command.\n"
+                   "exit codes: 0 done, 1 build or verification failed, 2 bad usage or bad recipe\n");
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+                usage(stdout);
+                return EXIT_DONE;
+        }
+        if (!strcmp(argv[1], "--version")) {
+                printf("pocbake %s\n", POCBAKE_VERSION);
+                return EXIT_DONE;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                if (!strcmp(argv[1], commands[i].name))
+                        return commands[i].fn(argc - 1, argv + 1);
+        fprintf(stderr, "pocbake: unknown command \"%s\"\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,313 @@
+/* build.c: the job runner: forked workers, the cache, progress and JSON events, export. */
+#include "build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../util/cleanup.h"
+#include "../util/fsutil.h"
+#include "../util/json.h"
+
+struct worker {
+        pid_t pid;
+        struct node *node;
+        char *tmp; /* the node's scratch object dir */
+        char *log; /* the worker's messages */
+        double start;
+};
+
+struct run {
+        struct graph *g;
+        const struct build_opts *o;
+        struct worker *w;
+        size_t running, done, total;
+        double t0;
+        bool failed;
+};
+
+static double now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *status_name(enum node_status s)
+{
+        static const char *const names[] = {"skipped", "cached", "built", "failed"};
+
+        return names[s];
+}
+
+static void event_node(const struct run *r, const char *ev, const struct node *n, const char *msg)
+{
+        FILE *f = r->o->json;
+
+        if (!f)
+                return;
+        fprintf(f, "{\"event\":\"%s\",\"node\":", ev);
+        json_put_str(f, n->id);
+        fprintf(f, ",\"kind\":\"%s\",\"role\":", node_kind_name(n->kind));
+        json_put_str(f, n->owner);
+        fprintf(f, ",\"key\":\"%s\"", n->key);
+        if (!strcmp(ev, "done"))
+                fprintf(f, ",\"status\":\"%s\",\"seconds\":%.3f", status_name(n->status), n->seconds);
+        if (msg) {
+                fputs(",\"message\":", f);
+                json_put_str(f, msg);
+        }
+        fputs("}\n", f);
+        fflush(f);
+}
+
+static void status_line(const struct run *r)
+{
+        if (!r->o->tty || r->o->quiet)
+                return;
+        fprintf(stderr, "\r\033[K[%zu/%zu] building:", r->done, r->total);
+        for (unsigned i = 0; i < r->o->jobs; i++)
+                if (r->w[i].pid > 0)
+                        fprintf(stderr, " %s", r->w[i].node->id);
+        fflush(stderr);
+}
+
+static void step_line(const struct run *r, const struct node *n)
+{
+        if (r->o->quiet)
+                return;
+        if (r->o->tty)
+                fputs("\r\033[K", stderr);
+        fprintf(stderr, "[%zu/%zu] %-6s %s (%.2f s)\n", r->done, r->total, status_name(n->status),
+                n->id, n->seconds);
+}
+
+/* In the child: build into tmp, then move tmp to the node's object dir. */
+static void __attribute__((noreturn)) child(struct graph *g, struct node *n, const char *tmp,
+                                             const char *log)
+{
+        struct diag d = {0};
+        _cleanup_free_ char *obj = node_object_dir(g, n);
+        int rc;
+
+        signal(SIGINT, SIG_DFL);
+        rc = obj ? node_make(g, n, tmp, &d) : -ENOMEM;
+        if (rc >= 0 && rename(tmp, obj) < 0) {
+                if (errno == EEXIST || errno == ENOTEMPTY)
+                        rm_rf(tmp); /* another build put the same bytes there first */
+                else
+                        rc = diag_err(&d, -errno, "cannot store %s in the cache: %m", n->id);
+        }
+        if (rc < 0) {
+                FILE *f = fopen(log, "w");
+
+                if (!d.n)
+                        diag_err(&d, rc, "%s failed: %s", n->id, strerror(-rc));
+                for (size_t i = 0; f && i < d.n; i++)
+                        fprintf(f, "%s\n", d.msgs[i]);
+                if (f)
+                        fclose(f);
+                rm_rf(tmp);
+        }
+        diag_release(&d);
+        _exit(rc < 0 ? 1 : 0);
+}
+
+static bool ready(const struct node *n)
+{
+        if (!n->build || n->started)
+                return false;
+        for (size_t i = 0; i < n->n_inputs; i++)
+                if (n->inputs[i]->build && n->inputs[i]->status != NODE_BUILT)
+                        return false;
+        return true;
+}
+
+static int start(struct run *r, struct worker *w, struct node *n, struct diag *d)
+{
+        pid_t pid;
+
+        if (asprintf(&w->tmp, "%s/tmp/%s.XXXXXX", r->g->cache, n->key) < 0)
+                return -ENOMEM;
+        if (!mkdtemp(w->tmp))
+                return diag_err(d, -errno, "cannot create a directory in %s/tmp: %m", r->g->cache);
+        if (asprintf(&w->log, "%s.log", w->tmp) < 0)
+                return -ENOMEM;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return diag_err(d, -errno, "fork: %m");
+        if (pid == 0)
+                child(r->g, n, w->tmp, w->log);
+        w->pid = pid;
+        w->node = n;
+        w->start = now();
+        n->started = true;
+        r->running++;
+        event_node(r, "start", n, NULL);
+        return 0;
+}
+
+static void finish(struct run *r, struct worker *w, int status, struct diag *d)
+{
+        struct node *n = w->node;
+        _cleanup_free_ char *msg = NULL;
+        size_t len = 0;
+
+        n->seconds = now() - w->start;
+        r->running--;
+        r->done++;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                n->status = NODE_BUILT;
+        } else {
+                n->status = NODE_FAILED;
+                r->failed = true;
+                if (read_file(w->log, &msg, &len) < 0 || !len) {
+                        free(msg);
+                        msg = NULL;
+                        if (asprintf(&msg, "%s: worker died (status %d)", n->id, status) < 0)
+                                msg = NULL;
+                } else if (msg[len - 1] == '\n')
+                        msg[len - 1] = 0;
+                diag_err(d, -EIO, "%s", msg ? msg : n->id);
+        }
+        unlink(w->log);
+        event_node(r, "done", n, msg);
+        step_line(r, n);
+        free(w->tmp);
+        free(w->log);
+        memset(w, 0, sizeof(*w));
+}
+
+static struct worker *find_worker(struct run *r, pid_t pid)
+{
+        for (unsigned i = 0; i < r->o->jobs; i++)
+                if (r->w[i].pid == pid)
+                        return &r->w[i];
+        return NULL;
+}
+
+/* Start every ready node while a worker is free; stop starting after a failure. */
+static int schedule(struct run *r, struct diag *d)
+{
+        for (size_t i = 0; i < r->g->n && !r->failed; i++) {
+                struct node *n = r->g->nodes[i];
+                struct worker *w;
+                int rc;
+
+                if (!ready(n))
+                        continue;
+                w = find_worker(r, 0);
+                if (!w)
+                        break;
+                if ((rc = start(r, w, n, d)) < 0) {
+                        r->failed = true;
+                        return rc;
+                }
+        }
+        return 0;
+}
+
+static int run_nodes(struct run *r, struct diag *d)
+{
+        int rc = schedule(r, d);
+
+        status_line(r);
+        while (r->running) {
+                int status;
+                pid_t pid = waitpid(-1, &status, 0);
+                struct worker *w;
+
+                if (pid < 0 && errno == EINTR)
+                        continue;
+                if (pid < 0)
+                        return diag_err(d, -errno, "waitpid: %m");
+                w = find_worker(r, pid);
+                if (!w)
+                        continue;
+                finish(r, w, status, d);
+                if (rc >= 0)
+                        rc = schedule(r, d);
+                status_line(r);
+        }
+        if (r->o->tty && !r->o->quiet)
+                fputs("\r\033[K", stderr);
+        return r->failed ? -EIO : rc;
+}
+
+static int export_outputs(struct run *r, struct diag *d)
+{
+        for (size_t i = 0; i < r->g->n; i++) {
+                struct node *n = r->g->nodes[i];
+                _cleanup_free_ char *obj = NULL, *src = NULL, *dst = NULL;
+                int rc;
+
+                if (!n->export_name)
+                        continue;
+                obj = node_object_dir(r->g, n);
+                if (!obj || !(src = path_join(obj, node_object_file(n))) ||
+                    !(dst = path_join(r->o->out, n->export_name)))
+                        return -ENOMEM;
+                rc = copy_file_sparse(src, dst, 0644);
+                if (rc < 0)
+                        return diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
+                if (r->o->json) {
+                        fputs("{\"event\":\"output\",\"node\":", r->o->json);
+                        json_put_str(r->o->json, n->id);
+                        fputs(",\"path\":", r->o->json);
+                        json_put_str(r->o->json, dst);
+                        fputs("}\n", r->o->json);
+                }
+        }
+        return 0;
+}
+
+int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
+{
+        struct run r = {.g = g, .o = o, .t0 = now()};
+        _cleanup_free_ char *tmp = path_join(g->cache, "tmp");
+        _cleanup_free_ char *objects = path_join(g->cache, "objects");
+        size_t built = 0, cached = 0;
+        int rc;
+
+        if (!tmp || !objects)
+                return -ENOMEM;
+        if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
+                return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache, strerror(-rc));
+        r.w = calloc(o->jobs ? o->jobs : 1, sizeof(*r.w));
+        if (!r.w)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->n; i++) {
+                g->nodes[i]->status = g->nodes[i]->cached ? NODE_CACHED : NODE_SKIPPED;
+                r.total += g->nodes[i]->build;
+        }
+        rc = run_nodes(&r, d);
+        free(r.w);
+        for (size_t i = 0; i < g->n; i++) {
+                struct node *n = g->nodes[i];
+
+                built += n->status == NODE_BUILT;
+                cached += n->status == NODE_CACHED;
+                if (n->status == NODE_CACHED || (n->status == NODE_SKIPPED && !n->build))
+                        event_node(&r, "done", n, NULL);
+        }
+        if (rc >= 0)
+                rc = export_outputs(&r, d);
+        if (o->json)
+                fprintf(o->json,
+                        "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"
+                        "\"seconds\":%.3f}\n",
+                        rc < 0 ? "failed" : "ok", built, cached, now() - r.t0);
+        if (!o->quiet)
+                fprintf(stderr, "%s: %zu built, %zu cached, %.2f s\n", rc < 0 ? "failed" : "done",
+                        built, cached, now() - r.t0);
+        return rc;
+}

@@ -1,0 +1,301 @@
+/* cmd_build.c: the validate, plan and build verbs. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../cmd.h"
+#include "../util/cleanup.h"
+#include "build.h"
+#include "graph.h"
+#include "../boot/esp.h"
+
+/* FAT cannot store dates before 1980: the default epoch is its first second. */
+#define DEFAULT_EPOCH 315532800ULL
+
+struct common {
+        const char *recipe;
+        const char *profile;
+        const char *cache;
+        const char *roles[256];
+        size_t n_roles;
+        const char *keys;
+        const char *enroll;
+        struct appliance *app;
+        struct graph g;
+        struct diag d;
+        char *cache_owned;
+        struct boot_config boot;
+        char *kernel_owned;
+};
+
+static int epoch_from_env(uint64_t *out)
+{
+        const char *s = getenv("SOURCE_DATE_EPOCH");
+        char *end = NULL;
+        unsigned long long v;
+
+        *out = DEFAULT_EPOCH;
+        if (!s || !*s)
+                return 0;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end || s[0] == '-') {
+                fprintf(stderr, "pocbake: SOURCE_DATE_EPOCH \"%s\" is not a number of seconds\n", s);
+                return -EINVAL;
+        }
+        *out = v;
+        return 0;
+}
+
+static void common_release(struct common *c)
+{
+        graph_release(&c->g);
+        appliance_free(c->app);
+        diag_release(&c->d);
+        free(c->cache_owned);
+        free(c->kernel_owned);
+}
+
+/* The boot chain: on when signing keys are given. */
+static int boot_setup(struct common *c, struct graph_opts *go)
+{
+        enum esp_enroll e = ESP_ENROLL_FORCE;
+
+        if (!c->keys)
+                return 0;
+        if (c->enroll && esp_enroll_parse(c->enroll, &e) < 0) {
+                fprintf(stderr, "pocbake: --enroll \"%s\": expected force, manual or off\n", c->enroll);
+                return -EINVAL;
+        }
+        c->boot.keys = c->keys;
+        c->boot.kernel = c->kernel_owned = boot_default_kernel();
+        c->boot.enroll = (int)e;
+        go->boot = &c->boot;
+        return 0;
+}
+
+/* Load and check the recipe, then plan; prints the messages. Returns an exit code. */
+static int common_plan(struct common *c)
+{
+        struct load_opts lo = {.profile = c->profile};
+        struct graph_opts go = {.roles = c->roles, .n_roles = c->n_roles};
+        int rc;
+
+        if (epoch_from_env(&go.epoch) < 0 || boot_setup(c, &go) < 0)
+                return EXIT_USAGE;
+        go.cache = c->cache;
+        if (!go.cache)
+                go.cache = c->cache_owned = cache_default();
+        if (!go.cache)
+                return EXIT_FAILED;
+        rc = recipe_load(c->recipe, &lo, &c->app, &c->d);
+        if (rc >= 0)
+                rc = graph_plan(&c->g, c->app, &go, &c->d);
+        if (rc < 0) {
+                diag_print(&c->d, NULL);
+                return rc == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+        }
+        return EXIT_DONE;
+}
+
+static const char validate_help[] =
+        "usage: pocbake validate [--profile NAME] RECIPE\n"
+        "\n"
+        "Load RECIPE (an appliance or a role file) with everything it includes and check\n"
+        "it without writing anything. Each error is printed as file:line:col: message.\n"
+        "exit codes: 0 valid, 2 errors in the recipe or bad usage\n";
+
+static const char plan_help[] =
+        "usage: pocbake plan [--profile NAME] [--cache DIR] [--role NAME]... [--keys DIR] [--json]\n"
+        "                    RECIPE\n"
+        "\n"
+        "Print the artifact graph in build order: each node with its content key, and\n"
+        "whether it is cached, will be built, or is not needed.\n"
+        "exit codes: 0 done, 1 failed, 2 bad usage or bad recipe\n";
+
+static const char build_help[] =
+        "usage: pocbake build [-o DIR] [-j N] [--role NAME]... [--profile NAME]\n"
+        "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--json] [--quiet] RECIPE\n"
+        "\n"
+        "Build the artifacts of RECIPE into DIR (default out/). Nodes whose content key\n"
+        "is in the cache (default $XDG_CACHE_HOME/pocbake) are reused, not rebuilt.\n"
+        "  -o, --output DIR   output directory\n"
+        "  -j, --jobs N       parallel workers (default: number of CPUs)\n"
+        "  --role NAME        build only this role (repeatable)\n"
+        "  --profile NAME     apply the recipes' profiles.NAME sections\n"
+        "  --cache DIR        cache directory\n"
+        "  --keys DIR         Secure Boot keys (pocbake keys init): every ESP partition gets\n"
+        "                     signed systemd-boot, the role's signed UKI and enrollment files\n"
+        "  --enroll MODE      systemd-boot secure-boot-enroll: force (default), manual, off\n"
+        "  --json             one JSON event per line on stdout\n"
+        "  --quiet            no progress lines\n"
+        "SOURCE_DATE_EPOCH sets every timestamp (default 315532800, 1980-01-01).\n"
+        "exit codes: 0 done, 1 build failed, 2 bad usage or bad recipe\n";
+
+enum { OPT_PROFILE = 256, OPT_CACHE, OPT_ROLE, OPT_JSON, OPT_QUIET, OPT_HELP, OPT_KEYS, OPT_ENROLL };
+
+static const struct option long_opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
+        {"profile", required_argument, NULL, OPT_PROFILE},
+        {"cache", required_argument, NULL, OPT_CACHE}, {"role", required_argument, NULL, OPT_ROLE},
+        {"json", no_argument, NULL, OPT_JSON}, {"quiet", no_argument, NULL, OPT_QUIET},
+        {"help", no_argument, NULL, OPT_HELP}, {"keys", required_argument, NULL, OPT_KEYS},
+        {"enroll", required_argument, NULL, OPT_ENROLL}, {NULL, 0, NULL, 0},
+};
+
+struct args {
+        struct common c;
+        const char *out;
+        unsigned jobs;
+        bool json, quiet, help;
+};
+
+/* Which options a verb takes. */
+enum { A_OUT = 1 << 0, A_JOBS = 1 << 1, A_PROFILE = 1 << 2, A_CACHE = 1 << 3, A_ROLE = 1 << 4,
+       A_JSON = 1 << 5, A_QUIET = 1 << 6, A_KEYS = 1 << 7 };
+
+static unsigned opt_bit(int opt)
+{
+        switch (opt) {
+        case 'o': return A_OUT;
+        case 'j': return A_JOBS;
+        case OPT_PROFILE: return A_PROFILE;
+        case OPT_CACHE: return A_CACHE;
+        case OPT_ROLE: return A_ROLE;
+        case OPT_JSON: return A_JSON;
+        case OPT_QUIET: return A_QUIET;
+        case OPT_KEYS:
+        case OPT_ENROLL: return A_KEYS;
+        case OPT_HELP: return ~0u;
+        default: return 0;
+        }
+}
+
+/* Parse the options the verbs here share; allowed has the bits of this verb's. */
+static int parse(int argc, char **argv, struct args *a, unsigned allowed, const char *help)
+{
+        int opt;
+
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "o:j:", long_opts, NULL)) != -1) {
+                char *end = NULL;
+
+                if (!(opt_bit(opt) & allowed)) {
+                        fputs(help, stderr);
+                        return EXIT_USAGE;
+                }
+                switch (opt) {
+                case 'o': a->out = optarg; break;
+                case 'j':
+                        a->jobs = (unsigned)strtoul(optarg, &end, 10);
+                        if (!*optarg || *end || a->jobs < 1 || a->jobs > 256) {
+                                fprintf(stderr, "pocbake: -j \"%s\": expected a number from 1 to 256\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case OPT_PROFILE: a->c.profile = optarg; break;
+                case OPT_CACHE: a->c.cache = optarg; break;
+                case OPT_ROLE:
+                        if (a->c.n_roles == ARRAY_SIZE(a->c.roles))
+                                return EXIT_USAGE;
+                        a->c.roles[a->c.n_roles++] = optarg;
+                        break;
+                case OPT_JSON: a->json = true; break;
+                case OPT_QUIET: a->quiet = true; break;
+                case OPT_HELP: a->help = true; break;
+                case OPT_KEYS: a->c.keys = optarg; break;
+                case OPT_ENROLL: a->c.enroll = optarg; break;
+                }
+        }
+        if (a->help) {
+                fputs(help, stdout);
+                return EXIT_DONE;
+        }
+        if (optind != argc - 1) {
+                fputs(help, stderr);
+                return EXIT_USAGE;
+        }
+        a->c.recipe = argv[optind];
+        return -1;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+        struct args a = {0};
+        int rc = parse(argc, argv, &a, A_PROFILE, validate_help);
+        struct load_opts lo;
+
+        if (rc >= 0)
+                return rc;
+        lo = (struct load_opts){.profile = a.c.profile};
+        rc = recipe_load(a.c.recipe, &lo, &a.c.app, &a.c.d);
+        if (rc >= 0) {
+                struct graph_opts go = {0};
+
+                rc = graph_check(a.c.app, &go, &a.c.d);
+        }
+        diag_print(&a.c.d, NULL);
+        common_release(&a.c);
+        if (rc < 0)
+                return rc == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+        return EXIT_DONE;
+}
+
+static void plan_print(const struct graph *g, bool json)
+{
+        for (size_t i = 0; i < g->n; i++) {
+                const struct node *n = g->nodes[i];
+                const char *state = n->cached ? "cached" : n->build ? "build" : "not-needed";
+
+                if (json)
+                        printf("{\"node\":\"%s\",\"kind\":\"%s\",\"role\":\"%s\",\"key\":\"%s\","
+                               "\"state\":\"%s\",\"inputs\":%zu}\n",
+                               n->id, node_kind_name(n->kind), n->owner, n->key, state,
+                               n->n_inputs);
+                else
+                        printf("%-10s %-40s %.16s  %s\n", state, n->id, n->key,
+                               n->export_name ? n->export_name : "");
+        }
+}
+
+int cmd_plan(int argc, char **argv)
+{
+        struct args a = {0};
+        int rc = parse(argc, argv, &a, A_PROFILE | A_CACHE | A_ROLE | A_JSON | A_KEYS, plan_help);
+
+        if (rc >= 0)
+                return rc;
+        rc = common_plan(&a.c);
+        if (rc == EXIT_DONE)
+                plan_print(&a.c.g, a.json);
+        common_release(&a.c);
+        return rc;
+}
+
+int cmd_build(int argc, char **argv)
+{
+        struct args a = {0};
+        struct build_opts bo = {0};
+        int rc = parse(argc, argv, &a, ~0u, build_help);
+
+        if (rc >= 0)
+                return rc;
+        rc = common_plan(&a.c);
+        if (rc != EXIT_DONE) {
+                common_release(&a.c);
+                return rc;
+        }
+        bo.jobs = a.jobs ? a.jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+        bo.out = a.out ? a.out : "out";
+        bo.json = a.json ? stdout : NULL;
+        bo.tty = isatty(STDERR_FILENO);
+        bo.quiet = a.quiet;
+        rc = build_run(&a.c.g, &bo, &a.c.d);
+        if (rc < 0)
+                diag_print(&a.c.d, "pocbake: ");
+        common_release(&a.c);
+        return rc < 0 ? EXIT_FAILED : EXIT_DONE;
+}

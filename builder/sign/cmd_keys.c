@@ -1,0 +1,177 @@
+/* cmd_keys.c: "pocbake keys init|enroll": a Secure Boot key set and its enrollment files. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../cmd.h"
+#include "../util/cleanup.h"
+#include "keygen.h"
+#include "subcmd.h"
+
+/* EFI_TIME holds any year, but keep to before 3000. */
+#define MAX_EPOCH 32503679999LL
+
+static const char init_usage[] =
+        "usage: pocbake keys init DIR [--cn-prefix NAME] [--days N] [--rsa-bits N] [--force]\n\n"
+        "Create DIR/{PK,KEK,db,codesign}.{key,crt}: RSA keys (PEM, mode 0600) and\n"
+        "self-signed certificates with subject CN \"NAME PK\", \"NAME KEK\", \"NAME db\";\n"
+        "codesign.crt is issued by db for code signing (PXE files). Existing keys are\n"
+        "kept unless --force. Defaults: --cn-prefix pocbake --days 3650 --rsa-bits 2048.\n";
+
+static const char enroll_usage[] =
+        "usage: pocbake keys enroll DIR [--db-extra CERT]... [-o OUTDIR] [--timestamp EPOCH]\n"
+        "                          [--owner GUID]\n\n"
+        "Write {PK,KEK,db}.esl (EFI signature lists of X.509 certificates) and\n"
+        "{PK,KEK,db}.auth (time-based authenticated updates: PK and KEK signed by PK,\n"
+        "db by KEK) into OUTDIR (default DIR). --db-extra adds certificates to db.\n"
+        "The timestamp is --timestamp, else SOURCE_DATE_EPOCH, else now; the\n"
+        "SignatureOwner GUID is --owner, else derived from PK.crt.\n";
+
+/* A whole decimal number in [lo, hi]. */
+static int number(const char *s, long long lo, long long hi, long long *out)
+{
+        char *end;
+        long long v;
+
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || end == s || *end || v < lo || v > hi)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+static int bad_number(const char *usage, const char *opt, const char *v)
+{
+        fprintf(stderr, "pocbake keys: %s \"%s\": expected a whole number in range\n", opt, v);
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+}
+
+static int keys_init(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"cn-prefix", required_argument, NULL, 'p'},
+                {"days", required_argument, NULL, 'd'},
+                {"rsa-bits", required_argument, NULL, 'b'},
+                {"force", no_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        struct keygen_opts o = {.cn_prefix = "pocbake", .days = 3650, .rsa_bits = 2048};
+        struct diag d = {0};
+        long long v;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'p': o.cn_prefix = optarg; break;
+                case 'd':
+                        if (number(optarg, 1, 36500, &v) < 0)
+                                return bad_number(init_usage, "--days", optarg);
+                        o.days = (int)v;
+                        break;
+                case 'b':
+                        if (number(optarg, 2048, 16384, &v) < 0)
+                                return bad_number(init_usage, "--rsa-bits", optarg);
+                        o.rsa_bits = (int)v;
+                        break;
+                case 'f': o.force = true; break;
+                case 'h': fputs(init_usage, stdout); return EXIT_DONE;
+                default: fputs(init_usage, stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1) {
+                fputs(init_usage, stderr);
+                return EXIT_USAGE;
+        }
+        r = keygen_init(argv[optind], &o, &d);
+        diag_print(&d, "pocbake keys: ");
+        diag_release(&d);
+        return r == -EEXIST ? EXIT_USAGE : r < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+static int timestamp_default(time_t *t)
+{
+        const char *s = getenv("SOURCE_DATE_EPOCH");
+        long long v;
+
+        if (!s || !*s) {
+                *t = time(NULL);
+                return 0;
+        }
+        if (number(s, 0, MAX_EPOCH, &v) < 0)
+                return -EINVAL;
+        *t = (time_t)v;
+        return 0;
+}
+
+static int keys_enroll_cmd(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"db-extra", required_argument, NULL, 'x'},
+                {"output", required_argument, NULL, 'o'},
+                {"timestamp", required_argument, NULL, 't'},
+                {"owner", required_argument, NULL, 'g'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        _cleanup_free_ const char **extra = NULL;
+        struct enroll_opts o = {0};
+        struct diag d = {0};
+        bool have_time = false;
+        long long v;
+        int c, r;
+
+        extra = calloc((size_t)argc + 1, sizeof(*extra));
+        if (!extra)
+                return EXIT_FAILED;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'x': extra[o.n_db_extra++] = optarg; break;
+                case 'o': o.out_dir = optarg; break;
+                case 't':
+                        if (number(optarg, 0, MAX_EPOCH, &v) < 0)
+                                return bad_number(enroll_usage, "--timestamp", optarg);
+                        o.timestamp = (time_t)v;
+                        have_time = true;
+                        break;
+                case 'g': o.owner = optarg; break;
+                case 'h': fputs(enroll_usage, stdout); return EXIT_DONE;
+                default: fputs(enroll_usage, stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1) {
+                fputs(enroll_usage, stderr);
+                return EXIT_USAGE;
+        }
+        if (!have_time && timestamp_default(&o.timestamp) < 0) {
+                fprintf(stderr, "pocbake keys: SOURCE_DATE_EPOCH \"%s\" is not a timestamp\n",
+                        getenv("SOURCE_DATE_EPOCH"));
+                return EXIT_USAGE;
+        }
+        o.db_extra = extra;
+        r = keys_enroll(argv[optind], &o, &d);
+        diag_print(&d, "pocbake keys: ");
+        diag_release(&d);
+        return r == -EPERM || r == -EINVAL || r == -ENOENT ? EXIT_USAGE
+               : r < 0                                     ? EXIT_FAILED
+                                                           : EXIT_DONE;
+}
+
+static const struct subcmd keys_table[] = {
+        {"init", keys_init, "create PK, KEK, db and code-signing keys and certificates"},
+        {"enroll", keys_enroll_cmd, "write EFI signature lists and signed .auth files"},
+};
+
+int cmd_keys(int argc, char **argv)
+{
+        return subcmd_run("keys", keys_table, sizeof(keys_table) / sizeof(keys_table[0]), argc,
+                          argv);
+}

@@ -1,0 +1,83 @@
+/* pe.h: a PE/COFF reader that checks every offset and size against the file. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/diag.h"
+
+#define PE_DIR_CERTIFICATE 4 /* data directory index of the certificate table */
+#define PE_SECTION_HDR_LEN 40
+
+struct pe_section {
+        char name[9];               /* NUL-terminated copy of the 8-byte name */
+        uint32_t vsize, vaddr;      /* VirtualSize, VirtualAddress */
+        uint32_t raw_size, raw_ptr; /* SizeOfRawData, PointerToRawData */
+        uint32_t characteristics;
+        uint32_t hdr_off; /* file offset of this entry in the section table */
+};
+
+struct pe_image {
+        const uint8_t *data; /* not owned */
+        size_t len;
+        uint32_t pe_off; /* offset of the "PE\0\0" signature */
+        uint16_t machine;
+        uint16_t n_sections;
+        bool pe32plus;
+        uint32_t opt_off, opt_size; /* optional header */
+        uint32_t checksum_off;      /* file offset of OptionalHeader.CheckSum */
+        uint32_t n_dirs;
+        uint32_t dirs_off;            /* file offset of the data directory array */
+        uint32_t certdir_off;         /* file offset of the certificate table entry (dir 4);
+                                       * 0 when the image has fewer than 5 directories */
+        uint32_t cert_off, cert_size; /* the certificate table; 0, 0 when unsigned */
+        uint32_t section_align, file_align;
+        uint32_t size_of_headers, size_of_image;
+        uint64_t image_base;
+        uint32_t sections_off; /* file offset of the section table */
+        struct pe_section *sections;
+        /* Added: */
+        uint32_t checksum; /* OptionalHeader.CheckSum as found */
+        uint16_t subsystem;
+        uint32_t entry;   /* AddressOfEntryPoint */
+        uint64_t raw_end; /* end of the last section's raw data (at least
+                           * SizeOfHeaders) */
+};
+
+/* Parse and check a PE image held in memory; each failed check gives its own
+ * message naming the field. name is used in messages. On success pe->sections
+ * is allocated (pe_release frees it); on failure nothing is left to free. */
+int pe_parse(struct pe_image *pe, const uint8_t *data, size_t len, const char *name,
+             struct diag *d);
+void pe_release(struct pe_image *pe);
+/* The PE checksum of data, with the 4 bytes at checksum_off counted as zero. */
+uint32_t pe_checksum(const uint8_t *data, size_t len, uint32_t checksum_off);
+/* The section named name (compared on the 8-byte name), or NULL. */
+const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name);
+
+/* Little-endian accessors; callers have checked the bounds. */
+static inline uint16_t pe_le16(const uint8_t *p)
+{
+        return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t pe_le32(const uint8_t *p)
+{
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t pe_le64(const uint8_t *p)
+{
+        return pe_le32(p) | (uint64_t)pe_le32(p + 4) << 32;
+}
+static inline void pe_put32(uint8_t *p, uint32_t v)
+{
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+        p[2] = (uint8_t)(v >> 16);
+        p[3] = (uint8_t)(v >> 24);
+}
+static inline void pe_put16(uint8_t *p, uint16_t v)
+{
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+}

@@ -1,0 +1,32 @@
+/* base.h: one base source (busybox, tarball, debs, mmdebstrap, image) per file, listed in stage.c (stage-private). */
+#pragma once
+
+#include "stage.h"
+
+struct hasher;
+
+struct base_source {
+        enum base_kind kind;
+        const char *name; /* the recipe key: "busybox", "tarball", ... */
+        /* before anything is written: inputs exist, settings make sense */
+        int (*check)(const struct role *r, struct diag *d);
+        /* the bytes of every external input, into the content key */
+        int (*hash)(const struct role *r, struct hasher *h, struct diag *d);
+        /* fill root (an empty directory) */
+        int (*make)(const struct role *r, const char *root, const struct stage_opts *o,
+                    struct diag *d);
+};
+
+extern const struct base_source base_busybox;
+extern const struct base_source base_tarball;
+extern const struct base_source base_debs;
+extern const struct base_source base_mmdebstrap;
+extern const struct base_source base_image;
+
+/* Shared by the sources: a host input that must be a readable file. */
+int base_check_file(const struct mark *m, const char *what, const char *path, struct diag *d);
+/* Hash a host file, the error naming the recipe line. */
+int base_hash_file(const struct mark *m, const char *what, const char *path, struct hasher *h,
+                   struct diag *d);
+/* The role's host name: its hostname setting, else its name in lower case (malloc'd). */
+char *stage_hostname(const struct role *r);

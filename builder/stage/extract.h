@@ -1,0 +1,30 @@
+/* extract.h: unpacking untrusted archives into a root tree, with our own checks. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "../util/diag.h"
+
+struct extract_opts {
+        bool allow_devices; /* device nodes and FIFOs */
+        bool allow_setuid;  /* setuid/setgid bits */
+        const char *strip_prefix; /* e.g. "./" handled always; NULL = none */
+};
+
+/* Extract every entry of archive (any format and filter libarchive reads) under
+ * root. Refused, naming the entry and the archive: an absolute path, a ".."
+ * component, a symlink or hard link leading out of root, writing through a
+ * symlink, a device node or setuid file not allowed by o. Owners and modes come
+ * from the archive. Nothing outside root is ever touched. */
+int extract_archive(const char *archive, const char *root, const struct extract_opts *o,
+                    struct diag *d);
+/* The same over an archive already in memory (fuzzing, .deb members). */
+int extract_archive_mem(const void *buf, size_t len, const char *name, const char *root,
+                        const struct extract_opts *o, struct diag *d);
+
+/* The same over a reader the caller has opened (formats and filters chosen by
+ * it), e.g. the data member of a .deb streamed out of its ar container. The
+ * reader is consumed but not freed. */
+struct archive;
+int extract_archive_stream(struct archive *in, const char *name, const char *root,
+                           const struct extract_opts *o, struct diag *d);

@@ -1,0 +1,29 @@
+/* stage.h: assembling a role's root tree from its base, overlays, files, users and services. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../recipe/recipe.h"
+#include "../util/diag.h"
+
+struct hasher;
+
+struct stage_opts {
+        uint64_t epoch;      /* SOURCE_DATE_EPOCH: every mtime in the tree */
+        const char *work;    /* scratch directory for this node (empty, removed after) */
+};
+
+/* Feed every external input of the role's root (base files, overlay contents,
+ * file sources, the busybox binary) into h, so the content key changes when any
+ * of their bytes change. Errors (a missing overlay) name the recipe line. */
+int stage_hash_inputs(const struct role *r, struct hasher *h, struct diag *d);
+
+/* Check what can be checked before anything is written: sources exist, base
+ * inputs readable, file paths absolute and unique. */
+int stage_check(const struct role *r, struct diag *d);
+
+/* Build the root tree of r into root (an empty directory). Owners and modes in
+ * the tree come from the recipe and archives; every mtime is o->epoch. */
+int stage_role(const struct role *r, const char *root, const struct stage_opts *o,
+               struct diag *d);

@@ -1,0 +1,21 @@
+/* steps.h: the stages applied over a base root, in order (stage-private). */
+#pragma once
+
+#include <sys/types.h>
+
+#include "stage.h"
+
+/* An overlay (directory or archive) over the root at rootfd (path root). */
+int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, struct diag *d);
+/* Groups, then users (passwd, shadow, group, gshadow, homes, ssh keys). */
+int accounts_apply(const struct role *r, int rootfd, const struct stage_opts *o, struct diag *d);
+/* A user or group name looked up in the staged /etc/passwd or /etc/group, or a
+ * number. *id is the uid/gid; *gid (passwd only, may be NULL) the primary group.
+ * 0 found, -ENOENT not there. */
+int account_id(int rootfd, const char *db, const char *name, long *id, long *gid);
+/* The recipe's files: regular files, directories and symlinks. */
+int files_apply(const struct role *r, int rootfd, struct diag *d);
+/* Services: systemd units enabled, or busybox init lines. */
+int services_apply(const struct role *r, int rootfd, struct diag *d);
+/* Names and fields of users and groups that would corrupt the account files. */
+int accounts_check(const struct role *r, struct diag *d);

@@ -1,0 +1,95 @@
+/* diag.c: error message collection. */
+#include "diag.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void push(struct diag *d, char *s)
+{
+        char **n;
+
+        if (!s)
+                return;
+        n = realloc(d->msgs, (d->n + 1) * sizeof(*n));
+        if (!n) {
+                free(s);
+                return;
+        }
+        d->msgs = n;
+        d->msgs[d->n++] = s;
+}
+
+int diag_verr(struct diag *d, int err, const char *fmt, va_list ap)
+{
+        char *s = NULL;
+
+        if (d && vasprintf(&s, fmt, ap) >= 0)
+                push(d, s);
+        return err;
+}
+
+int diag_err(struct diag *d, int err, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        diag_verr(d, err, fmt, ap);
+        va_end(ap);
+        return err;
+}
+
+int diag_at(struct diag *d, const struct mark *m, const char *fmt, ...)
+{
+        char *body = NULL, *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&body, fmt, ap);
+        va_end(ap);
+        if (r < 0 || !d) {
+                free(body);
+                return -EINVAL;
+        }
+        if (m && m->file && m->line > 0)
+                r = asprintf(&s, "%s:%d:%d: %s", m->file, m->line, m->col, body);
+        else if (m && m->file)
+                r = asprintf(&s, "%s: %s", m->file, body);
+        else {
+                s = body;
+                body = NULL;
+                r = 0;
+        }
+        free(body);
+        if (r >= 0)
+                push(d, s);
+        return -EINVAL;
+}
+
+void diag_move(struct diag *dst, struct diag *src)
+{
+        for (size_t i = 0; i < src->n; i++)
+                push(dst, src->msgs[i]);
+        free(src->msgs);
+        src->msgs = NULL;
+        src->n = 0;
+}
+
+void diag_print(const struct diag *d, const char *prefix)
+{
+        for (size_t i = 0; i < d->n; i++)
+                fprintf(stderr, "%s%s\n", prefix ? prefix : "", d->msgs[i]);
+}
+
+void diag_release(struct diag *d)
+{
+        if (!d)
+                return;
+        for (size_t i = 0; i < d->n; i++)
+                free(d->msgs[i]);
+        free(d->msgs);
+        d->msgs = NULL;
+        d->n = 0;
+}

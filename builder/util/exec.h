@@ -1,0 +1,22 @@
+/* exec.h: run external tools from argv arrays, never through a shell. */
+#pragma once
+
+#include "diag.h"
+
+struct run_opts {
+        const char *const *env; /* extra "NAME=value" entries, NULL-terminated */
+        const char *cwd;
+        const char *stdin_path;  /* NULL: /dev/null */
+        const char *stdout_path; /* NULL: stdout is kept with stderr for messages */
+};
+
+/* Run argv[0] (looked up in PATH) with argv. On a non-zero exit or a signal, adds
+ * "TOOL failed (exit N): <last lines of its output>" to d and returns -EIO.
+ * A tool that cannot be started gives -ENOENT with a message naming it. */
+int run_argv(const char *const argv[], const struct run_opts *o, struct diag *d);
+
+/* As run_argv, and hands back what the tool printed on stdout (NUL-terminated). */
+int run_capture(const char *const argv[], const struct run_opts *o, char **out, struct diag *d);
+
+/* 1 when PROG is found in PATH. */
+int have_program(const char *prog);

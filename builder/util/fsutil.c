@@ -1,0 +1,297 @@
+/* fsutil.c: paths, directories, atomic outputs and sparse copies. */
+#include "fsutil.h"
+#include "cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *path_join(const char *a, const char *b)
+{
+        char *s = NULL;
+
+        if (!a || b[0] == '/')
+                return strdup(b);
+        if (asprintf(&s, "%s%s%s", a, (a[0] && a[strlen(a) - 1] != '/') ? "/" : "", b) < 0)
+                return NULL;
+        return s;
+}
+
+char *path_dirname(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t)(slash - path));
+}
+
+int mkdir_p(const char *dir, mode_t mode)
+{
+        _cleanup_free_ char *p = strdup(dir);
+        struct stat st;
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        if (stat(p, &st) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        if (flag == FTW_DP)
+                return rmdir(path) < 0 ? -1 : 0;
+        return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rm_rf(const char *path)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return unlink(path) < 0 ? -errno : 0;
+        if (nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+                return -errno;
+        return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
+        size_t cap = 0, n = 0;
+
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t r;
+
+                if (n + 1 >= cap) {
+                        char *nb;
+
+                        cap = cap ? cap * 2 : 65536;
+                        nb = realloc(buf, cap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                r = read(fd, buf + n, cap - n - 1);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return -errno;
+                if (r == 0)
+                        break;
+                n += (size_t)r;
+        }
+        buf[n] = 0;
+        if (len)
+                *len = n;
+        *out = TAKE_PTR(buf);
+        return 0;
+}
+
+int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
+{
+        _cleanup_free_ char *dir = path_dirname(final);
+        const char *base = strrchr(final, '/');
+        int r;
+
+        memset(a, 0, sizeof(*a));
+        a->fd = -1;
+        if (!dir)
+                return -ENOMEM;
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return r;
+        a->final = strdup(final);
+        if (!a->final || asprintf(&a->tmp, "%s/.%s.tmp-XXXXXX", dir, base ? base + 1 : final) < 0) {
+                a->tmp = NULL;
+                atomic_release(a);
+                return -ENOMEM;
+        }
+        a->fd = mkostemp(a->tmp, O_CLOEXEC);
+        if (a->fd < 0) {
+                r = -errno;
+                free(a->tmp);
+                a->tmp = NULL;
+                atomic_release(a);
+                return r;
+        }
+        if (fchmod(a->fd, mode) < 0) {
+                r = -errno;
+                atomic_release(a);
+                return r;
+        }
+        return 0;
+}
+
+int atomic_commit(struct atomic_file *a)
+{
+        _cleanup_free_ char *dir = path_dirname(a->final);
+        _cleanup_close_ int dfd = -1;
+
+        if (fsync(a->fd) < 0 || close(a->fd) < 0) {
+                a->fd = -1;
+                return -errno;
+        }
+        a->fd = -1;
+        if (rename(a->tmp, a->final) < 0)
+                return -errno;
+        free(a->tmp);
+        a->tmp = NULL;
+        dfd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void)fsync(dfd);
+        return 0;
+}
+
+void atomic_release(struct atomic_file *a)
+{
+        if (a->fd >= 0)
+                close(a->fd);
+        a->fd = -1;
+        if (a->tmp)
+                unlink(a->tmp);
+        free(a->tmp);
+        free(a->final);
+        a->tmp = a->final = NULL;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+        struct atomic_file a;
+        const char *p = data;
+        int r = atomic_open(&a, path, mode);
+
+        if (r < 0)
+                return r;
+        while (len) {
+                ssize_t n = write(a.fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        atomic_release(&a);
+                        return r;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        r = atomic_commit(&a);
+        atomic_release(&a);
+        return r;
+}
+
+static int copy_data(int in, off_t in_off, int out, off_t out_off, off_t len)
+{
+        while (len > 0) {
+                loff_t io = in_off, oo = out_off;
+                ssize_t n = copy_file_range(in, &io, out, &oo, (size_t)len, 0);
+
+                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                        char buf[1 << 16];
+
+                        n = pread(in, buf, (size_t)(len < (off_t)sizeof(buf) ? len : (off_t)sizeof(buf)),
+                                  in_off);
+                        if (n > 0 && pwrite(out, buf, (size_t)n, out_off) != n)
+                                return -EIO;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO; /* source shorter than promised */
+                in_off += n;
+                out_off += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int copy_sparse_range(int in, off_t in_off, int out, off_t out_off, off_t len)
+{
+        off_t end = in_off + len, pos = in_off;
+
+        while (pos < end) {
+                off_t data = lseek(in, pos, SEEK_DATA), hole;
+                int r;
+
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole is left */
+                if (data < 0)
+                        return -errno;
+                if (data >= end)
+                        break;
+                hole = lseek(in, data, SEEK_HOLE);
+                if (hole < 0)
+                        return -errno;
+                if (hole > end)
+                        hole = end;
+                r = copy_data(in, data, out, out_off + (data - in_off), hole - data);
+                if (r < 0)
+                        return r;
+                pos = hole;
+        }
+        return 0;
+}
+
+int copy_file_sparse(const char *from, const char *to, mode_t mode)
+{
+        _cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
+        struct atomic_file a;
+        struct stat st;
+        int r;
+
+        if (in < 0 || fstat(in, &st) < 0)
+                return -errno;
+        r = atomic_open(&a, to, mode);
+        if (r < 0)
+                return r;
+        /* A reflink where the filesystem shares extents (XFS, btrfs), else a copy. */
+        if (ioctl(a.fd, FICLONE, in) == 0)
+                r = 0;
+        else if (ftruncate(a.fd, st.st_size) < 0)
+                r = -errno;
+        else
+                r = copy_sparse_range(in, 0, a.fd, 0, st.st_size);
+        if (r >= 0)
+                r = atomic_commit(&a);
+        atomic_release(&a);
+        return r;
+}
+
+int64_t file_allocated(const char *path)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        return (int64_t)st.st_blocks * 512;
+}

@@ -1,0 +1,41 @@
+/* fsutil.h: paths, directories, atomic outputs and sparse copies. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+
+/* malloc'd "a/b"; b absolute → b alone. NULL on ENOMEM. */
+char *path_join(const char *a, const char *b);
+/* malloc'd directory part of path ("." when none). */
+char *path_dirname(const char *path);
+/* Create dir and its parents with mode; existing directories are fine. */
+int mkdir_p(const char *dir, mode_t mode);
+/* Remove a tree (no error when it does not exist). Does not cross mounts. */
+int rm_rf(const char *path);
+/* Read a whole file; *out is NUL-terminated, *len excludes the NUL. */
+int read_file(const char *path, char **out, size_t *len);
+
+/* An output that appears whole or not at all: a temp file beside the target,
+ * renamed over it by atomic_commit (after fsync of file and directory). */
+struct atomic_file {
+        char *final;
+        char *tmp;
+        int fd;
+};
+int atomic_open(struct atomic_file *a, const char *final, mode_t mode);
+int atomic_commit(struct atomic_file *a);
+/* Unlinks the temp file if not committed; safe to call twice and on a zeroed struct. */
+void atomic_release(struct atomic_file *a);
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Copy len bytes of in (from in_off) to out (at out_off), keeping holes as holes:
+ * SEEK_DATA/SEEK_HOLE to find data, copy_file_range to move it. */
+int copy_sparse_range(int in, off_t in_off, int out, off_t out_off, off_t len);
+/* Copy a whole file sparsely to a new path (atomically). */
+int copy_file_sparse(const char *from, const char *to, mode_t mode);
+/* Bytes actually allocated to a file (st_blocks * 512). */
+int64_t file_allocated(const char *path);

@@ -1,0 +1,10 @@
+/* json.h: writing JSON text (events, manifests) into a growing buffer. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A JSON-escaped copy of s, with the quotes. */
+void json_put_str(FILE *f, const char *s);
