@@ -10,6 +10,7 @@ enum {
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 /* builder/sign */
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct command commands[] = {
         {"validate", cmd_validate, "check a recipe and report every error with its line"},
         {"plan", cmd_plan, "print the artifact graph in build order with content keys"},
         {"build", cmd_build, "build a recipe's artifacts into an output directory"},
+        {"boot", cmd_boot, "boot an image or a built role under QEMU and wait for its check"},
         {"keys", cmd_keys, "create Secure Boot keys and their enrollment files"},
         {"sign", cmd_sign, "Authenticode-sign an EFI binary"},
         {"verify", cmd_verify, "check the signature of an EFI binary or a deliverable"},

@@ -117,8 +117,11 @@ static int case_cmp(const void *a, const void *b)
 /* FAT compares names without case: "A" and "a" would be one file. */
 static int check_case(struct vfat_ctx *c, struct dirent **ents, size_t n, const char *host)
 {
-        _cleanup_free_ struct dirent **v = malloc((n + 1) * sizeof(*v));
+        _cleanup_free_ struct dirent **v = NULL;
 
+        if (n < 2)
+                return 0;
+        v = malloc(n * sizeof(*v));
         if (!v)
                 return diag_err(c->d, -ENOMEM, "out of memory");
         memcpy(v, ents, n * sizeof(*v));

@@ -14,11 +14,11 @@
 #include "../util/fsutil.h"
 
 /* Bumped whenever the bytes an unchanged recipe produces change. */
-#define KEY_SCHEMA "pocbake-key-1"
+#define KEY_SCHEMA "pocbake-key-2"
 
 /* The recipe keys that shape a role's root tree. */
 static const char *const rootfs_keys[] = {
-        "role", "hostname", "base", "overlays", "files", "groups", "users", "services",
+        "role", "hostname", "base", "overlays", "files", "groups", "users", "services", "check",
 };
 
 const char *node_kind_name(enum node_kind k)

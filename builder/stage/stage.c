@@ -197,6 +197,8 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
                 rr = files_apply(r, rootfd, d);
         if (rr >= 0)
                 rr = services_apply(r, rootfd, d);
+        if (rr >= 0)
+                rr = selfcheck_apply(r, rootfd, d);
         if (rr < 0)
                 return rr;
         rr = rootfs_set_times(rootfd, o->epoch);

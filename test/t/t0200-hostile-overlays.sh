@@ -46,7 +46,7 @@ recipe() {
         cat >"$T/r.yaml" <<YAML
 role: t
 base: {busybox: {}}
-overlays: [$1]
+overlays: ['$1']
 disk: {partitions: [{name: root, type: root, size: 64M, fs: ext4, mountpoint: /}]}
 YAML
 }
@@ -77,7 +77,7 @@ rm -rf "$T/out" "$T/cache"
 cat >"$T/r.yaml" <<YAML
 role: t
 base: {busybox: {}}
-overlays: [{path: $H/setuid.tar, allow_setuid: true}]
+overlays: [{path: '$H/setuid.tar', allow_setuid: true}]
 disk: {partitions: [{name: root, type: root, size: 64M, fs: ext4, mountpoint: /}]}
 YAML
 "$POCBAKE" build "$T/r.yaml" -o "$T/out" --cache "$T/cache" >"$T/stdout" 2>"$T/err"

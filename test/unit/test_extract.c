@@ -14,6 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cmocka.h>
 
 #include "stage/extract.h"
@@ -278,6 +280,60 @@ static void test_strip_prefix(void **state)
         scratch_free(&s);
 }
 
+/* A tar built here: "d/" (mode 0500, owner 4242: libarchive defers both to
+ * the end), then "d" replaced by a symlink to victim. */
+static size_t fixup_tar(char *buf, size_t cap, const char *victim)
+{
+        struct archive *a = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+        size_t used = 0;
+
+        assert_non_null(a);
+        assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+        assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+        archive_entry_set_pathname(e, "d/");
+        archive_entry_set_filetype(e, AE_IFDIR);
+        archive_entry_set_perm(e, 0500);
+        archive_entry_set_uid(e, 4242);
+        archive_entry_set_gid(e, 4242);
+        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+        archive_entry_clear(e);
+        archive_entry_set_pathname(e, "d");
+        archive_entry_set_filetype(e, AE_IFLNK);
+        archive_entry_set_perm(e, 0777);
+        archive_entry_set_symlink(e, victim);
+        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+        archive_entry_free(e);
+        assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+        archive_write_free(a);
+        return used;
+}
+
+/* The deferred mode and owner of "d/" must not land on what "d" points to later. */
+static void test_fixup_not_through_symlink(void **state)
+{
+        static char buf[1 << 16];
+        _cleanup_free_ char *victim = NULL;
+        struct diag d = {0};
+        struct scratch s;
+        struct stat st;
+        size_t len;
+
+        scratch_new(&s);
+        victim = path_join(s.dir, "victim");
+        assert_int_equal(mkdir(victim, 0755), 0);
+        assert_int_equal(chmod(victim, 0755), 0); /* the tests run under umask 077 */
+        len = fixup_tar(buf, sizeof(buf), victim);
+        assert_int_equal(extract_archive_mem(buf, len, "fixup.tar", s.root, NULL, &d), 0);
+        assert_int_equal(lstat(victim, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(st.st_gid, 0);
+        assert_int_equal(rmdir(victim), 0);
+        assert_only_root(&s);
+        scratch_free(&s);
+}
+
 static void test_missing_archive(void **state)
 {
         struct diag d = {0};
@@ -300,6 +356,7 @@ int main(void)
                 cmocka_unit_test(test_special_allowed),
                 cmocka_unit_test(test_mem_and_garbage),
                 cmocka_unit_test(test_strip_prefix),
+                cmocka_unit_test(test_fixup_not_through_symlink),
                 cmocka_unit_test(test_missing_archive),
         };
 

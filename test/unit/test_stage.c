@@ -144,44 +144,12 @@ static int check_time(const char *path, const struct stat *st, int flag, struct 
         return 0;
 }
 
-static void test_busybox_role(void **state)
+/* busybox and its applets */
+static void check_busybox(void)
 {
-        _cleanup_free_ char *ovsrc = data("overlay-dir"), *good = data("good.tar"), *conf = data("app.conf");
-        _cleanup_free_ char *ov = path_join(scratch, "ov"), *s = NULL, *bb = NULL;
-        const char *cp[] = {"cp", "-a", ovsrc, ov, NULL};
-        const char *chown_[] = {"chown", "-R", "4321:4321", ov, NULL};
-        struct overlay_spec overlays[2] = {{.path = ov, .mark = M}, {.path = good, .mark = M}};
-        struct file_spec files[4] = {
-                {.path = "/etc/motd", .content = "hi\n", .content_len = 3, .mode = 0640, .owner = "alice",
-                 .group = "ops", .mark = M},
-                {.path = "/opt/app", .type = FILE_DIRECTORY, .mode = 0750, .owner = "1500", .group = "2000", .mark = M},
-                {.path = "/usr/local/bin/sh2", .type = FILE_SYMLINK, .target = "/bin/busybox", .mark = M},
-                {.path = "/etc/app.conf", .source = conf, .mark = M},
-        };
-        struct service_spec services[3] = {
-                {.name = "web", .command = "/usr/sbin/httpd -f -p 80 -h /usr/share/web", .mark = M},
-                {.name = "syslogd", .mark = M},
-                {.name = "myd", .mark = M},
-        };
-        struct diag d = {0};
-        struct role r;
+        _cleanup_free_ char *bb = path_join(root, "bin/busybox");
         struct stat st, host;
 
-        assert_int_equal(run_argv(cp, NULL, NULL), 0);
-        assert_int_equal(run_argv(chown_, NULL, NULL), 0);
-        base_role(&r);
-        r.overlays = overlays;
-        r.n_overlays = 2;
-        r.files = files;
-        r.n_files = 4;
-        r.services = services;
-        r.n_services = 3;
-        if (stage(&r, &d) < 0)
-                fail_msg("stage_role: %s", d.n ? d.msgs[0] : "(no message)");
-        assert_int_equal(d.n, 0);
-
-        /* busybox and its applets */
-        bb = path_join(root, "bin/busybox");
         assert_int_equal(stat(bb, &st), 0);
         assert_int_equal(stat("/bin/busybox", &host), 0);
         assert_int_equal(st.st_size, host.st_size);
@@ -193,8 +161,11 @@ static void test_busybox_role(void **state)
         assert_node("root", S_IFDIR | 0700, 0, 0);
         assert_node("proc", S_IFDIR | 0555, 0, 0);
         assert_node("var/log", S_IFDIR | 0755, 0, 0);
+}
 
-        /* init: inittab lines, rcS, the init.d service linked for rcS */
+/* init: inittab lines, rcS, the init.d service linked for rcS */
+static void check_init(void)
+{
         assert_has_line("etc/inittab", "::sysinit:/etc/init.d/rcS");
         assert_has_line("etc/inittab", "ttyS0::respawn:/sbin/getty -L 115200 ttyS0 vt100");
         assert_has_line("etc/inittab", "tty1::respawn:/sbin/getty 38400 tty1");
@@ -209,8 +180,11 @@ static void test_busybox_role(void **state)
         assert_has_line("etc/os-release", "VARIANT_ID=web01");
         assert_has_line("etc/os-release", "ID=pocbake");
         assert_has_line("etc/os-release", "VERSION_ID=" POCBAKE_VERSION);
+}
 
-        /* accounts */
+/* groups and users: ids picked, memberships, shadow days, homes and keys */
+static void check_accounts(void)
+{
         assert_has_line("etc/passwd", "root:x:0:0:root:/root:/bin/sh");
         assert_has_line("etc/passwd", "alice:x:1000:1000::/home/alice:/bin/sh");
         assert_has_line("etc/passwd", "bob:x:1500:2000::/data/bob:/bin/ash");
@@ -228,8 +202,13 @@ static void test_busybox_role(void **state)
         assert_has_line("home/alice/.ssh/authorized_keys", alice_keys[0]);
         assert_node("data", S_IFDIR | 0755, 0, 0);
         assert_node("data/bob", S_IFDIR | 0700, 1500, 2000);
+}
 
-        /* files, names resolved against the staged passwd and group */
+/* files, names resolved against the staged passwd and group */
+static void check_files(void)
+{
+        _cleanup_free_ char *s = NULL;
+
         assert_node("etc/motd", S_IFREG | 0640, 1000, 2000);
         s = slurp("etc/motd");
         assert_string_equal(s, "hi\n");
@@ -238,17 +217,65 @@ static void test_busybox_role(void **state)
         assert_link("usr/local/bin/sh2", "/bin/busybox");
         assert_node("etc/app.conf", S_IFREG | 0644, 0, 0);
         assert_has_line("etc/app.conf", "listen = 80");
+}
 
-        /* overlays: the directory's files are root's, not the build host's owner */
+/* overlays: the directory's files are root's, not the build host's owner */
+static void check_overlays(void)
+{
         assert_node("etc/init.d/myd", S_IFREG | 0755, 0, 0);
         assert_node("usr/share/web/index.html", S_IFREG | 0644, 0, 0);
         assert_link("usr/share/web/default.html", "index.html");
         assert_node("srv/data", S_IFREG | 0640, 1234, 2345);
+}
 
-        /* every mtime is the epoch, links included */
+/* every mtime is the epoch, links included */
+static void check_times(void)
+{
         bad_times = 0;
         assert_int_equal(nftw(root, check_time, 32, FTW_PHYS), 0);
         assert_int_equal(bad_times, 0);
+}
+
+static void test_busybox_role(void **state)
+{
+        _cleanup_free_ char *ovsrc = data("overlay-dir"), *good = data("good.tar"), *conf = data("app.conf");
+        _cleanup_free_ char *ov = path_join(scratch, "ov");
+        const char *cp[] = {"cp", "-a", ovsrc, ov, NULL};
+        const char *chown_[] = {"chown", "-R", "4321:4321", ov, NULL};
+        struct overlay_spec overlays[2] = {{.path = ov, .mark = M}, {.path = good, .mark = M}};
+        struct file_spec files[4] = {
+                {.path = "/etc/motd", .content = "hi\n", .content_len = 3, .mode = 0640, .owner = "alice",
+                 .group = "ops", .mark = M},
+                {.path = "/opt/app", .type = FILE_DIRECTORY, .mode = 0750, .owner = "1500", .group = "2000", .mark = M},
+                {.path = "/usr/local/bin/sh2", .type = FILE_SYMLINK, .target = "/bin/busybox", .mark = M},
+                {.path = "/etc/app.conf", .source = conf, .mark = M},
+        };
+        struct service_spec services[3] = {
+                {.name = "web", .command = "/usr/sbin/httpd -f -p 80 -h /usr/share/web", .mark = M},
+                {.name = "syslogd", .mark = M},
+                {.name = "myd", .mark = M},
+        };
+        struct diag d = {0};
+        struct role r;
+
+        assert_int_equal(run_argv(cp, NULL, NULL), 0);
+        assert_int_equal(run_argv(chown_, NULL, NULL), 0);
+        base_role(&r);
+        r.overlays = overlays;
+        r.n_overlays = 2;
+        r.files = files;
+        r.n_files = 4;
+        r.services = services;
+        r.n_services = 3;
+        if (stage(&r, &d) < 0)
+                fail_msg("stage_role: %s", d.n ? d.msgs[0] : "(no message)");
+        assert_int_equal(d.n, 0);
+        check_busybox();
+        check_init();
+        check_accounts();
+        check_files();
+        check_overlays();
+        check_times();
 }
 
 static void test_not_root(void **state)

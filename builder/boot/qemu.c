@@ -1,0 +1,343 @@
+/* qemu.c: QEMU launch with a firmware profile, serial log watching, and cleanup. */
+#include "boot/qemu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot/data.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+#define ARGV_MAX 64
+
+struct profile {
+        char *code, *vars, *machine, *machine_args;
+};
+
+static void profile_release(struct profile *p)
+{
+        free(p->code);
+        free(p->vars);
+        free(p->machine);
+        free(p->machine_args);
+}
+
+/* firmware/qemu/NAME.profile: KEY=VALUE lines (shell syntax, shared with the
+ * test scripts); values may be in double quotes. */
+static int profile_load(const char *name, struct profile *p, struct diag *d)
+{
+        _cleanup_free_ char *rel = NULL, *path = NULL, *text = NULL;
+        char *save = NULL;
+
+        memset(p, 0, sizeof(*p));
+        if (strchr(name, '/') || asprintf(&rel, "firmware/qemu/%s.profile", name) < 0)
+                return diag_err(d, -EINVAL, "firmware \"%s\": expected a profile name such as "
+                                "ovmf-secboot, ovmf or seabios", name);
+        path = data_path(rel);
+        if (!path || read_file(path, &text, NULL) < 0)
+                return diag_err(d, -ENOENT, "firmware \"%s\": no %s (expected ovmf-secboot, ovmf "
+                                "or seabios)", name, rel);
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(l, '='), *v;
+                size_t n;
+
+                if (l[0] == '#' || !eq)
+                        continue;
+                *eq = 0;
+                v = eq + 1;
+                n = strlen(v);
+                if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+                        v[n - 1] = 0;
+                        v++;
+                }
+                v = *v ? strdup(v) : NULL;
+                if (!strcmp(l, "FIRMWARE_CODE"))
+                        p->code = v;
+                else if (!strcmp(l, "FIRMWARE_VARS_TEMPLATE"))
+                        p->vars = v;
+                else if (!strcmp(l, "MACHINE"))
+                        p->machine = v;
+                else if (!strcmp(l, "MACHINE_ARGS"))
+                        p->machine_args = v;
+                else
+                        free(v);
+        }
+        if (!p->machine)
+                return diag_err(d, -EINVAL, "%s: no MACHINE line", path);
+        return 0;
+}
+
+const char *boot_accel(const char *accel)
+{
+        int fd;
+
+        if (accel && strcmp(accel, "auto"))
+                return accel;
+        fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return "tcg";
+        close(fd);
+        return "kvm";
+}
+
+static const char *format_of(const struct boot_run *b)
+{
+        const char *dot = strrchr(b->image, '.');
+
+        if (b->format)
+                return b->format;
+        if (dot && (!strcmp(dot, ".qcow2") || !strcmp(dot, ".vhdx")))
+                return dot + 1;
+        return "raw";
+}
+
+struct argv_buf {
+        const char *v[ARGV_MAX];
+        char *owned[16];
+        size_t n, n_owned;
+};
+
+static void add(struct argv_buf *a, const char *s)
+{
+        if (a->n < ARGV_MAX - 1)
+                a->v[a->n++] = s;
+}
+
+static void __attribute__((format(printf, 2, 3))) addf(struct argv_buf *a, const char *fmt, ...)
+{
+        char *s = NULL;
+        va_list ap;
+        int r;
+
+        if (a->n_owned >= ARRAY_SIZE(a->owned))
+                return;
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r >= 0) {
+                a->owned[a->n_owned++] = s;
+                add(a, s);
+        }
+}
+
+/* The words of MACHINE_ARGS are split on spaces: it holds flags only. */
+static void add_words(struct argv_buf *a, char *words)
+{
+        char *save = NULL;
+
+        for (char *w = words ? strtok_r(words, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+                add(a, w);
+}
+
+static void build_argv(struct argv_buf *a, const struct boot_run *b, struct profile *p,
+                       const char *vars, const char *log, const char *mem)
+{
+        add(a, "qemu-system-x86_64");
+        add(a, "-accel");
+        add(a, boot_accel(b->accel));
+        add(a, "-m");
+        add(a, mem);
+        add(a, "-machine");
+        add(a, p->machine);
+        add_words(a, p->machine_args);
+        if (p->code) {
+                add(a, "-drive");
+                addf(a, "if=pflash,format=raw,unit=0,readonly=on,file=%s", p->code);
+                add(a, "-drive");
+                addf(a, "if=pflash,format=raw,unit=1,file=%s", vars);
+        }
+        add(a, "-display");
+        add(a, "none");
+        add(a, "-monitor");
+        add(a, "none");
+        add(a, "-serial");
+        addf(a, "file:%s", log);
+        add(a, "-net");
+        add(a, "none");
+        if (b->media == BOOT_CDROM) {
+                add(a, "-drive");
+                addf(a, "if=none,id=cd,media=cdrom,readonly=on,format=raw,file=%s", b->image);
+                add(a, "-device");
+                add(a, "ide-cd,drive=cd,bootindex=0");
+        } else if (b->media == BOOT_USB) {
+                add(a, "-device");
+                add(a, "qemu-xhci");
+                add(a, "-drive");
+                addf(a, "if=none,id=u,snapshot=on,format=%s,file=%s", format_of(b), b->image);
+                add(a, "-device");
+                add(a, "usb-storage,drive=u,bootindex=0");
+        } else {
+                add(a, "-drive");
+                addf(a, "if=virtio,snapshot=on,format=%s,file=%s", format_of(b), b->image);
+        }
+        a->v[a->n] = NULL;
+}
+
+static double now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Scan what the console printed so far; copy the new part to stdout if asked. */
+static int scan(const struct boot_run *b, const char *log, const char *expect, const char *failed,
+                size_t *shown)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+
+        if (read_file(log, &text, &len) < 0)
+                return 1;
+        if (b->console && len > *shown) {
+                fwrite(text + *shown, 1, len - *shown, stdout);
+                fflush(stdout);
+                *shown = len;
+        }
+        /* the console may hold NUL bytes: search line by line through the buffer */
+        for (size_t i = 0; i < len; i++)
+                if (!text[i])
+                        text[i] = '\n';
+        if (strstr(text, expect))
+                return 0;
+        if (strstr(text, "Access Denied"))
+                return -EACCES;
+        if (failed && strstr(text, failed))
+                return -EBADMSG;
+        return 1;
+}
+
+static int watch(const struct boot_run *b, pid_t pid, const char *log, const char *expect,
+                 const char *failed, double t0)
+{
+        size_t shown = 0;
+        int status, rc;
+
+        for (;;) {
+                rc = scan(b, log, expect, failed, &shown);
+                if (rc <= 0)
+                        return rc;
+                if (waitpid(pid, &status, WNOHANG) == pid) {
+                        rc = scan(b, log, expect, failed, &shown);
+                        return rc <= 0 ? rc : -ECHILD;
+                }
+                if (now() - t0 > b->timeout)
+                        return -ETIMEDOUT;
+                usleep(200000);
+        }
+}
+
+static void kill_qemu(pid_t pid)
+{
+        int status;
+
+        if (kill(pid, SIGTERM) == 0) {
+                for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
+                        usleep(100000);
+                if (kill(pid, SIGKILL) == 0)
+                        waitpid(pid, &status, 0);
+        }
+}
+
+static pid_t spawn(const struct argv_buf *a, const char *qlog)
+{
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                int in = open("/dev/null", O_RDONLY), out = open(qlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+                if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+                        _exit(126);
+                execvp(a->v[0], (char *const *)a->v);
+                _exit(127);
+        }
+        return pid;
+}
+
+static void tail_log(const char *log, struct diag *d)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        const char *p;
+        int lines = 0;
+
+        if (read_file(log, &text, &len) < 0 || !len)
+                return;
+        for (p = text + len; p > text && lines < 12; p--)
+                if (p[-1] == '\n')
+                        lines++;
+        diag_err(d, 0, "last console lines:\n%s", p);
+}
+
+int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
+{
+        char tmpdir[] = "/tmp/pocbake-boot.XXXXXX";
+        _cleanup_free_ char *vars = NULL, *log = NULL, *qlog = NULL, *expect = NULL, *failed = NULL;
+        _cleanup_free_ char *mem = NULL;
+        struct profile p;
+        struct argv_buf a = {0};
+        double t0 = now();
+        pid_t pid;
+        int rc;
+
+        if (access(b->image, R_OK) < 0)
+                return diag_err(d, -errno, "cannot read %s: %m", b->image);
+        if (!mkdtemp(tmpdir))
+                return diag_err(d, -errno, "cannot create a temporary directory: %m");
+        rc = profile_load(b->firmware ? b->firmware : "ovmf-secboot", &p, d);
+        if (rc >= 0 && p.code && !b->vars) {
+                vars = path_join(tmpdir, "vars.fd");
+                rc = vars && p.vars ? copy_file_sparse(p.vars, vars, 0600) : -ENOENT;
+                if (rc < 0)
+                        diag_err(d, rc, "cannot copy the firmware variable store %s", p.vars ? p.vars : "(none)");
+        }
+        log = b->log ? strdup(b->log) : path_join(tmpdir, "serial.log");
+        qlog = path_join(tmpdir, "qemu.log");
+        if (b->expect)
+                expect = strdup(b->expect);
+        else if (asprintf(&expect, "POCBAKE-CHECK %s ok", b->name ? b->name : "") < 0)
+                expect = NULL;
+        if (asprintf(&failed, "POCBAKE-CHECK %s failed", b->name ? b->name : "") < 0)
+                failed = NULL;
+        if (asprintf(&mem, "%u", b->memory_mb ? b->memory_mb : 1024) < 0)
+                mem = NULL;
+        if (rc >= 0 && (!log || !qlog || !expect || !failed || !mem))
+                rc = -ENOMEM;
+        if (rc >= 0 && (rc = write_file_atomic(log, "", 0, 0644)) >= 0) {
+                build_argv(&a, b, &p, b->vars ? b->vars : vars, log, mem);
+                pid = spawn(&a, qlog);
+                if (pid < 0)
+                        rc = diag_err(d, -errno, "cannot start qemu-system-x86_64: %m");
+                else {
+                        rc = watch(b, pid, log, expect, failed, t0);
+                        kill_qemu(pid);
+                }
+        }
+        if (seconds)
+                *seconds = now() - t0;
+        if (rc < 0 && rc != -ENOMEM && log) {
+                static const char *const why[] = {"", "the firmware refused an image (Access Denied)",
+                                                  "the role's check failed", "QEMU stopped first",
+                                                  "timed out"};
+                int w = rc == -EACCES ? 1 : rc == -EBADMSG ? 2 : rc == -ECHILD ? 3 : rc == -ETIMEDOUT ? 4 : 0;
+
+                if (w)
+                        diag_err(d, rc, "%s: %s after %.0f s (waiting for \"%s\")", b->image, why[w],
+                                 now() - t0, expect);
+                tail_log(rc == -ECHILD && qlog ? qlog : log, d);
+        }
+        for (size_t i = 0; i < a.n_owned; i++)
+                free(a.owned[i]);
+        profile_release(&p);
+        rm_rf(tmpdir);
+        return rc;
+}
