@@ -20,4 +20,10 @@ int cmd_initrd(int argc, char **argv);
 int cmd_uki(int argc, char **argv);
 int cmd_esp(int argc, char **argv);
 /* builder/guest */
+int cmd_inspect(int argc, char **argv);
+int cmd_verify_image(int argc, char **argv); /* a row of "pocbake verify" */
 /* builder/media */
+int cmd_pxe(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_verify_pxe(int argc, char **argv);
+int cmd_verify_bundle(int argc, char **argv);

@@ -21,7 +21,10 @@ static const struct command commands[] = {
         {"verify", cmd_verify, "check the signature of an EFI binary or a deliverable"},
         {"initrd", cmd_initrd, "write a deterministic initramfs with busybox and kernel modules"},
         {"uki", cmd_uki, "assemble a unified kernel image on systemd's EFI stub"},
+        {"inspect", cmd_inspect, "read a disk image back: partitions, filesystems, LVM, OS, payloads"},
         {"esp", cmd_esp, "write an EFI system partition tree with signed loader and images"},
+        {"pxe", cmd_pxe, "write a signed PXE boot set (iPXE script, dnsmasq config)"},
+        {"bundle", cmd_bundle, "write a signed CI bundle with manifest, SBOM and provenance"},
 };
 
 static void usage(FILE *f)

@@ -14,7 +14,9 @@
 static const char boot_help[] =
         "usage: pocbake boot [--firmware ovmf-secboot|ovmf|seabios] [--accel auto|kvm|tcg]\n"
         "                    [--vars FILE] [--as disk|cdrom|usb] [--memory MB] [--timeout S]\n"
-        "                    [--expect TEXT] [--log FILE] [--console] [-o DIR] IMAGE|ROLE\n"
+        "                    [--expect TEXT] [--log FILE] [--console] [-o DIR]\n"
+        "                    [--disk FILE] IMAGE|ROLE\n"
+        "       pocbake boot [options] --pxe DIR --bootfile FILE [IMAGE]\n"
         "\n"
         "Boot IMAGE (raw, qcow2 or vhdx; an ISO with --as cdrom or usb), or the disk of a\n"
         "ROLE built into DIR (default out/), under QEMU with the firmware profile from\n"
@@ -22,12 +24,16 @@ static const char boot_help[] =
         "variable store unless --vars, so systemd-boot enrolls the image's keys). Waits\n"
         "for the role's boot-time check on the serial console (\"POCBAKE-CHECK ROLE ok\",\n"
         "or --expect TEXT). The image is never written. --accel defaults to\n"
-        "$POCBAKE_ACCEL, else auto (KVM when /dev/kvm opens, else TCG).\n"
+        "$POCBAKE_ACCEL, else auto (KVM when /dev/kvm opens, else TCG). --disk FILE adds\n"
+        "a raw virtio disk that is written in place (an installer's target). --pxe DIR\n"
+        "boots from the network: QEMU's TFTP server serves DIR and DHCP names --bootfile\n"
+        "(UEFI: OVMF's own stack loads it, Secure Boot applies; BIOS: the NIC's iPXE\n"
+        "runs it, e.g. boot.ipxe).\n"
         "exit codes: 0 the check passed, 1 it failed, the firmware refused the image,\n"
         "QEMU stopped or the time ran out, 2 bad usage\n";
 
 enum { O_FIRMWARE = 256, O_ACCEL, O_VARS, O_AS, O_MEMORY, O_TIMEOUT, O_EXPECT, O_LOG, O_CONSOLE,
-       O_HELP };
+       O_HELP, O_DISK, O_PXE, O_BOOTFILE };
 
 static const struct option opts[] = {
         {"firmware", required_argument, NULL, O_FIRMWARE}, {"accel", required_argument, NULL, O_ACCEL},
@@ -35,6 +41,8 @@ static const struct option opts[] = {
         {"memory", required_argument, NULL, O_MEMORY}, {"timeout", required_argument, NULL, O_TIMEOUT},
         {"expect", required_argument, NULL, O_EXPECT}, {"log", required_argument, NULL, O_LOG},
         {"console", no_argument, NULL, O_CONSOLE}, {"output", required_argument, NULL, 'o'},
+        {"disk", required_argument, NULL, O_DISK}, {"pxe", required_argument, NULL, O_PXE},
+        {"bootfile", required_argument, NULL, O_BOOTFILE},
         {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
 };
 
@@ -95,6 +103,9 @@ static int parse_opt(int opt, struct boot_run *b, const char **out)
         case O_EXPECT: b->expect = optarg; return 0;
         case O_LOG: b->log = optarg; return 0;
         case O_CONSOLE: b->console = true; return 0;
+        case O_DISK: b->disk = optarg; return 0;
+        case O_PXE: b->pxe_dir = optarg; return 0;
+        case O_BOOTFILE: b->bootfile = optarg; return 0;
         case 'o': *out = optarg; return 0;
         }
         return -EINVAL;
@@ -122,6 +133,14 @@ int cmd_boot(int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
+        if (!b.pxe_dir != !b.bootfile) {
+                fputs("pocbake boot: --pxe and --bootfile go together\n", stderr);
+                return EXIT_USAGE;
+        }
+        if (b.pxe_dir && optind == argc) {
+                name = strdup(b.bootfile);
+                goto run;
+        }
         if (optind != argc - 1) {
                 fputs(boot_help, stderr);
                 return EXIT_USAGE;
@@ -132,6 +151,7 @@ int cmd_boot(int argc, char **argv)
                         "(expected a file, or 'pocbake build' first)\n", argv[optind], out);
                 return EXIT_USAGE;
         }
+run:
         b.image = image;
         b.name = name;
         rc = boot_image(&b, &secs, &d);

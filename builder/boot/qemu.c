@@ -160,9 +160,24 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
         add(a, "none");
         add(a, "-serial");
         addf(a, "file:%s", log);
-        add(a, "-net");
-        add(a, "none");
-        if (b->media == BOOT_CDROM) {
+        if (b->pxe_dir) {
+                /* romfile= drops the NIC's iPXE ROM so OVMF's own stack (which checks
+                 * Secure Boot signatures) loads the file; SeaBIOS needs the ROM */
+                add(a, "-netdev");
+                addf(a, "user,id=n0,tftp=%s,bootfile=%s", b->pxe_dir, b->bootfile);
+                add(a, "-device");
+                addf(a, "virtio-net-pci,netdev=n0,bootindex=0%s", p->code ? ",romfile=" : "");
+        } else {
+                add(a, "-net");
+                add(a, "none");
+        }
+        if (b->disk) {
+                add(a, "-drive");
+                addf(a, "if=virtio,format=raw,file=%s", b->disk);
+        }
+        if (!b->image) {
+                /* network boot only */
+        } else if (b->media == BOOT_CDROM) {
                 add(a, "-drive");
                 addf(a, "if=none,id=cd,media=cdrom,readonly=on,format=raw,file=%s", b->image);
                 add(a, "-device");
@@ -289,8 +304,12 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
         pid_t pid;
         int rc;
 
-        if (access(b->image, R_OK) < 0)
+        if (b->image && access(b->image, R_OK) < 0)
                 return diag_err(d, -errno, "cannot read %s: %m", b->image);
+        if (b->disk && access(b->disk, R_OK | W_OK) < 0)
+                return diag_err(d, -errno, "cannot write %s: %m", b->disk);
+        if (!b->image && (!b->pxe_dir || !b->bootfile))
+                return diag_err(d, -EINVAL, "nothing to boot: no image and no --pxe DIR --bootfile FILE");
         if (!mkdtemp(tmpdir))
                 return diag_err(d, -errno, "cannot create a temporary directory: %m");
         rc = profile_load(b->firmware ? b->firmware : "ovmf-secboot", &p, d);
@@ -331,7 +350,8 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
                 int w = rc == -EACCES ? 1 : rc == -EBADMSG ? 2 : rc == -ECHILD ? 3 : rc == -ETIMEDOUT ? 4 : 0;
 
                 if (w)
-                        diag_err(d, rc, "%s: %s after %.0f s (waiting for \"%s\")", b->image, why[w],
+                        diag_err(d, rc, "%s: %s after %.0f s (waiting for \"%s\")",
+                                 b->image ? b->image : b->bootfile, why[w],
                                  now() - t0, expect);
                 tail_log(rc == -ECHILD && qlog ? qlog : log, d);
         }

@@ -20,12 +20,17 @@ struct boot_run {
         unsigned memory_mb;
         unsigned timeout;      /* seconds */
         bool console;          /* copy the serial console to stdout as it comes */
+        const char *disk;      /* an extra raw disk (virtio), written in place: an installer's target */
+        const char *pxe_dir;   /* network boot from QEMU's TFTP server serving this directory */
+        const char *bootfile;  /* with pxe_dir: the file DHCP names (boot.ipxe, NAME.efi) */
 };
 
 /* Boot and wait: 0 when the expected marker shows, -ETIMEDOUT, -EACCES when the
  * firmware refuses an image ("Access Denied"), -EBADMSG when the role's check
  * reports a failure, -ECHILD when QEMU stops first; QEMU is always killed. The
- * image itself is never written (snapshot). */
+ * image itself is never written (snapshot). With pxe_dir the machine boots from
+ * its NIC (UEFI: OVMF's own network stack; BIOS: the NIC's iPXE ROM) and image
+ * may be NULL. */
 int boot_image(const struct boot_run *b, double *seconds, struct diag *d);
 /* "kvm" when /dev/kvm can be opened, else "tcg"; accel "auto" resolves to it. */
 const char *boot_accel(const char *accel);

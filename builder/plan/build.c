@@ -2,6 +2,7 @@
 #include "build.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -243,11 +244,57 @@ static int run_nodes(struct run *r, struct diag *d)
         return r->failed ? -EIO : rc;
 }
 
+static void event_output(const struct run *r, const struct node *n, const char *path)
+{
+        if (!r->o->json)
+                return;
+        fputs("{\"event\":\"output\",\"node\":", r->o->json);
+        json_put_str(r->o->json, n->id);
+        fputs(",\"path\":", r->o->json);
+        json_put_str(r->o->json, path);
+        fputs("}\n", r->o->json);
+}
+
+/* Copy one artifact file out of the cache (atomically). */
+static int export_file(struct run *r, const struct node *n, const char *src, const char *dst,
+                       struct diag *d)
+{
+        int rc = copy_file_sparse(src, dst, 0644);
+
+        if (rc < 0)
+                return diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
+        event_output(r, n, dst);
+        return 0;
+}
+
+/* A directory artifact (the PXE set): each file, into a directory of that name. */
+static int export_dir(struct run *r, const struct node *n, const char *src, const char *dst,
+                      struct diag *d)
+{
+        _cleanup_closedir_ DIR *dir = opendir(src);
+        struct dirent *e;
+        int rc = 0;
+
+        if (!dir)
+                return diag_err(d, -errno, "cannot read %s: %m", src);
+        while (rc >= 0 && (e = readdir(dir))) {
+                _cleanup_free_ char *from = NULL, *to = NULL;
+
+                if (e->d_type != DT_REG)
+                        continue;
+                if (!(from = path_join(src, e->d_name)) || !(to = path_join(dst, e->d_name)))
+                        return -ENOMEM;
+                rc = export_file(r, n, from, to, d);
+        }
+        return rc;
+}
+
 static int export_outputs(struct run *r, struct diag *d)
 {
         for (size_t i = 0; i < r->g->n; i++) {
                 struct node *n = r->g->nodes[i];
                 _cleanup_free_ char *obj = NULL, *src = NULL, *dst = NULL;
+                struct stat st;
                 int rc;
 
                 if (!n->export_name)
@@ -256,16 +303,21 @@ static int export_outputs(struct run *r, struct diag *d)
                 if (!obj || !(src = path_join(obj, node_object_file(n))) ||
                     !(dst = path_join(r->o->out, n->export_name)))
                         return -ENOMEM;
-                rc = copy_file_sparse(src, dst, 0644);
-                if (rc < 0)
-                        return diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
-                if (r->o->json) {
-                        fputs("{\"event\":\"output\",\"node\":", r->o->json);
-                        json_put_str(r->o->json, n->id);
-                        fputs(",\"path\":", r->o->json);
-                        json_put_str(r->o->json, dst);
-                        fputs("}\n", r->o->json);
+                if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
+                        rc = export_dir(r, n, src, dst, d);
+                else
+                        rc = export_file(r, n, src, dst, d);
+                if (rc >= 0 && n->kind == NODE_BUNDLE) { /* the .tar.gz beside the .tar.zst */
+                        _cleanup_free_ char *gz_src = path_join(obj, "bundle.tar.gz");
+                        _cleanup_free_ char *gz_dst = strdup(dst);
+
+                        if (!gz_src || !gz_dst || strlen(gz_dst) < 4)
+                                return -ENOMEM;
+                        strcpy(gz_dst + strlen(gz_dst) - 4, ".gz");
+                        rc = export_file(r, n, gz_src, gz_dst, d);
                 }
+                if (rc < 0)
+                        return rc;
         }
         return 0;
 }

@@ -23,7 +23,7 @@ static const char *const rootfs_keys[] = {
 
 const char *node_kind_name(enum node_kind k)
 {
-        static const char *const names[] = {"rootfs", "fs", "disk", "convert", "initrd", "uki"};
+        static const char *const names[] = {"rootfs", "fs", "disk", "convert", "initrd", "uki", "host", "pxe", "bundle"};
 
         return k < ARRAY_SIZE(names) ? names[k] : "?";
 }
@@ -41,6 +41,12 @@ const char *node_object_file(const struct node *n)
                 return "initrd.img";
         case NODE_UKI:
                 return "uki.efi";
+        case NODE_HOST:
+                return "host.raw";
+        case NODE_PXE:
+                return "pxe";
+        case NODE_BUNDLE:
+                return "bundle.tar.zst";
         default:
                 return NULL;
         }
@@ -91,6 +97,11 @@ static struct node *node_new_owned(struct graph *g, enum node_kind kind, struct 
 static struct node *node_new(struct graph *g, enum node_kind kind, struct role *r, const char *what)
 {
         return node_new_owned(g, kind, r, r->name, what);
+}
+
+struct node *graph_add_node(struct graph *g, enum node_kind kind, struct role *r, const char *owner)
+{
+        return node_new_owned(g, kind, r, owner, NULL);
 }
 
 struct node *graph_initrd(struct graph *g, const char *kernel, const char *owner)
@@ -147,11 +158,26 @@ static int node_key(struct graph *g, struct node *n, struct diag *d)
         case NODE_UKI:
                 rc = boot_hash(g, n, &h, d);
                 break;
+        case NODE_PXE:
+        case NODE_BUNDLE:
+                rc = deliver_hash(g, n, &h, d);
+                break;
         case NODE_DISK:
                 hash_subtree(&h, r->tree, "disk");
+                if (r->base.kind == BASE_IMAGE) { /* no rootfs node: the recipe and image here */
+                        for (size_t i = 0; i < ARRAY_SIZE(rootfs_keys); i++)
+                                hash_subtree(&h, r->tree, rootfs_keys[i]);
+                        rc = stage_hash_inputs(r, &h, d);
+                }
                 break;
         case NODE_CONVERT:
                 hasher_u64(&h, n->fmt);
+                break;
+        case NODE_HOST: /* storage and payload layout, networks, and the roles' XML */
+                hash_subtree(&h, r->tree, "storage");
+                ynode_hash(g->app->tree, &h);
+                for (size_t i = 0; i < g->app->n_roles; i++)
+                        ynode_hash(g->app->roles[i]->tree, &h);
                 break;
         }
         for (size_t i = 0; i < n->n_inputs; i++)
@@ -191,12 +217,53 @@ static bool role_has_esp(const struct role *r)
         return false;
 }
 
+/* The host's disk carries every role: its qcow2 (made for the host when the
+ * role's own outputs do not ask for one). */
+static struct node *plan_host(struct graph *g, struct role *host, struct node *disk)
+{
+        struct node *h = node_new(g, NODE_HOST, host, NULL);
+
+        if (!h)
+                return NULL;
+        h->inputs[h->n_inputs++] = disk;
+        for (size_t i = 0; i < g->app->n_roles; i++) {
+                struct node *q = NULL;
+
+                for (size_t j = 0; j < g->n; j++)
+                        if (g->nodes[j]->kind == NODE_CONVERT && g->nodes[j]->fmt == OUT_QCOW2 &&
+                            g->nodes[j]->role == g->app->roles[i])
+                                q = g->nodes[j];
+                if (!q || h->n_inputs == ARRAY_SIZE(h->inputs))
+                        continue; /* role not selected with --role */
+                h->inputs[h->n_inputs++] = q;
+        }
+        return h;
+}
+
+static int plan_converts(struct graph *g, struct role *r, struct node *disk);
+
+/* base: {image: …}: the disk node copies the image and applies the recipe to it
+ * (libguestfs); there is no staged root and no filesystem of ours. */
+static int plan_image_role(struct graph *g, struct role *r)
+{
+        struct node *disk = node_new(g, NODE_DISK, r, NULL);
+        int rc;
+
+        if (!disk)
+                return -ENOMEM;
+        if ((r->outputs & OUT_RAW) && (rc = export_name(disk, "raw")) < 0)
+                return rc;
+        return plan_converts(g, r, disk);
+}
+
 static int plan_role(struct graph *g, struct role *r, struct diag *d)
 {
         struct node *root, *disk, *uki = NULL;
         size_t first_fs;
         int rc;
 
+        if (r->base.kind == BASE_IMAGE) /* an existing disk, customized in place */
+                return plan_image_role(g, r);
         root = node_new(g, NODE_ROOTFS, r, NULL);
         if (!root)
                 return -ENOMEM;
@@ -235,12 +302,23 @@ static int plan_role(struct graph *g, struct role *r, struct diag *d)
         disk->inputs[disk->n_inputs++] = root;
         for (size_t i = first_fs; i < g->n - 1; i++)
                 disk->inputs[disk->n_inputs++] = g->nodes[i];
+        if (r == g->app->host && !(disk = plan_host(g, r, disk)))
+                return -ENOMEM;
         if ((r->outputs & OUT_RAW) && (rc = export_name(disk, "raw")) < 0)
                 return rc;
+        return plan_converts(g, r, disk);
+}
+
+static int plan_converts(struct graph *g, struct role *r, struct node *disk)
+{
+        int rc;
+
         for (unsigned f = OUT_QCOW2; f <= OUT_VHDX; f <<= 1) {
                 struct node *c;
+                /* a role carried by the host needs its qcow2 even when not exported */
+                bool payload = f == OUT_QCOW2 && g->app->host && r != g->app->host;
 
-                if (!(r->outputs & f))
+                if (!(r->outputs & f) && !payload)
                         continue;
                 c = node_new(g, NODE_CONVERT, r, NULL);
                 if (!c)
@@ -251,7 +329,7 @@ static int plan_role(struct graph *g, struct role *r, struct diag *d)
                         return -ENOMEM;
                 c->fmt = f;
                 c->inputs[c->n_inputs++] = disk;
-                if ((rc = export_name(c, output_fmt_name(f))) < 0)
+                if ((r->outputs & f) && (rc = export_name(c, output_fmt_name(f))) < 0)
                         return rc;
         }
         return 0;
@@ -270,7 +348,7 @@ static bool role_selected(const struct role *r, const struct graph_opts *o)
 /* Every check that needs no output: stage inputs, disk layout, filesystems. */
 static int check_role(const struct role *r, struct diag *d)
 {
-        int rc = stage_check(r, d), rc2 = disk_check(r, d);
+        int rc = stage_check(r, d), rc2 = r->base.kind == BASE_IMAGE ? 0 : disk_check(r, d);
 
         return rc < 0 ? rc : rc2;
 }
@@ -285,6 +363,8 @@ int graph_check(const struct appliance *a, const struct graph_opts *o, struct di
         for (size_t i = 0; i < a->n_roles; i++)
                 if (role_selected(a->roles[i], o) && (rc2 = check_role(a->roles[i], d)) < 0)
                         rc = rc2;
+        if (a->host && (!o->n_roles || role_selected(a->host, o)) && (rc2 = check_role(a->host, d)) < 0)
+                rc = rc2;
         if (o->boot && (rc2 = boot_check(o->boot, d)) < 0)
                 rc = rc2;
         return rc;
@@ -298,6 +378,7 @@ int graph_plan(struct graph *g, const struct appliance *a, const struct graph_op
         memset(g, 0, sizeof(*g));
         g->epoch = o->epoch;
         g->boot = o->boot;
+        g->app = a;
         g->cache = strdup(o->cache);
         if (!g->cache)
                 return -ENOMEM;
@@ -306,6 +387,10 @@ int graph_plan(struct graph *g, const struct appliance *a, const struct graph_op
         for (size_t i = 0; i < a->n_roles; i++)
                 if (role_selected(a->roles[i], o) && (rc = plan_role(g, a->roles[i], d)) < 0)
                         return rc;
+        if (a->host && (!o->n_roles || role_selected(a->host, o)) && (rc = plan_role(g, a->host, d)) < 0)
+                return rc;
+        if (!o->n_roles && (rc = plan_deliverables(g, d)) < 0)
+                return rc;
         for (size_t i = 0; i < g->n; i++) {
                 _cleanup_free_ char *dir = NULL;
                 struct stat st;

@@ -16,6 +16,9 @@ enum node_kind {
         NODE_CONVERT, /* qcow2 / vhdx of the disk */
         NODE_INITRD,  /* the initrd every UKI of one kernel shares */
         NODE_UKI,     /* a role's signed unified kernel image */
+        NODE_HOST,    /* the host disk with its storage pool and the roles as payloads */
+        NODE_PXE,     /* the host's PXE boot set (a directory) */
+        NODE_BUNDLE,  /* the signed CI bundle of every output (.tar.zst and .tar.gz) */
 };
 
 enum node_status { NODE_SKIPPED, NODE_CACHED, NODE_BUILT, NODE_FAILED };
@@ -28,7 +31,7 @@ struct node {
         const char *kernel;    /* NODE_INITRD, NODE_UKI: the kernel image */
         size_t part;           /* NODE_FS: index into role->disk.partitions */
         enum output_fmt fmt;   /* NODE_CONVERT */
-        struct node *inputs[8];
+        struct node *inputs[64];
         size_t n_inputs;
         char key[SHA256_HEX];
         char *export_name;     /* file in the output directory, NULL = intermediate */
@@ -42,6 +45,7 @@ struct node {
 struct graph {
         struct node **nodes;   /* in build order: inputs before their users */
         size_t n;
+        const struct appliance *app;
         char *cache;           /* cache root */
         uint64_t epoch;
         const struct boot_config *boot; /* NULL: ESPs get no boot chain */
@@ -93,6 +97,13 @@ int make_esp_tree(const struct graph *g, const struct node *n, const char *tree,
 /* The newest /boot/vmlinuz-*, malloc'd; NULL when there is none. */
 char *boot_default_kernel(void);
 int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d);
+
+/* Deliverable nodes (deliver.c): the host's PXE set and the CI bundle. */
+int plan_deliverables(struct graph *g, struct diag *d);
+int deliver_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d);
+int make_pxe(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
+int make_bundle(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
+struct node *graph_add_node(struct graph *g, enum node_kind kind, struct role *r, const char *owner);
 
 /* Default cache: $XDG_CACHE_HOME/pocbake or ~/.cache/pocbake. */
 char *cache_default(void);

@@ -11,6 +11,7 @@
 
 #include "../disk/disk.h"
 #include "../fs/fs.h"
+#include "../guest/guest.h"
 #include "../stage/stage.h"
 #include "../util/cleanup.h"
 #include "../util/fsutil.h"
@@ -125,11 +126,14 @@ static int make_disk(const struct graph *g, const struct node *n, const char *di
         _cleanup_free_ const struct fs_spec **fs = calloc(np + 1, sizeof(*fs));
         _cleanup_free_ struct fs_spec *specs = calloc(np + 1, sizeof(*specs));
         _cleanup_free_ char **owned = calloc(2 * np + 1, sizeof(*owned));
-        _cleanup_free_ char *root = node_object_dir(g, n->inputs[0]);
+        _cleanup_free_ char *root = NULL;
         _cleanup_free_ char *out = path_join(dir, "disk.raw");
         struct gpt gpt = {0};
         int rc;
 
+        if (r->base.kind == BASE_IMAGE)
+                return out ? guest_customize(r->base.path, out, r, g->epoch, d) : -ENOMEM;
+        root = node_object_dir(g, n->inputs[0]);
         if (!images || !fs || !specs || !owned || !root || !out)
                 return -ENOMEM;
         rc = disk_layout(r, &gpt, d);
@@ -166,9 +170,40 @@ static int make_convert(const struct graph *g, const struct node *n, const char 
         _cleanup_free_ char *in = node_object_dir(g, n->inputs[0]);
         _cleanup_free_ char *raw = NULL, *out = NULL;
 
-        if (!in || !(raw = path_join(in, "disk.raw")) || !(out = path_join(dir, node_object_file(n))))
+        if (!in || !(raw = path_join(in, node_object_file(n->inputs[0]))) ||
+            !(out = path_join(dir, node_object_file(n))))
                 return -ENOMEM;
         return disk_convert(raw, n->fmt, n->role->name, out, d);
+}
+
+/* The host disk: a copy of its plain disk, then the storage pool and every
+ * role's qcow2 put in through libguestfs (one launch). */
+static int make_host(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
+{
+        const struct appliance *a = g->app;
+        _cleanup_free_ char *in = node_object_dir(g, n->inputs[0]);
+        _cleanup_free_ char *src = NULL, *out = path_join(dir, "host.raw");
+        _cleanup_free_ const char **qcow2 = calloc(a->n_roles + 1, sizeof(*qcow2));
+        _cleanup_free_ char **owned = calloc(a->n_roles + 1, sizeof(*owned));
+        int rc;
+
+        if (!in || !out || !qcow2 || !owned || !(src = path_join(in, "disk.raw")))
+                return -ENOMEM;
+        for (size_t i = 1; i < n->n_inputs; i++) {
+                const struct node *q = n->inputs[i];
+                _cleanup_free_ char *qdir = node_object_dir(g, q);
+
+                for (size_t j = 0; j < a->n_roles; j++)
+                        if (a->roles[j] == q->role && qdir)
+                                qcow2[j] = owned[j] = path_join(qdir, "disk.qcow2");
+        }
+        rc = copy_file_sparse(src, out, 0644);
+        if (rc < 0)
+                return diag_err(d, rc, "cannot copy the host disk: %s", strerror(-rc));
+        rc = guest_make_host(out, a, qcow2, d);
+        for (size_t j = 0; j < a->n_roles; j++)
+                free(owned[j]);
+        return rc;
 }
 
 int node_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
@@ -186,6 +221,12 @@ int node_make(const struct graph *g, const struct node *n, const char *dir, stru
                 return make_initrd(g, n, dir, d);
         case NODE_UKI:
                 return make_uki(g, n, dir, d);
+        case NODE_HOST:
+                return make_host(g, n, dir, d);
+        case NODE_PXE:
+                return make_pxe(g, n, dir, d);
+        case NODE_BUNDLE:
+                return make_bundle(g, n, dir, d);
         }
         return -EINVAL;
 }

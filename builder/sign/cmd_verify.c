@@ -55,6 +55,9 @@ static int verify_efi(int argc, char **argv)
 /* Other kinds (image, pxe, bundle) add their rows here. */
 static const struct subcmd verify_table[] = {
         {"efi", verify_efi, "check the Authenticode signature of a PE/EFI binary"},
+        {"pxe", cmd_verify_pxe, "check a PXE set's SHA256SUMS and per-file CMS signatures"},
+        {"bundle", cmd_verify_bundle, "check a CI bundle's members, signature and manifest"},
+        {"image", cmd_verify_image, "check a host image's payloads against its embedded manifest"},
 };
 
 int cmd_verify(int argc, char **argv)

@@ -194,7 +194,7 @@ static int copy_tree(struct octx *c, int sfd, int dfd, const char *rel)
                 names = nn;
                 n++;
         }
-        if (r == 0)
+        if (r == 0 && n)
                 qsort(names, n, sizeof(*names), cmp_str);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *child = rel[0] ? NULL : strdup(names[i]);

@@ -1,6 +1,6 @@
 #!/bin/sh
-# t0040: the shipped appliance in the mini profile: all thirteen roles build with
-# keys, and each boots under OVMF with Secure Boot and passes its own check.
+# t0040: the shipped appliance in the mini profile: all thirteen roles and the host
+# build with keys, and each boots under OVMF with Secure Boot and passes its own check.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/qemu.sh"
 
@@ -13,9 +13,11 @@ ls /boot/vmlinuz-* >/dev/null 2>&1 || skip_all "no kernel in /boot (linux-image-
 ok "the mini appliance builds" test $? = 0 || cat "$T/err" >&2
 roles=$(sed -n 's|^  - roles/\(.*\)\.yaml$|\1|p' "$TOP/recipes/poc.yaml")
 is "$(echo $roles | wc -w)" 13 "poc.yaml lists thirteen roles"
+ok "the host image, the PXE set and the bundle" test -s "$T/out/host/host.raw" -a -s "$T/out/pxe/boot.ipxe" -a -s "$T/out/poc.tar.zst"
 for r in $roles; do
         ok "$r: raw, qcow2 and vhdx" test -f "$T/out/$r/$r.raw" -a -f "$T/out/$r/$r.qcow2" -a -f "$T/out/$r/$r.vhdx"
 done
+roles="$roles host"
 
 # Two guests at a time: TCG runs one vCPU per host thread.
 boot_one() {

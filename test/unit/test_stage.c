@@ -172,7 +172,9 @@ static void check_init(void)
         assert_has_line("etc/inittab", "::respawn:/usr/sbin/httpd -f -p 80 -h /usr/share/web");
         assert_has_line("etc/inittab", "::respawn:/sbin/syslogd -n");
         assert_has_line("etc/init.d/rcS", "echo 'pocbake: Web01 up'");
-        assert_has_line("etc/init.d/rcS", "mount -t proc proc /proc");
+        assert_has_line("etc/init.d/rcS", "[ -e /proc/self ] || mount -t proc proc /proc");
+        assert_has_line("etc/init.d/rcS", "ifconfig lo 127.0.0.1 up");
+        assert_has_line("etc/init.d/S99pocbake-check", "/usr/lib/pocbake/check >/dev/console 2>&1 &");
         assert_node("etc/init.d/rcS", S_IFREG | 0755, 0, 0);
         assert_link("etc/init.d/S50myd", "myd");
         assert_has_line("etc/hostname", "web01");

@@ -1,0 +1,105 @@
+/* guest.h: everything pocbake does through libguestfs: host storage pool, VM payloads, inspection,
+ * customizing. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../recipe/recipe.h"
+#include "../util/diag.h"
+
+/* Where the host image keeps what pocbake puts into it. */
+#define GUEST_STATE_DIR   "/var/lib/pocbake"
+#define GUEST_PAYLOAD_DIR "/var/lib/pocbake/payloads"
+#define GUEST_LIBVIRT_DIR "/var/lib/pocbake/libvirt"
+#define GUEST_MANIFEST    GUEST_PAYLOAD_DIR "/manifest.json"
+
+/* Settings of the libvirt XML the host defines at boot. NULL members take the
+ * defaults in the comments. */
+struct guest_xml_opts {
+        const char *domain_type;    /* "kvm"; "qemu" for software emulation */
+        const char *loader;         /* /usr/share/OVMF/OVMF_CODE_4M.secboot.fd */
+        const char *nvram_template; /* /usr/share/OVMF/OVMF_VARS_4M.fd (setup mode) */
+        const char *nvram_dir;      /* /var/lib/libvirt/qemu/nvram */
+        const char *payload_dir;    /* GUEST_PAYLOAD_DIR */
+};
+
+/* A libvirt domain for role r: q35 with SMM, the Secure Boot OVMF loader, its
+ * payload qcow2 as a virtio disk, one NIC per recipe nic on the libvirt network
+ * of that name, a serial console. malloc'd; NULL with errno set on failure. */
+char *guest_domain_xml(const struct role *r, const struct guest_xml_opts *o);
+/* A libvirt network for an appliance network: name, bridge, the first address
+ * of its cidr as the host's, NAT forwarding when nat is set. NULL with errno
+ * EINVAL for a cidr that is not IPv4 "a.b.c.d/n". */
+char *guest_network_xml(const struct network_spec *n);
+/* The MAC a nic gets when the recipe names none: 52:54:00 and three bytes
+ * derived from the role and network names. out holds 18 bytes. */
+void guest_nic_mac(const char *role, const char *network, char out[18]);
+
+/* The acceleration setting from POCBAKE_ACCEL (auto, kvm, tcg) as libguestfs
+ * backend settings; -EINVAL for another value. */
+int guest_accel_settings(const char **settings);
+
+/* Make the storage pool of host->storage inside the raw disk image: PV on the
+ * pool partition, the VG, one LV and filesystem per volume, fstab entries and
+ * mount points in the root filesystem. One libguestfs launch. */
+int guest_make_pool(const char *disk_raw, const struct role *host, struct diag *d);
+/* Put the roles' qcow2 disks (role_qcow2[i] for a->roles[i]; NULL skips the
+ * role) into the host image with their manifest, libvirt domain and network
+ * XML, and the host units that start them. One libguestfs launch. */
+int guest_add_payloads(const char *disk_raw, const struct appliance *a,
+                       const char *const *role_qcow2, struct diag *d);
+/* Both in one launch: the pool of a->host, then the payloads on it. */
+int guest_make_host(const char *disk_raw, const struct appliance *a, const char *const *role_qcow2,
+                    struct diag *d);
+
+/* Copy src_image (any format qemu-img reads) to out_raw as a raw disk and apply
+ * r's overlays, files, users, groups and services to the operating system
+ * found in it. One libguestfs launch; out_raw appears only when all went well. */
+int guest_customize(const char *src_image, const char *out_raw, const struct role *r,
+                    uint64_t epoch, struct diag *d);
+
+/* What `pocbake inspect` reads from an image. */
+struct guest_part {
+        int num;
+        char *name, *type_guid;
+        int64_t start, size;
+};
+struct guest_fs {
+        char *device, *type, *label, *uuid;
+        int64_t size;
+};
+struct guest_lv {
+        char *vg, *name;
+        int64_t size;
+};
+struct guest_payload {
+        char *role, *file;
+        char *want_sha256; /* from the manifest */
+        char *got_sha256;  /* computed in the appliance; NULL when the file is missing */
+        int64_t want_size, got_size;
+};
+struct guest_report {
+        char *image, *format;
+        char *parttype;
+        struct guest_part *parts;
+        size_t n_parts;
+        struct guest_fs *fss;
+        size_t n_fss;
+        char **vgs;
+        size_t n_vgs;
+        struct guest_lv *lvs;
+        size_t n_lvs;
+        char *root;       /* device holding the root filesystem */
+        char *os_release; /* its os-release text */
+        bool has_manifest;
+        struct guest_payload *payloads;
+        size_t n_payloads;
+};
+
+/* Read image (raw, qcow2 or vhdx, detected from its bytes) read-only in one
+ * launch and fill rep. */
+int guest_inspect(const char *image, struct guest_report *rep, struct diag *d);
+void guest_report_release(struct guest_report *rep);
+/* The image format from the file's first bytes: "qcow2", "vhdx" or "raw". */
+const char *guest_detect_format(const char *image, struct diag *d);

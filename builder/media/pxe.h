@@ -1,0 +1,40 @@
+/* pxe.h: the PXE boot set: kernel, initrd, signed UKI, root image, iPXE script, dnsmasq config,
+ * signatures. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <openssl/x509.h>
+
+#include "../util/diag.h"
+
+struct pxe_spec {
+        const char *name;    /* the UKI is served as NAME.efi; NULL: "pocbake" */
+        const char *kernel;  /* vmlinuz */
+        const char *initrd;  /* initramfs */
+        const char *uki;     /* the signed unified kernel image */
+        const char *root;    /* squashfs or erofs image (served as root.squashfs / root.erofs) */
+        const char *cmdline; /* kernel command line for the BIOS (iPXE) path */
+        const char *ipxe;    /* optional undionly.kpxe for BIOS clients, NULL: none */
+        const char *key;     /* code-signing key: PEM path or OSSL_STORE URI */
+        const char *cert;    /* its certificate (issued by db) */
+        /* Where the initrd fetches the root image from; NULL: "tftp://${next-server}"
+         * (iPXE fills in the TFTP server it booted from). */
+        const char *root_base;
+        const char *subnet; /* dnsmasq's proxy-DHCP subnet; NULL: the "192.0.2.0" placeholder */
+        /* Where the lab serves the set from (dnsmasq's tftp-root, absolute);
+         * NULL: "/srv/pocbake/NAME". Not outdir: the bytes must not depend on it. */
+        const char *tftp_root;
+        bool verify; /* boot.ipxe checks vmlinuz and initrd.img (imgtrust/imgverify) */
+};
+
+/* Check every input, then write the set into a temporary directory beside outdir
+ * and swap it into place: outdir appears whole or not at all. An existing outdir
+ * is replaced only when it is empty or an earlier PXE set (it has SHA256SUMS).
+ * Same inputs give the same bytes. */
+int pxe_write(const struct pxe_spec *s, const char *outdir, struct diag *d);
+
+/* Check SHA256SUMS.sig, every file SHA256SUMS lists, and each FILE.sig against
+ * anchor. -EBADMSG with one message per bad file ("vmlinuz: sha256 mismatch",
+ * "vmlinuz: signature does not match the file"). *checked counts good files. */
+int pxe_verify(const char *dir, X509 *anchor, size_t *checked, struct diag *d);

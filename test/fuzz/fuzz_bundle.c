@@ -1,0 +1,48 @@
+/* fuzz_bundle.c: libFuzzer target for the bundle reader and the parsers it and the SBOM use. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "media/bundle.h"
+#include "media/dpkg.h"
+#include "media/jsonr.h"
+#include "media/sums.h"
+#include "sign/keygen.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static X509 *anchor;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+        struct diag d = {0};
+
+        if (!k || keygen_cert(k, "fuzz db", 1, NULL, NULL, false, &anchor, &d) < 0)
+                abort();
+        EVP_PKEY_free(k);
+        return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct dpkg_pkg *pkgs = NULL;
+        struct sums sums = {0};
+        struct jval v = {0};
+        struct diag d = {0};
+        size_t n = 0;
+
+        (void)bundle_verify_mem(data, size, anchor, &n, &d);
+        if (jsonr_parse((const char *)data, size, &v, "fuzz", &d) == 0)
+                jsonr_free(&v);
+        (void)sums_parse((const char *)data, size, &sums, "fuzz", &d);
+        sums_release(&sums);
+        if (dpkg_status_parse((const char *)data, size, "fuzz", &pkgs, &n, &d) == 0)
+                dpkg_pkgs_free(pkgs, n);
+        diag_release(&d);
+        return 0;
+}

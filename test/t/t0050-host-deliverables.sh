@@ -1,0 +1,48 @@
+#!/bin/sh
+# t0050: an appliance with a host: pocbake build makes the host disk with its LVM
+# storage pool and both roles as payloads (libguestfs, one launch), the PXE set and
+# the signed bundle; independent readers agree, and nothing is rebuilt the second time.
+. "$(dirname "$0")/lib.sh"
+
+for tool in virt-filesystems jq; do
+        command -v $tool >/dev/null || skip_all "$tool is not installed"
+done
+ls /boot/vmlinuz-* >/dev/null 2>&1 || skip_all "no kernel in /boot (linux-image-amd64)"
+A=$TOP/test/data/sample/host-app.yaml
+
+"$POCBAKE" keys init "$T/keys" >/dev/null
+start=$(date +%s)
+"$POCBAKE" build --quiet --json --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$A" >"$T/e1" 2>"$T/err"
+ok "build of roles, host, pxe and bundle ($(($(date +%s) - start)) s)" test $? = 0 || cat "$T/err" >&2
+for f in host/host.raw host/host.qcow2 pxe/boot.ipxe pxe/root.squashfs pxe/sample-host.efi \
+        sample-host.tar.zst sample-host.tar.gz; do
+        ok "output $f" test -s "$T/out/$f"
+done
+
+start=$(date +%s)
+"$POCBAKE" inspect --json "$T/out/host/host.qcow2" >"$T/i.json" 2>"$T/err"
+ok "inspect the host image ($(($(date +%s) - start)) s)" test $? = 0 || cat "$T/err" >&2
+is "$(jq -r '.volume_groups | join(" ")' "$T/i.json")" pocpool "volume group pocpool"
+is "$(jq -r '[.filesystems[] | select(.device | startswith("/dev/pocpool/")) | "\(.device)=\(.type)=\(.size)"] | sort | join(" ")' "$T/i.json")" \
+        "/dev/pocpool/blob=ext4=67108864 /dev/pocpool/csv=xfs=335544320 /dev/pocpool/sofs=xfs=914358272" \
+        "three volumes with their filesystems and sizes"
+is "$(jq -r '[.payloads[] | "\(.file):\(.match)"] | join(" ")' "$T/i.json")" "alpha.qcow2:true beta.qcow2:true" \
+        "both payloads match the embedded manifest"
+virt-filesystems -a "$T/out/host/host.qcow2" --all --long --csv >"$T/vf.csv" 2>"$T/err"
+ok "virt-filesystems reads the host image" test $? = 0
+is "$(awk -F, '$1 ~ /^\/dev\/pocpool\// && $2 == "filesystem" {print $1 "=" $3}' "$T/vf.csv" | sort | tr '\n' ' ')" \
+        "/dev/pocpool/blob=ext4 /dev/pocpool/csv=xfs /dev/pocpool/sofs=xfs " "virt-filesystems agrees on the filesystems"
+is "$(awk -F, '$2 == "lv" {print $1 "=" $6}' "$T/vf.csv" | sort | tr '\n' ' ')" \
+        "/dev/pocpool/blob=67108864 /dev/pocpool/csv=335544320 /dev/pocpool/sofs=914358272 " \
+        "virt-filesystems agrees on the volume sizes"
+
+"$POCBAKE" verify pxe "$T/out/pxe" --cert "$T/keys/db.crt" >/dev/null 2>"$T/err"
+ok "verify pxe accepts the set" test $? = 0 || cat "$T/err" >&2
+"$POCBAKE" verify bundle "$T/out/sample-host.tar.zst" --cert "$T/keys/db.crt" >/dev/null 2>"$T/err"
+ok "verify bundle accepts the bundle" test $? = 0 || cat "$T/err" >&2
+is "$(tar -xOf "$T/out/sample-host.tar.zst" --zstd manifest.json | jq -r '[.artifacts[].path] | map(select(startswith("host/"))) | join(" ")')" \
+        "host/host.qcow2 host/host.raw" "the bundle's manifest lists the host image"
+
+"$POCBAKE" build --quiet --json --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$A" >"$T/e2" 2>"$T/err"
+is "$(jq -r 'select(.event=="done" and .status=="built") | .node' "$T/e2" | wc -l)" 0 "second build: nothing rebuilt"
+done_testing

@@ -1,0 +1,170 @@
+#!/bin/sh
+# t0600-host-image.sh: host disk with an LVM pool and two role payloads (libguestfs), read back by pocbake inspect, virt-filesystems and guestfish; verify image catches a changed byte.
+. "$(dirname "$0")/lib.sh"
+
+for tool in guestfish virt-filesystems jq; do
+        command -v $tool >/dev/null || skip_all "$tool is not installed"
+done
+DRIVER=$(dirname "$POCBAKE")/test/test_guest_host
+[ -x "$DRIVER" ] || skip_all "$DRIVER is not built (make check builds it)"
+export POCBAKE_DATADIR=$TOP
+S=$TOP/test/data/sample
+
+host='disk:
+  size: 1400M
+  partitions:
+    - {name: esp, type: esp, size: 40M, fs: vfat, mountpoint: /boot/efi}
+    - {name: root, type: root, size: 100M, fs: ext4, mountpoint: /}
+    - {name: pool, type: lvm, size: rest}
+storage:
+  pool: {partition: pool, vg: pocpool, grow: true, extra_disks: [/dev/vdb]}
+  volumes:
+    - {name: csv, size: 320M, fs: xfs, mountpoint: /srv/csv, purpose: cluster-shared-volume}
+    - {name: blob, size: 64M, fs: ext4, mountpoint: /srv/blob, purpose: blob}
+    - {name: sofs, size: rest, fs: xfs, mountpoint: /srv/share, purpose: file-share}
+outputs: [raw]'
+{ echo "role: host"; echo "base: {busybox: {}}"; echo "$host"; } >"$T/host.yaml"
+{
+        echo "appliance: lab"
+        echo "roles: [$S/roles/alpha.yaml, $S/roles/beta.yaml]"
+        echo "networks: [{name: management, bridge: br-mgmt, cidr: 10.20.0.0/24, nat: true}]"
+        echo "host:"
+        echo "  base: {busybox: {}}"
+        echo "$host" | sed 's/^/  /'
+} >"$T/app.yaml"
+
+"$POCBAKE" build --quiet --cache "$T/cache" -o "$T/out" "$T/app.yaml" >"$T/err" 2>&1 &&
+        "$POCBAKE" build --quiet --cache "$T/cache" -o "$T/out" "$T/host.yaml" >>"$T/err" 2>&1
+rc=$?
+ok "roles and the host disk build" test $rc = 0
+[ $rc = 0 ] || cat "$T/err" >&2
+IMG=$T/out/host/host.raw
+
+start=$(date +%s)
+"$DRIVER" host "$T/app.yaml" "$IMG" "$T/out/alpha/alpha.qcow2" "$T/out/beta/beta.qcow2" >"$T/drv" 2>&1
+rc=$?
+ok "pool and payloads in one launch ($(($(date +%s) - start)) s)" test $rc = 0
+[ $rc = 0 ] || { cat "$T/drv" >&2; done_testing; }
+
+start=$(date +%s)
+"$POCBAKE" inspect --json "$IMG" >"$T/inspect.json" 2>"$T/err"
+rc=$?
+ok "pocbake inspect --json ($(($(date +%s) - start)) s)" test $rc = 0
+[ $rc = 0 ] || cat "$T/err" >&2
+J=$T/inspect.json
+is "$(jq -r '.volume_groups | join(" ")' "$J")" pocpool "inspect: volume group pocpool"
+is "$(jq -r '[.logical_volumes[] | "\(.name)=\(.size)"] | sort | join(" ")' "$J")" \
+        "blob=67108864 csv=335544320 sofs=914358272" "inspect: three volumes, rest takes the 218 extents left"
+is "$(jq -r '[.filesystems[] | select(.device | startswith("/dev/pocpool/")) | "\(.device)=\(.type)"] | sort | join(" ")' "$J")" \
+        "/dev/pocpool/blob=ext4 /dev/pocpool/csv=xfs /dev/pocpool/sofs=xfs" "inspect: filesystems on the volumes"
+is "$(jq -r '.filesystems[] | select(.device == "/dev/pocpool/csv") | .label' "$J")" csv "inspect: xfs label is the volume name"
+is "$(jq -r '.os' "$J")" "pocbake 0.1.0 (host)" "inspect: os-release of the root"
+is "$(jq -r '[.payloads[] | "\(.file):\(.match)"] | join(" ")' "$J")" "alpha.qcow2:true beta.qcow2:true" \
+        "inspect: both payloads match the manifest"
+is "$(jq -r '.payloads[0].sha256' "$J")" "$(sha256sum <"$T/out/alpha/alpha.qcow2" | cut -d' ' -f1)" \
+        "inspect: manifest sha256 is the role's qcow2"
+
+# filesystem UUIDs derive from role and volume names (uuid_derive "pool-fs"):
+# every build of this recipe gets these
+is "$(jq -r '[.filesystems[] | select(.device | startswith("/dev/pocpool/")) | "\(.device)=\(.uuid)"] | sort | join(" ")' "$J")" \
+        "/dev/pocpool/blob=b271ff09-9a19-4764-9c91-acbf9a914c6a /dev/pocpool/csv=fa6f1c00-33e1-48e3-a48a-91d5ef000470 /dev/pocpool/sofs=af7cdaed-795c-4699-a3b9-6343d971e378" \
+        "inspect: volume filesystem uuids derived from the recipe"
+
+start=$(date +%s)
+virt-filesystems -a "$IMG" --all --long --csv >"$T/vfs.csv" 2>"$T/err"
+rc=$?
+ok "virt-filesystems reads the image ($(($(date +%s) - start)) s)" test $rc = 0
+[ $rc = 0 ] || cat "$T/err" >&2
+# Name,Type,VFS,Label,MBR,Size,Parent (a filesystem's size there is its usable space)
+is "$(awk -F, '$1 ~ /^\/dev\/pocpool\// && $2 == "filesystem" { print $1 "=" $3 "=" $4 }' "$T/vfs.csv" | sort | tr '\n' ' ')" \
+        "$(jq -r '[.filesystems[] | select(.device | startswith("/dev/pocpool/")) | "\(.device)=\(.type)=\(.label)"] | sort | join(" ")' "$J") " \
+        "virt-filesystems agrees on volume filesystem types and labels"
+is "$(awk -F, '$2 == "lv" { print $1 "=" $6 }' "$T/vfs.csv" | sort | tr '\n' ' ')" \
+        "$(jq -r '[.logical_volumes[] | "/dev/\(.vg)/\(.name)=\(.size)"] | sort | join(" ")' "$J") " \
+        "virt-filesystems agrees on volume sizes"
+is "$(awk -F, '$2 == "vg" { print $1 }' "$T/vfs.csv")" /dev/pocpool "virt-filesystems sees the volume group"
+
+# guestfish: what the host boots with, a copy of the payloads, then one changed byte
+mkdir -p "$T/co"
+start=$(date +%s)
+guestfish -a "$IMG" -m /dev/sda2 -m /dev/pocpool/csv:/srv/csv >"$T/gf" 2>"$T/err" <<EOF
+cat /etc/fstab
+echo ==link
+readlink /var/lib/pocbake/payloads
+echo ==wants
+readlink /etc/systemd/system/multi-user.target.wants/pocbake-payloads.service
+readlink /etc/systemd/system/multi-user.target.wants/pocbake-grow.service
+echo ==conf
+cat /etc/pocbake/storage.conf
+echo ==dirs
+is-dir /srv/blob
+is-dir /srv/share
+is-file /usr/lib/pocbake/pocbake-payloads
+copy-out /var/lib/pocbake/libvirt $T/co
+copy-out /srv/csv/pocbake-payloads $T/co
+pwrite /srv/csv/pocbake-payloads/alpha.qcow2 "X" 65536
+EOF
+rc=$?
+ok "guestfish reads and changes the image ($(($(date +%s) - start)) s)" test $rc = 0
+[ $rc = 0 ] || cat "$T/err" >&2
+G=$(tr '\n' ';' <"$T/gf")
+like "$G" '/dev/pocpool/csv /srv/csv xfs defaults 0 2' "fstab: csv volume"
+like "$G" '/dev/pocpool/sofs /srv/share xfs defaults 0 2' "fstab: sofs volume"
+like "$G" '==link;/srv/csv/pocbake-payloads;' "payload directory is on the cluster-shared volume"
+like "$G" "POOL_EXTRA_DISKS='/dev/vdb'" "grow configuration names the extra disk"
+like "$G" '==wants;/etc/systemd/system/pocbake-payloads.service;/etc/systemd/system/pocbake-grow.service;' \
+        "both host units enabled"
+like "$G" '==dirs;true;true;true;' "mountpoints and the payload script exist"
+cmp -s "$T/co/pocbake-payloads/beta.qcow2" "$T/out/beta/beta.qcow2"
+ok "beta payload is the role's qcow2 byte for byte" test $? = 0
+if command -v virt-xml-validate >/dev/null; then
+        ok "alpha.xml is a valid libvirt domain" sh -c "virt-xml-validate \"$T/co/libvirt/alpha.xml\" domain >/dev/null"
+        ok "management.xml is a valid libvirt network" sh -c "virt-xml-validate \"$T/co/libvirt/networks/management.xml\" network >/dev/null"
+fi
+
+start=$(date +%s)
+"$POCBAKE" verify image "$IMG" >"$T/vout" 2>"$T/verr"
+is "$?" 1 "verify image fails after one byte changed ($(($(date +%s) - start)) s)"
+like "$(cat "$T/verr")" '^payload alpha\.qcow2: sha256 mismatch \(manifest [0-9a-f]{64}, image [0-9a-f]{64}\)$' \
+        "verify image names the changed payload and both sums"
+is "$(grep -c beta "$T/verr")" 0 "verify image does not blame beta"
+
+# The boot script, with a stand-in virsh that logs its calls: both VMs start;
+# after a change to alpha's bytes only beta starts and the mismatch is logged.
+mkdir -p "$T/bin"
+cat >"$T/bin/virsh" <<'EOF'
+#!/bin/sh
+echo "$*" >>"$VIRSH_LOG"
+case "$*" in *net-info* | *domstate*) exit 1 ;; esac
+exit 0
+EOF
+chmod +x "$T/bin/virsh"
+run_script() {
+        : >"$T/virsh.log"
+        PATH=$T/bin:$PATH VIRSH_LOG=$T/virsh.log POCBAKE_PAYLOADS=$T/co/pocbake-payloads POCBAKE_LIBVIRT=$T/co/libvirt \
+                sh "$TOP/firmware/host/pocbake-payloads.sh" 2>"$T/script.err"
+}
+run_script
+rc=$?
+ok "payload script starts the VMs" test $rc = 0
+[ $rc = 0 ] || cat "$T/script.err" >&2
+is "$(tr '\n' ';' <"$T/virsh.log")" \
+        "-q net-info management;-q net-define $T/co/libvirt/networks/management.xml;-q net-info management;-q net-start management;-q define $T/co/libvirt/alpha.xml;-q domstate alpha;-q start alpha;-q define $T/co/libvirt/beta.xml;-q domstate beta;-q start beta;" \
+        "payload script: network, then each verified domain defined and started"
+printf 'X' | dd of="$T/co/pocbake-payloads/alpha.qcow2" bs=1 seek=65536 conv=notrunc status=none
+run_script
+is "$?" 1 "payload script fails on a changed payload"
+like "$(cat "$T/script.err")" 'payload alpha\.qcow2: sha256 mismatch \(manifest [0-9a-f]{64}, disk [0-9a-f]{64}\): alpha not started' \
+        "payload script logs the mismatch"
+like "$(tr '\n' ';' <"$T/virsh.log")" '^[^;]*;[^;]*;[^;]*;[^;]*;-q define [^;]*beta.xml;-q domstate beta;-q start beta;$' \
+        "payload script starts beta only"
+
+# A libguestfs failure names the image, the step and libguestfs' reason
+start=$(date +%s)
+"$DRIVER" bad-pool "$T/app.yaml" "$IMG" >"$T/bad" 2>&1
+rc=$?
+ok "a second pool on the same partition fails ($(($(date +%s) - start)) s)" test $rc = 0
+[ $rc = 0 ] || cat "$T/bad" >&2
+like "$(cat "$T/bad")" 'bad-pool: host\.raw: pvcreate /dev/sda3: .*Can.t initialize physical volume "/dev/sda3" of volume group "pocpool"' \
+        "error names image, step and reason"
+done_testing

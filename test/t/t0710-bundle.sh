@@ -1,0 +1,168 @@
+#!/bin/bash
+# t0710-bundle.sh: the signed CI bundle: deterministic tar.zst/tar.gz, metadata (manifest, SPDX, in-toto), streaming memory use, verification and tampering.
+. "$(dirname "$0")/lib.sh"
+
+for tool in openssl zstd gzip jq python3 sha256sum; do
+        command -v $tool >/dev/null || skip_all "$tool is not installed"
+done
+[ -x /usr/bin/time ] || skip_all "/usr/bin/time is not installed (needed for the memory check)"
+
+K=$T/keys
+ok "keys init" $POCBAKE keys init "$K" --cn-prefix t0710
+head -c 2000000 /dev/urandom > "$T/disk.qcow2"
+truncate -s 100M "$T/sparse.raw"                   # a 100 MB disk that is mostly holes
+printf 'data' | dd of="$T/sparse.raw" bs=1 seek=52428800 conv=notrunc 2>/dev/null
+printf '#!/bin/sh\necho hi\n' > "$T/run.sh"; chmod 755 "$T/run.sh"
+echo "roles: [MAS-DC01]" > "$T/poc.yaml"
+cat > "$T/status" <<'EOS'
+Package: bash
+Status: install ok installed
+Architecture: amd64
+Version: 5.2.15-2+b2
+Description: GNU Bourne Again SHell
+ continuation: line
+
+Package: old
+Status: deinstall ok config-files
+Version: 1.0
+EOS
+DIGEST=$(printf 'recipe' | sha256sum | cut -c1-64)
+
+bundle() { $POCBAKE bundle --keys "$K" --recipe-digest "$DIGEST" --recipe recipes/poc.yaml \
+        --profile lab --dep recipes/poc.yaml="$T/poc.yaml" --dpkg-status "$T/status:MAS-DC01" \
+        MAS-DC01/MAS-DC01.raw="$T/sparse.raw:MAS-DC01:disk" MAS-DC01/MAS-DC01.qcow2="$T/disk.qcow2:MAS-DC01:disk" \
+        tools/run.sh="$T/run.sh" "$@"; }
+
+/usr/bin/time -v -o "$T/time" $POCBAKE bundle --keys "$K" --recipe-digest "$DIGEST" --recipe recipes/poc.yaml \
+        --profile lab --dep recipes/poc.yaml="$T/poc.yaml" --dpkg-status "$T/status:MAS-DC01" \
+        MAS-DC01/MAS-DC01.raw="$T/sparse.raw:MAS-DC01:disk" MAS-DC01/MAS-DC01.qcow2="$T/disk.qcow2:MAS-DC01:disk" \
+        tools/run.sh="$T/run.sh" -o "$T/b.tar.zst" --gz "$T/b.tar.gz"
+is "$?" 0 "bundle writes .tar.zst and .tar.gz"
+rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/time")
+diag "peak RSS ${rss} KB for a 100 MB input"
+[ -n "$rss" ] && [ "$rss" -lt 65536 ] && pass "peak RSS ${rss} KB < 64 MB: the 100 MB file streams" \
+        || fail "peak RSS ${rss} KB < 64 MB: the 100 MB file streams"
+
+ok "zstd -t accepts the bundle" zstd -q -t "$T/b.tar.zst"
+ok "gzip -t accepts the bundle" gzip -t "$T/b.tar.gz"
+is "$(zstd -dc "$T/b.tar.zst" | sha256sum)" "$(gzip -dc "$T/b.tar.gz" | sha256sum)" "both hold the same tar"
+is "$(od -An -tx1 -j3 -N5 "$T/b.tar.gz" | tr -d ' ')" "0000000000" "gzip header: no name, no timestamp"
+
+is "$(tar -tf "$T/b.tar.zst" | tr '\n' ' ')" \
+        "MAS-DC01/MAS-DC01.qcow2 MAS-DC01/MAS-DC01.raw tools/run.sh SHA256SUMS SHA256SUMS.sig manifest.json provenance.intoto.json sbom.spdx.json " \
+        "entries: artifacts sorted, then the metadata sorted"
+when=$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M')
+is "$(tar -tvf "$T/b.tar.zst" | awk '{ print $2, $4, $5 }' | sort -u | tr '\n' ' ')" \
+        "root/root $when " "every entry: root/root, mtime SOURCE_DATE_EPOCH"
+like "$(tar -tvf "$T/b.tar.zst" | grep tools/run.sh)" "^-rwxr-xr-x" "executables are 0755"
+like "$(tar -tvf "$T/b.tar.zst" | grep manifest.json)" "^-rw-r--r--" "other files are 0644"
+zstd -dc "$T/b.tar.zst" > "$T/b.tar"
+is "$(python3 - "$T/b.tar" <<'EOP'
+import sys, tarfile
+t = tarfile.open(sys.argv[1])
+bad = [m.name for m in t.getmembers() if m.pax_headers or m.uid or m.gid or not m.isfile()]
+print(t.getmembers()[0].mtime, "extra headers:" , bad)
+EOP
+)" "$SOURCE_DATE_EPOCH extra headers: []" "no pax records (no atime/ctime), only regular files owned by 0"
+
+out=$($POCBAKE verify bundle "$T/b.tar.zst" --cert "$K/db.crt" 2>&1)
+is "$? $out" "0 $T/b.tar.zst: 8 members ok (signatures chain to $K/db.crt)" "verify bundle accepts the .tar.zst"
+ok "verify bundle accepts the .tar.gz" $POCBAKE verify bundle "$T/b.tar.gz" --cert "$K/db.crt"
+ok "verify bundle accepts the plain tar" $POCBAKE verify bundle "$T/b.tar" --cert "$K/db.crt"
+
+mkdir "$T/x" && tar -xf "$T/b.tar" -C "$T/x"
+(cd "$T/x" && sha256sum --quiet -c SHA256SUMS) && pass "sha256sum -c accepts SHA256SUMS" \
+        || fail "sha256sum -c accepts SHA256SUMS"
+like "$(openssl cms -verify -binary -inform DER -in "$T/x/SHA256SUMS.sig" -content "$T/x/SHA256SUMS" \
+        -CAfile "$K/db.crt" -purpose any -out /dev/null 2>&1)" "^CMS Verification successful" \
+        "openssl cms -verify accepts SHA256SUMS.sig"
+is "$(cut -c67- "$T/x/SHA256SUMS" | tr '\n' ' ')" \
+        "MAS-DC01/MAS-DC01.qcow2 MAS-DC01/MAS-DC01.raw manifest.json provenance.intoto.json sbom.spdx.json tools/run.sh " \
+        "SHA256SUMS lists artifacts and documents, sorted"
+
+M=$T/x/manifest.json
+is "$(jq -r 'keys_unsorted | join(",")' "$M")" "pocbake_version,source_date_epoch,recipe_digest,artifacts" \
+        "manifest.json keys in order"
+is "$(jq -r '[.source_date_epoch, .recipe_digest] | join(" ")' "$M")" "$SOURCE_DATE_EPOCH $DIGEST" \
+        "manifest.json: epoch and recipe digest"
+is "$(jq -r '.artifacts[] | "\(.path) \(.size) \(.role) \(.kind)"' "$M" | tr '\n' ';')" \
+        "MAS-DC01/MAS-DC01.qcow2 2000000 MAS-DC01 disk;MAS-DC01/MAS-DC01.raw 104857600 MAS-DC01 disk;tools/run.sh 18  file;" \
+        "manifest.json artifacts: sorted, with size, role and kind"
+is "$(jq -r '.artifacts[] | "\(.sha256)  \(.path)"' "$M")" "$(grep -v -E '  (manifest|provenance|sbom)' "$T/x/SHA256SUMS")" \
+        "manifest.json digests agree with SHA256SUMS"
+
+S=$T/x/sbom.spdx.json
+is "$(jq -r '[.spdxVersion, .dataLicense, .SPDXID, .creationInfo.created, .creationInfo.creators[0]] | join(" ")' "$S")" \
+        "SPDX-2.3 CC0-1.0 SPDXRef-DOCUMENT $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ) Tool: pocbake-$($POCBAKE --version | cut -d' ' -f2)" \
+        "SPDX: version, licence, id, created, creator"
+like "$(jq -r .documentNamespace "$S")" "^https://spdx.org/spdxdocs/pocbake-${DIGEST:0:12}-[0-9a-f-]{36}$" \
+        "SPDX: namespace derived from the recipe digest"
+is "$(jq -r '.files[] | "\(.fileName) \(.checksums[] | select(.algorithm == "SHA256") | .checksumValue)"' "$S" | tr '\n' ';')" \
+        "$(jq -r '.artifacts[] | "./\(.path) \(.sha256)"' "$M" | tr '\n' ';')" "SPDX: files with their SHA256"
+is "$(jq -r '.files[0].checksums[] | select(.algorithm == "SHA1") | .checksumValue' "$S")" \
+        "$(sha1sum "$T/disk.qcow2" | cut -c1-40)" "SPDX: files carry SHA1 too (required by SPDX 2.3)"
+is "$(jq -r '.packages[] | "\(.name) \(.versionInfo) \(.externalRefs[0].referenceLocator)"' "$S")" \
+        "bash 5.2.15-2+b2 pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64" "SPDX: installed dpkg packages only"
+is "$(jq -r '[.relationships[] | select(.relationshipType == "CONTAINS") | .spdxElementId] | join(" ")' "$S")" \
+        "SPDXRef-File-1 SPDXRef-File-2" "SPDX: the role's disks contain its packages"
+
+P=$T/x/provenance.intoto.json
+is "$(jq -r '[._type, .predicateType] | join(" ")' "$P")" \
+        "https://in-toto.io/Statement/v1 https://slsa.dev/provenance/v1" "in-toto: statement and predicate types"
+is "$(jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' "$P")" "$(jq -r '.artifacts[] | "\(.sha256)  \(.path)"' "$M")" \
+        "in-toto: subjects are the artifacts with their digests"
+is "$(jq -r '.predicate.buildDefinition | [.externalParameters.recipe, .externalParameters.profile, .resolvedDependencies[0].name, .resolvedDependencies[0].digest.sha256] | join(" ")' "$P")" \
+        "recipes/poc.yaml lab recipes/poc.yaml $(sha256sum "$T/poc.yaml" | cut -c1-64)" "in-toto: recipe, profile, resolved dependencies"
+like "$(jq -r '.predicate.runDetails | "\(.builder.id) \(.metadata.invocationId) \(.metadata.startedOn)"' "$P")" \
+        "^urn:pocbake:builder:[0-9.]+ urn:uuid:[0-9a-f-]{36} $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)$" \
+        "in-toto: builder id, invocation id, startedOn"
+
+ok "a second run" bundle -o "$T/c.tar.zst" --gz "$T/c.tar.gz"
+ok "two runs give identical .tar.zst" cmp "$T/b.tar.zst" "$T/c.tar.zst"
+ok "two runs give identical .tar.gz" cmp "$T/b.tar.gz" "$T/c.tar.gz"
+
+# One flipped byte inside a member's data (in the plain tar, recompressed): named.
+offsets=$(python3 -c 'import sys, tarfile
+for m in tarfile.open(sys.argv[1]): print(m.name, m.offset_data + m.size // 2)' "$T/b.tar")
+while read -r name off; do
+        case $name in SHA256SUMS*) continue;; esac
+        cp "$T/b.tar" "$T/f.tar"
+        byte=$(od -An -tu1 -j "$off" -N1 "$T/f.tar" | tr -d ' ')
+        printf "$(printf '\\%03o' $(( byte ^ 1 )))" | dd of="$T/f.tar" bs=1 seek="$off" conv=notrunc 2>/dev/null
+        zstd -q -f "$T/f.tar" -o "$T/f.tar.zst"
+        out=$($POCBAKE verify bundle "$T/f.tar.zst" --cert "$K/db.crt" 2>&1)
+        like "$? $out" "^1 pocbake verify: bundle member $name: sha256 mismatch" "flipped byte in $name is named"
+done <<< "$offsets"
+off=$(echo "$offsets" | awk '$1 == "SHA256SUMS" { print $2 }')
+cp "$T/b.tar" "$T/f.tar"; printf 'f' | dd of="$T/f.tar" bs=1 seek="$off" conv=notrunc 2>/dev/null
+out=$($POCBAKE verify bundle "$T/f.tar" --cert "$K/db.crt" 2>&1)
+like "$? $out" "^1 pocbake verify: SHA256SUMS: signature does not match the file" "an edited SHA256SUMS is refused"
+
+cp "$T/b.tar" "$T/e.tar"; echo extra > "$T/extra"
+tar -rf "$T/e.tar" -C "$T" extra
+out=$($POCBAKE verify bundle "$T/e.tar" --cert "$K/db.crt" 2>&1)
+like "$? $out" "^1 pocbake verify: bundle member extra: not listed in SHA256SUMS" "an extra member is refused"
+cp "$T/b.tar" "$T/d.tar" && tar --delete -f "$T/d.tar" tools/run.sh
+out=$($POCBAKE verify bundle "$T/d.tar" --cert "$K/db.crt" 2>&1)
+like "$? $out" "^1 pocbake verify: bundle member tools/run.sh: missing" "a missing member is named"
+
+$POCBAKE keys init "$T/other" --cn-prefix other >/dev/null
+out=$($POCBAKE verify bundle "$T/b.tar.zst" --cert "$T/other/db.crt" 2>&1)
+like "$? $out" "^1 pocbake verify: SHA256SUMS: signer certificate does not chain to \"/CN=other db\"" \
+        "another db certificate is refused"
+out=$($POCBAKE verify bundle "$T/status" --cert "$K/db.crt" 2>&1)
+like "$? $out" "^1 pocbake verify: bundle" "a file that is no archive is refused"
+
+out=$($POCBAKE bundle -o "$T/bad.tar.zst" --keys "$K" nofile 2>&1)
+is "$? $out" "2 pocbake bundle: \"nofile\": expected PATH=FILE[:ROLE[:KIND]]" "a bad PATH=FILE argument"
+out=$($POCBAKE bundle -o "$T/bad.tar.zst" --keys "$K" a="$T/run.sh" a="$T/status" 2>&1)
+is "$? $out" "2 pocbake bundle: bundle path \"a\" given twice" "a path given twice"
+out=$($POCBAKE bundle -o "$T/bad.tar.zst" --keys "$K" ../a="$T/run.sh" 2>&1)
+like "$? $out" "^2 pocbake bundle: bundle path \"../a\": expected a relative path" "a path with .."
+printf 'Package: X Y\nStatus: install ok installed\nVersion: 1\n' > "$T/badstatus"
+out=$($POCBAKE bundle -o "$T/bad.tar.zst" --keys "$K" --dpkg-status "$T/badstatus" a="$T/run.sh" 2>&1)
+is "$? $out" "2 pocbake bundle: $T/badstatus:1: bad or missing Package name" "a bad dpkg status file names its line"
+[ ! -e "$T/bad.tar.zst" ] && pass "no output after a refused bundle" || fail "no output after a refused bundle"
+like "$($POCBAKE bundle --help)" "PATH=FILE\[:ROLE\[:KIND\]\]" "bundle --help documents the arguments"
+
+done_testing

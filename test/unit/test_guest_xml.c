@@ -1,0 +1,186 @@
+/* test_guest_xml.c: unit tests of the libvirt domain and network XML, validated by
+ * virt-xml-validate. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "guest/guest.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
+#include "util/fsutil.h"
+
+static struct role *make_role(void)
+{
+        static struct nic_spec nics[2] = {
+                {.network = "management", .mac = "52:54:00:aa:bb:cc"},
+                {.network = "storage&data", .model = "e1000e"},
+        };
+        static struct role r;
+
+        memset(&r, 0, sizeof r);
+        r.name = "MAS-DC01";
+        r.description = "directory <DNS & DHCP>";
+        r.vm.vcpus = 2;
+        r.vm.memory = UINT64_C(1) << 30;
+        r.vm.nics = nics;
+        r.vm.n_nics = 2;
+        return &r;
+}
+
+/* virt-xml-validate FILE KIND on text; skipped (1) when the tool is missing. */
+static int validate(const char *text, const char *kind)
+{
+        char path[] = "/tmp/test_guest_xml.XXXXXX";
+        const char *argv[] = {"virt-xml-validate", path, kind, NULL};
+        struct diag d = {0};
+        int fd, r;
+
+        if (!have_program("virt-xml-validate"))
+                return 1;
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        r = run_argv(argv, NULL, &d);
+        if (r < 0)
+                diag_print(&d, "virt-xml-validate: ");
+        diag_release(&d);
+        unlink(path);
+        return r;
+}
+
+static void test_domain(void **state)
+{
+        _cleanup_free_ char *xml = guest_domain_xml(make_role(), NULL);
+        char mac[18];
+
+        assert_non_null(xml);
+        assert_non_null(strstr(xml, "<domain type='kvm'>"));
+        assert_non_null(strstr(xml, "<name>MAS-DC01</name>"));
+        assert_non_null(strstr(xml, "<description>directory &lt;DNS &amp; DHCP&gt;</description>"));
+        assert_non_null(strstr(xml, "<memory unit='KiB'>1048576</memory>"));
+        assert_non_null(strstr(xml, "<vcpu>2</vcpu>"));
+        assert_non_null(strstr(xml, "machine='q35'"));
+        assert_non_null(strstr(xml, "<smm state='on'/>"));
+        assert_non_null(strstr(
+                xml,
+                "secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.secboot.fd</loader>"));
+        assert_non_null(strstr(xml, "template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/libvirt/"
+                                    "qemu/nvram/MAS-DC01_VARS.fd"));
+        assert_non_null(strstr(xml, "<source file='/var/lib/pocbake/payloads/MAS-DC01.qcow2'/>"));
+        assert_non_null(strstr(xml, "<driver name='qemu' type='qcow2'/>"));
+        assert_non_null(strstr(xml, "<target dev='vda' bus='virtio'/>"));
+        assert_non_null(strstr(xml, "<mac address='52:54:00:aa:bb:cc'/>"));
+        assert_non_null(strstr(xml, "<source network='storage&amp;data'/>"));
+        assert_non_null(strstr(xml, "<model type='e1000e'/>"));
+        assert_non_null(strstr(xml, "<serial type='pty'>"));
+        /* the derived MAC is stable and in QEMU's range */
+        guest_nic_mac("MAS-DC01", "storage&data", mac);
+        assert_int_equal(strncmp(mac, "52:54:00:", 9), 0);
+        assert_non_null(strstr(xml, mac));
+        assert_true(validate(xml, "domain") >= 0);
+}
+
+static void test_domain_opts(void **state)
+{
+        struct guest_xml_opts o = {.domain_type = "qemu", .payload_dir = "/srv/csv/p"};
+        _cleanup_free_ char *xml = guest_domain_xml(make_role(), &o);
+        _cleanup_free_ char *again = guest_domain_xml(make_role(), &o);
+
+        assert_non_null(xml);
+        assert_non_null(strstr(xml, "<domain type='qemu'>"));
+        assert_non_null(strstr(xml, "<source file='/srv/csv/p/MAS-DC01.qcow2'/>"));
+        /* the same role gives the same bytes: UUID and MACs are derived */
+        assert_string_equal(xml, again);
+        assert_true(validate(xml, "domain") >= 0);
+}
+
+static void test_network(void **state)
+{
+        struct network_spec nat = {
+                .name = "management", .bridge = "br-mgmt", .cidr = "10.20.0.77/24", .nat = true};
+        struct network_spec iso = {.name = "storage", .bridge = "br-stor"};
+        _cleanup_free_ char *a = guest_network_xml(&nat), *b = guest_network_xml(&iso);
+
+        assert_non_null(a);
+        assert_non_null(strstr(a, "<name>management</name>"));
+        assert_non_null(strstr(a, "<forward mode='nat'/>"));
+        assert_non_null(strstr(a, "<bridge name='br-mgmt' stp='on' delay='0'/>"));
+        assert_non_null(strstr(a, "<ip address='10.20.0.1' netmask='255.255.255.0'/>"));
+        assert_true(validate(a, "network") >= 0);
+        assert_non_null(b);
+        assert_null(strstr(b, "<forward"));
+        assert_null(strstr(b, "<ip"));
+        assert_true(validate(b, "network") >= 0);
+}
+
+static void test_network_bad_cidr(void **state)
+{
+        static const char *const bad[] = {"10.0.0.0",  "10.0.0.0/33", "10.0.0.0/0", "10.0.0/8",
+                                          "fd00::/64", "10.0.0.0/8x", "/8"};
+
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                struct network_spec n = {.name = "x", .cidr = (char *)bad[i]};
+
+                errno = 0;
+                assert_null(guest_network_xml(&n));
+                assert_int_equal(errno, EINVAL);
+        }
+}
+
+static void test_accel(void **state)
+{
+        const char *s = "x";
+
+        setenv("POCBAKE_ACCEL", "tcg", 1);
+        assert_int_equal(guest_accel_settings(&s), 0);
+        assert_string_equal(s, "force_tcg");
+        setenv("POCBAKE_ACCEL", "kvm", 1);
+        assert_int_equal(guest_accel_settings(&s), 0);
+        assert_null(s);
+        setenv("POCBAKE_ACCEL", "auto", 1);
+        assert_int_equal(guest_accel_settings(&s), 0);
+        assert_null(s);
+        setenv("POCBAKE_ACCEL", "fast", 1);
+        assert_int_equal(guest_accel_settings(&s), -EINVAL);
+        unsetenv("POCBAKE_ACCEL");
+}
+
+static void test_detect_format(void **state)
+{
+        char path[] = "/tmp/test_guest_fmt.XXXXXX";
+        struct diag d = {0};
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
+        assert_string_equal(guest_detect_format(path, &d), "qcow2");
+        assert_int_equal(pwrite(fd, "vhdxfile", 8, 0), 8);
+        assert_string_equal(guest_detect_format(path, &d), "vhdx");
+        assert_int_equal(pwrite(fd, "\0\0\0\0\0\0\0\0", 8, 0), 8);
+        assert_string_equal(guest_detect_format(path, &d), "raw");
+        close(fd);
+        unlink(path);
+        assert_null(guest_detect_format(path, &d));
+        assert_int_equal(d.n, 1);
+        assert_non_null(strstr(d.msgs[0], "No such file"));
+        diag_release(&d);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_domain),  cmocka_unit_test(test_domain_opts),
+                cmocka_unit_test(test_network), cmocka_unit_test(test_network_bad_cidr),
+                cmocka_unit_test(test_accel),   cmocka_unit_test(test_detect_format),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
