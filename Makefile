@@ -59,6 +59,10 @@ check: deps all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) prove $(PROVE_FLAGS) test/t/t[0-9]*.sh
 
+# The full profile: real Debian roots from the mirror (slow; not part of check).
+check-roles: deps all
+	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) scripts/check-roles
+
 demo: deps all
 	POCBAKE=$(CURDIR)/$(O)/pocbake scripts/demo
 
@@ -74,6 +78,7 @@ build-fuzz/%.o: %.c
 build-fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 fuzz: $(FUZZ_SRCS:test/fuzz/%.c=build-fuzz/%)
+.SECONDARY: $(FUZZ_OBJS)
 
 style:
 	clang-format --dry-run --Werror $$(find builder test/unit test/fuzz -name '*.[ch]')
@@ -86,5 +91,5 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps check demo bench fuzz style install clean
+.PHONY: all deps check check-roles demo bench fuzz style install clean
 -include $(LIB_OBJS:.o=.d) $(O)/builder/main.d

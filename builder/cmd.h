@@ -27,3 +27,4 @@ int cmd_pxe(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_verify_pxe(int argc, char **argv);
 int cmd_verify_bundle(int argc, char **argv);
+int cmd_iso(int argc, char **argv);

@@ -21,9 +21,12 @@ static const struct command commands[] = {
         {"verify", cmd_verify, "check the signature of an EFI binary or a deliverable"},
         {"initrd", cmd_initrd, "write a deterministic initramfs with busybox and kernel modules"},
         {"uki", cmd_uki, "assemble a unified kernel image on systemd's EFI stub"},
-        {"inspect", cmd_inspect, "read a disk image back: partitions, filesystems, LVM, OS, payloads"},
+        {"inspect", cmd_inspect,
+         "read a disk image back: partitions, filesystems, LVM, OS, payloads"},
         {"esp", cmd_esp, "write an EFI system partition tree with signed loader and images"},
         {"pxe", cmd_pxe, "write a signed PXE boot set (iPXE script, dnsmasq config)"},
+        {"iso", cmd_iso,
+         "write a hybrid install ISO (UEFI + BIOS, CD + USB) with live and install entries"},
         {"bundle", cmd_bundle, "write a signed CI bundle with manifest, SBOM and provenance"},
 };
 
@@ -32,8 +35,9 @@ static void usage(FILE *f)
         fprintf(f, "usage: pocbake [--version] <command> [<args>]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'pocbake <command> --help' describes one command.\n"
-                   "exit codes: 0 done, 1 build or verification failed, 2 bad usage or bad recipe\n");
+        fprintf(f,
+                "\n'pocbake <command> --help' describes one command.\n"
+                "exit codes: 0 done, 1 build or verification failed, 2 bad usage or bad recipe\n");
 }
 
 int main(int argc, char **argv)

@@ -32,18 +32,38 @@ static const char boot_help[] =
         "exit codes: 0 the check passed, 1 it failed, the firmware refused the image,\n"
         "QEMU stopped or the time ran out, 2 bad usage\n";
 
-enum { O_FIRMWARE = 256, O_ACCEL, O_VARS, O_AS, O_MEMORY, O_TIMEOUT, O_EXPECT, O_LOG, O_CONSOLE,
-       O_HELP, O_DISK, O_PXE, O_BOOTFILE };
+enum {
+        O_FIRMWARE = 256,
+        O_ACCEL,
+        O_VARS,
+        O_AS,
+        O_MEMORY,
+        O_TIMEOUT,
+        O_EXPECT,
+        O_LOG,
+        O_CONSOLE,
+        O_HELP,
+        O_DISK,
+        O_PXE,
+        O_BOOTFILE
+};
 
 static const struct option opts[] = {
-        {"firmware", required_argument, NULL, O_FIRMWARE}, {"accel", required_argument, NULL, O_ACCEL},
-        {"vars", required_argument, NULL, O_VARS}, {"as", required_argument, NULL, O_AS},
-        {"memory", required_argument, NULL, O_MEMORY}, {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"expect", required_argument, NULL, O_EXPECT}, {"log", required_argument, NULL, O_LOG},
-        {"console", no_argument, NULL, O_CONSOLE}, {"output", required_argument, NULL, 'o'},
-        {"disk", required_argument, NULL, O_DISK}, {"pxe", required_argument, NULL, O_PXE},
+        {"firmware", required_argument, NULL, O_FIRMWARE},
+        {"accel", required_argument, NULL, O_ACCEL},
+        {"vars", required_argument, NULL, O_VARS},
+        {"as", required_argument, NULL, O_AS},
+        {"memory", required_argument, NULL, O_MEMORY},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"expect", required_argument, NULL, O_EXPECT},
+        {"log", required_argument, NULL, O_LOG},
+        {"console", no_argument, NULL, O_CONSOLE},
+        {"output", required_argument, NULL, 'o'},
+        {"disk", required_argument, NULL, O_DISK},
+        {"pxe", required_argument, NULL, O_PXE},
         {"bootfile", required_argument, NULL, O_BOOTFILE},
-        {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
 };
 
 static int number(const char *s, unsigned max, unsigned *out)
@@ -147,8 +167,10 @@ int cmd_boot(int argc, char **argv)
         }
         image = resolve(argv[optind], out, &name);
         if (!image) {
-                fprintf(stderr, "pocbake boot: \"%s\" is neither an image nor a role built in %s/ "
-                        "(expected a file, or 'pocbake build' first)\n", argv[optind], out);
+                fprintf(stderr,
+                        "pocbake boot: \"%s\" is neither an image nor a role built in %s/ "
+                        "(expected a file, or 'pocbake build' first)\n",
+                        argv[optind], out);
                 return EXIT_USAGE;
         }
 run:

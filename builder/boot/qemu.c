@@ -39,12 +39,16 @@ static int profile_load(const char *name, struct profile *p, struct diag *d)
 
         memset(p, 0, sizeof(*p));
         if (strchr(name, '/') || asprintf(&rel, "firmware/qemu/%s.profile", name) < 0)
-                return diag_err(d, -EINVAL, "firmware \"%s\": expected a profile name such as "
-                                "ovmf-secboot, ovmf or seabios", name);
+                return diag_err(d, -EINVAL,
+                                "firmware \"%s\": expected a profile name such as "
+                                "ovmf-secboot, ovmf or seabios",
+                                name);
         path = data_path(rel);
         if (!path || read_file(path, &text, NULL) < 0)
-                return diag_err(d, -ENOENT, "firmware \"%s\": no %s (expected ovmf-secboot, ovmf "
-                                "or seabios)", name, rel);
+                return diag_err(d, -ENOENT,
+                                "firmware \"%s\": no %s (expected ovmf-secboot, ovmf "
+                                "or seabios)",
+                                name, rel);
         for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
                 char *eq = strchr(l, '='), *v;
                 size_t n;
@@ -133,7 +137,8 @@ static void add_words(struct argv_buf *a, char *words)
 {
         char *save = NULL;
 
-        for (char *w = words ? strtok_r(words, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+        for (char *w = words ? strtok_r(words, " ", &save) : NULL; w;
+             w = strtok_r(NULL, " ", &save))
                 add(a, w);
 }
 
@@ -268,7 +273,8 @@ static pid_t spawn(const struct argv_buf *a, const char *qlog)
         pid_t pid = fork();
 
         if (pid == 0) {
-                int in = open("/dev/null", O_RDONLY), out = open(qlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                int in = open("/dev/null", O_RDONLY),
+                    out = open(qlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
                 if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
                         _exit(126);
@@ -309,7 +315,8 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
         if (b->disk && access(b->disk, R_OK | W_OK) < 0)
                 return diag_err(d, -errno, "cannot write %s: %m", b->disk);
         if (!b->image && (!b->pxe_dir || !b->bootfile))
-                return diag_err(d, -EINVAL, "nothing to boot: no image and no --pxe DIR --bootfile FILE");
+                return diag_err(d, -EINVAL,
+                                "nothing to boot: no image and no --pxe DIR --bootfile FILE");
         if (!mkdtemp(tmpdir))
                 return diag_err(d, -errno, "cannot create a temporary directory: %m");
         rc = profile_load(b->firmware ? b->firmware : "ovmf-secboot", &p, d);
@@ -317,7 +324,8 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
                 vars = path_join(tmpdir, "vars.fd");
                 rc = vars && p.vars ? copy_file_sparse(p.vars, vars, 0600) : -ENOENT;
                 if (rc < 0)
-                        diag_err(d, rc, "cannot copy the firmware variable store %s", p.vars ? p.vars : "(none)");
+                        diag_err(d, rc, "cannot copy the firmware variable store %s",
+                                 p.vars ? p.vars : "(none)");
         }
         log = b->log ? strdup(b->log) : path_join(tmpdir, "serial.log");
         qlog = path_join(tmpdir, "qemu.log");
@@ -344,15 +352,18 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
         if (seconds)
                 *seconds = now() - t0;
         if (rc < 0 && rc != -ENOMEM && log) {
-                static const char *const why[] = {"", "the firmware refused an image (Access Denied)",
-                                                  "the role's check failed", "QEMU stopped first",
-                                                  "timed out"};
-                int w = rc == -EACCES ? 1 : rc == -EBADMSG ? 2 : rc == -ECHILD ? 3 : rc == -ETIMEDOUT ? 4 : 0;
+                static const char *const why[] = {
+                        "", "the firmware refused an image (Access Denied)",
+                        "the role's check failed", "QEMU stopped first", "timed out"};
+                int w = rc == -EACCES      ? 1
+                        : rc == -EBADMSG   ? 2
+                        : rc == -ECHILD    ? 3
+                        : rc == -ETIMEDOUT ? 4
+                                           : 0;
 
                 if (w)
                         diag_err(d, rc, "%s: %s after %.0f s (waiting for \"%s\")",
-                                 b->image ? b->image : b->bootfile, why[w],
-                                 now() - t0, expect);
+                                 b->image ? b->image : b->bootfile, why[w], now() - t0, expect);
                 tail_log(rc == -ECHILD && qlog ? qlog : log, d);
         }
         for (size_t i = 0; i < a.n_owned; i++)

@@ -9,20 +9,20 @@ enum boot_media { BOOT_DISK, BOOT_CDROM, BOOT_USB };
 
 struct boot_run {
         const char *image;
-        const char *format;    /* raw, qcow2, vhdx; NULL: from the file name */
-        const char *firmware;  /* profile name under firmware/qemu/: ovmf-secboot, ovmf, seabios */
-        const char *accel;     /* auto, kvm, tcg */
-        const char *vars;      /* OVMF variable store to use and keep; NULL: a fresh empty one */
-        const char *log;       /* serial log; NULL: a temporary file */
-        const char *expect;    /* success marker; NULL: "POCBAKE-CHECK <name> ok" */
-        const char *name;      /* what the marker names (role) */
+        const char *format;   /* raw, qcow2, vhdx; NULL: from the file name */
+        const char *firmware; /* profile name under firmware/qemu/: ovmf-secboot, ovmf, seabios */
+        const char *accel;    /* auto, kvm, tcg */
+        const char *vars;     /* OVMF variable store to use and keep; NULL: a fresh empty one */
+        const char *log;      /* serial log; NULL: a temporary file */
+        const char *expect;   /* success marker; NULL: "POCBAKE-CHECK <name> ok" */
+        const char *name;     /* what the marker names (role) */
         enum boot_media media;
         unsigned memory_mb;
-        unsigned timeout;      /* seconds */
-        bool console;          /* copy the serial console to stdout as it comes */
-        const char *disk;      /* an extra raw disk (virtio), written in place: an installer's target */
-        const char *pxe_dir;   /* network boot from QEMU's TFTP server serving this directory */
-        const char *bootfile;  /* with pxe_dir: the file DHCP names (boot.ipxe, NAME.efi) */
+        unsigned timeout; /* seconds */
+        bool console;     /* copy the serial console to stdout as it comes */
+        const char *disk; /* an extra raw disk (virtio), written in place: an installer's target */
+        const char *pxe_dir;  /* network boot from QEMU's TFTP server serving this directory */
+        const char *bootfile; /* with pxe_dir: the file DHCP names (boot.ipxe, NAME.efi) */
 };
 
 /* Boot and wait: 0 when the expected marker shows, -ETIMEDOUT, -EACCES when the

@@ -113,16 +113,17 @@ static int sink_open(struct sink *s, int fd, enum fanout_codec c)
         archive_entry_set_pathname(e, "bundle.tar");
         archive_entry_set_filetype(e, AE_IFREG);
         ok = archive_write_set_format_raw(a) == ARCHIVE_OK &&
-             (c == FANOUT_ZSTD ? archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
-                                         archive_write_set_filter_option(
-                                                 a, "zstd", "compression-level", "3") == ARCHIVE_OK
-                               : archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
-                                         archive_write_set_filter_option(a, "gzip", "timestamp",
-                                                                         NULL) == ARCHIVE_OK &&
-                                         /* level 1: the .tar.gz is for consumers without
-                                          * zstd; speed matters more than its size */
-                                         archive_write_set_filter_option(
-                                                 a, "gzip", "compression-level", "1") == ARCHIVE_OK) &&
+             (c == FANOUT_ZSTD
+                      ? archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
+                                archive_write_set_filter_option(a, "zstd", "compression-level",
+                                                                "3") == ARCHIVE_OK
+                      : archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
+                                archive_write_set_filter_option(a, "gzip", "timestamp", NULL) ==
+                                        ARCHIVE_OK &&
+                                /* level 1: the .tar.gz is for consumers without
+                                 * zstd; speed matters more than its size */
+                                archive_write_set_filter_option(a, "gzip", "compression-level",
+                                                                "1") == ARCHIVE_OK) &&
              archive_write_set_bytes_per_block(a, 0) == ARCHIVE_OK &&
              archive_write_open_fd(a, fd) == ARCHIVE_OK && archive_write_header(a, e) == ARCHIVE_OK;
         archive_entry_free(e);

@@ -42,21 +42,6 @@ int media_stream_update(struct media_stream *m, const void *data, size_t len, st
         return m->signing ? cms_signer_update(&m->signer, data, len, d) : 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 int media_stream_copy(struct media_stream *m, int in, const char *src, const char *dst,
                       uint8_t digest[SHA256_LEN], struct diag *d)
 {
@@ -77,7 +62,7 @@ int media_stream_copy(struct media_stream *m, int in, const char *src, const cha
                 if (n == 0)
                         break;
                 r = media_stream_update(m, m->buf, (size_t)n, d);
-                if (r >= 0 && (r = write_all(a.fd, m->buf, (size_t)n)) < 0)
+                if (r >= 0 && (r = write_full(a.fd, m->buf, (size_t)n)) < 0)
                         r = diag_err(d, r, "cannot write \"%s\": %s", dst, strerror(-r));
                 if (r < 0)
                         break;

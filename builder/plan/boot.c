@@ -27,16 +27,17 @@
  * SATA, NVMe and USB disks, CDs, the filesystems it mounts, efivarfs for the
  * SecureBoot marker, and a NIC for network roots. */
 static const char *const initrd_modules[] = {
-        "virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", "sd_mod", "sr_mod", "ahci",
-        "nvme", "xhci_pci", "usb_storage", "uas", "ext4", "vfat", "efivarfs", "squashfs",
-        "isofs", "loop", "overlay",
+        "virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net",  "sd_mod", "sr_mod",
+        "ahci",       "nvme",       "xhci_pci",    "usb_storage", "uas",    "ext4",
+        "vfat",       "efivarfs",   "squashfs",    "isofs",       "loop",   "overlay",
 };
 
 static const char *const key_files[] = {"PK.crt", "KEK.crt", "db.crt"};
 
 int boot_check(const struct boot_config *b, struct diag *d)
 {
-        static const char *const need[] = {"PK.key", "KEK.key", "db.key", "PK.crt", "KEK.crt", "db.crt"};
+        static const char *const need[] = {"PK.key", "KEK.key", "db.key",
+                                           "PK.crt", "KEK.crt", "db.crt"};
         int rc = 0;
 
         for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
@@ -45,8 +46,10 @@ int boot_check(const struct boot_config *b, struct diag *d)
                 if (!p)
                         return -ENOMEM;
                 if (access(p, R_OK) < 0)
-                        rc = diag_err(d, -EINVAL, "secure boot keys: cannot read %s: %m "
-                                      "(expected the output of 'pocbake keys init %s')", p, b->keys);
+                        rc = diag_err(d, -EINVAL,
+                                      "secure boot keys: cannot read %s: %m "
+                                      "(expected the output of 'pocbake keys init %s')",
+                                      p, b->keys);
                 else if (strstr(need[i], ".key")) {
                         EVP_PKEY *k = NULL;
                         int r = key_load(p, &k, d);
@@ -57,7 +60,8 @@ int boot_check(const struct boot_config *b, struct diag *d)
                 }
         }
         if (!b->kernel)
-                rc = diag_err(d, -EINVAL, "no kernel found in /boot (install linux-image-amd64 "
+                rc = diag_err(d, -EINVAL,
+                              "no kernel found in /boot (install linux-image-amd64 "
                               "or set kernel: {image: PATH} in the recipe)");
         else if (access(b->kernel, R_OK) < 0)
                 rc = diag_err(d, -EINVAL, "kernel \"%s\": %m", b->kernel);
@@ -109,8 +113,10 @@ int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d)
         if (i < r->disk.n_partitions && i < gpt.n)
                 uuid_format(&gpt.parts[i].guid, out);
         else
-                rc = diag_at(d, &r->disk.mark, "role \"%s\" has no partition with mountpoint / "
-                             "(expected one to boot from)", r->name);
+                rc = diag_at(d, &r->disk.mark,
+                             "role \"%s\" has no partition with mountpoint / "
+                             "(expected one to boot from)",
+                             r->name);
         gpt_release(&gpt);
         return rc;
 }
@@ -122,7 +128,8 @@ static int uki_cmdline(const struct role *r, char **out, struct diag *d)
 
         if (rc < 0)
                 return rc;
-        if (asprintf(out, "root=PARTUUID=%s rw %s", uuid, r->cmdline ? r->cmdline : "console=ttyS0") < 0)
+        if (asprintf(out, "root=PARTUUID=%s rw %s", uuid,
+                     r->cmdline ? r->cmdline : "console=ttyS0") < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -139,7 +146,8 @@ static int hash_data_file(struct hasher *h, const char *rel, struct diag *d)
         _cleanup_free_ char *p = data_path(rel);
 
         if (!p)
-                return diag_err(d, -ENOENT, "pocbake data file %s not found (set POCBAKE_DATADIR)", rel);
+                return diag_err(d, -ENOENT, "pocbake data file %s not found (set POCBAKE_DATADIR)",
+                                rel);
         return hash_file(h, p, d);
 }
 
@@ -173,7 +181,8 @@ int boot_hash(const struct graph *g, const struct node *n, struct hasher *h, str
                 if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
                         return rc;
                 hasher_str(h, cmdline);
-                if ((rc = hash_file(h, n->kernel, d)) < 0 || (rc = hash_file(h, UKI_DEFAULT_STUB, d)) < 0)
+                if ((rc = hash_file(h, n->kernel, d)) < 0 ||
+                    (rc = hash_file(h, UKI_DEFAULT_STUB, d)) < 0)
                         return rc;
                 return hash_keys(g, h, d);
         default: /* the ESP */
@@ -204,23 +213,18 @@ int make_initrd(const struct graph *g, const struct node *n, const char *dir, st
         return initrd_write(&s, out, d);
 }
 
-int make_uki(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
+int uki_signed(const struct graph *g, const char *kernel, const char *initrd, const char *cmdline,
+               const char *out, struct diag *d)
 {
-        _cleanup_free_ char *in = node_object_dir(g, n->inputs[0]);
-        _cleanup_free_ char *initrd = NULL, *cmdline = NULL, *out = path_join(dir, "uki.efi");
         _cleanup_free_ char *kp = path_join(g->boot->keys, "db.key");
         _cleanup_free_ char *cp = path_join(g->boot->keys, "db.crt");
-        struct uki_spec s = {.kernel = n->kernel};
+        struct uki_spec s = {.kernel = kernel, .initrd = initrd, .cmdline = cmdline};
         EVP_PKEY *key = NULL;
         X509 *cert = NULL;
         int rc;
 
-        if (!in || !out || !kp || !cp || !(initrd = path_join(in, "initrd.img")))
+        if (!kp || !cp)
                 return -ENOMEM;
-        if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
-                return rc;
-        s.initrd = initrd;
-        s.cmdline = cmdline;
         rc = uki_write(&s, out, d);
         if (rc >= 0)
                 rc = signing_key_load(kp, cp, &key, &cert, d);
@@ -229,6 +233,19 @@ int make_uki(const struct graph *g, const struct node *n, const char *dir, struc
         EVP_PKEY_free(key);
         X509_free(cert);
         return rc;
+}
+
+int make_uki(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
+{
+        _cleanup_free_ char *in = node_object_dir(g, n->inputs[0]);
+        _cleanup_free_ char *initrd = NULL, *cmdline = NULL, *out = path_join(dir, "uki.efi");
+        int rc;
+
+        if (!in || !out || !(initrd = path_join(in, "initrd.img")))
+                return -ENOMEM;
+        if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
+                return rc;
+        return uki_signed(g, n->kernel, initrd, cmdline, out, d);
 }
 
 /* A key directory for esp_populate: links to the signing key and certificate,
@@ -283,7 +300,8 @@ int make_esp_tree(const struct graph *g, const struct node *n, const char *tree,
         }
         if ((rc = esp_keys(g, view, d)) < 0 || (rc = copy_file_sparse(uki_src, uki, 0644)) < 0) {
                 if (rc != -EINVAL)
-                        diag_err(d, rc, "cannot prepare the ESP of %s: %s", n->role->name, strerror(-rc));
+                        diag_err(d, rc, "cannot prepare the ESP of %s: %s", n->role->name,
+                                 strerror(-rc));
                 return rc;
         }
         ukis[0] = uki;

@@ -61,7 +61,8 @@ static void event_node(const struct run *r, const char *ev, const struct node *n
         json_put_str(f, n->owner);
         fprintf(f, ",\"key\":\"%s\"", n->key);
         if (!strcmp(ev, "done"))
-                fprintf(f, ",\"status\":\"%s\",\"seconds\":%.3f", status_name(n->status), n->seconds);
+                fprintf(f, ",\"status\":\"%s\",\"seconds\":%.3f", status_name(n->status),
+                        n->seconds);
         if (msg) {
                 fputs(",\"message\":", f);
                 json_put_str(f, msg);
@@ -92,8 +93,8 @@ static void step_line(const struct run *r, const struct node *n)
 }
 
 /* In the child: build into tmp, then move tmp to the node's object dir. */
-static void __attribute__((noreturn)) child(struct graph *g, struct node *n, const char *tmp,
-                                             const char *log)
+static void __attribute__((noreturn))
+child(struct graph *g, struct node *n, const char *tmp, const char *log)
 {
         struct diag d = {0};
         _cleanup_free_ char *obj = node_object_dir(g, n);
@@ -333,7 +334,8 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if (!tmp || !objects)
                 return -ENOMEM;
         if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
-                return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache, strerror(-rc));
+                return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache,
+                                strerror(-rc));
         r.w = calloc(o->jobs ? o->jobs : 1, sizeof(*r.w));
         if (!r.w)
                 return -ENOMEM;

@@ -7,10 +7,10 @@
 #include "graph.h"
 
 struct build_opts {
-        unsigned jobs;      /* parallel workers */
-        const char *out;    /* output directory */
-        FILE *json;         /* one JSON event per line, or NULL */
-        bool tty;           /* live status line on stderr */
+        unsigned jobs;   /* parallel workers */
+        const char *out; /* output directory */
+        FILE *json;      /* one JSON event per line, or NULL */
+        bool tty;        /* live status line on stderr */
         bool quiet;
 };
 

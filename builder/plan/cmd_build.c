@@ -43,7 +43,8 @@ static int epoch_from_env(uint64_t *out)
         errno = 0;
         v = strtoull(s, &end, 10);
         if (errno || *end || s[0] == '-') {
-                fprintf(stderr, "pocbake: SOURCE_DATE_EPOCH \"%s\" is not a number of seconds\n", s);
+                fprintf(stderr, "pocbake: SOURCE_DATE_EPOCH \"%s\" is not a number of seconds\n",
+                        s);
                 return -EINVAL;
         }
         *out = v;
@@ -67,7 +68,8 @@ static int boot_setup(struct common *c, struct graph_opts *go)
         if (!c->keys)
                 return 0;
         if (c->enroll && esp_enroll_parse(c->enroll, &e) < 0) {
-                fprintf(stderr, "pocbake: --enroll \"%s\": expected force, manual or off\n", c->enroll);
+                fprintf(stderr, "pocbake: --enroll \"%s\": expected force, manual or off\n",
+                        c->enroll);
                 return -EINVAL;
         }
         c->boot.keys = c->keys;
@@ -109,7 +111,8 @@ static const char validate_help[] =
         "exit codes: 0 valid, 2 errors in the recipe or bad usage\n";
 
 static const char plan_help[] =
-        "usage: pocbake plan [--profile NAME] [--cache DIR] [--role NAME]... [--keys DIR] [--json]\n"
+        "usage: pocbake plan [--profile NAME] [--cache DIR] [--role NAME]... [--keys DIR] "
+        "[--json]\n"
         "                    RECIPE\n"
         "\n"
         "Print the artifact graph in build order: each node with its content key, and\n"
@@ -118,7 +121,8 @@ static const char plan_help[] =
 
 static const char build_help[] =
         "usage: pocbake build [-o DIR] [-j N] [--role NAME]... [--profile NAME]\n"
-        "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--json] [--quiet] RECIPE\n"
+        "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--json] [--quiet] "
+        "RECIPE\n"
         "\n"
         "Build the artifacts of RECIPE into DIR (default out/). Nodes whose content key\n"
         "is in the cache (default $XDG_CACHE_HOME/pocbake) are reused, not rebuilt.\n"
@@ -135,15 +139,29 @@ static const char build_help[] =
         "SOURCE_DATE_EPOCH sets every timestamp (default 315532800, 1980-01-01).\n"
         "exit codes: 0 done, 1 build failed, 2 bad usage or bad recipe\n";
 
-enum { OPT_PROFILE = 256, OPT_CACHE, OPT_ROLE, OPT_JSON, OPT_QUIET, OPT_HELP, OPT_KEYS, OPT_ENROLL };
+enum {
+        OPT_PROFILE = 256,
+        OPT_CACHE,
+        OPT_ROLE,
+        OPT_JSON,
+        OPT_QUIET,
+        OPT_HELP,
+        OPT_KEYS,
+        OPT_ENROLL
+};
 
 static const struct option long_opts[] = {
-        {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
+        {"output", required_argument, NULL, 'o'},
+        {"jobs", required_argument, NULL, 'j'},
         {"profile", required_argument, NULL, OPT_PROFILE},
-        {"cache", required_argument, NULL, OPT_CACHE}, {"role", required_argument, NULL, OPT_ROLE},
-        {"json", no_argument, NULL, OPT_JSON}, {"quiet", no_argument, NULL, OPT_QUIET},
-        {"help", no_argument, NULL, OPT_HELP}, {"keys", required_argument, NULL, OPT_KEYS},
-        {"enroll", required_argument, NULL, OPT_ENROLL}, {NULL, 0, NULL, 0},
+        {"cache", required_argument, NULL, OPT_CACHE},
+        {"role", required_argument, NULL, OPT_ROLE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"keys", required_argument, NULL, OPT_KEYS},
+        {"enroll", required_argument, NULL, OPT_ENROLL},
+        {NULL, 0, NULL, 0},
 };
 
 struct args {
@@ -154,8 +172,16 @@ struct args {
 };
 
 /* Which options a verb takes. */
-enum { A_OUT = 1 << 0, A_JOBS = 1 << 1, A_PROFILE = 1 << 2, A_CACHE = 1 << 3, A_ROLE = 1 << 4,
-       A_JSON = 1 << 5, A_QUIET = 1 << 6, A_KEYS = 1 << 7 };
+enum {
+        A_OUT = 1 << 0,
+        A_JOBS = 1 << 1,
+        A_PROFILE = 1 << 2,
+        A_CACHE = 1 << 3,
+        A_ROLE = 1 << 4,
+        A_JSON = 1 << 5,
+        A_QUIET = 1 << 6,
+        A_KEYS = 1 << 7
+};
 
 static unsigned opt_bit(int opt)
 {
@@ -192,7 +218,9 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
                 case 'j':
                         a->jobs = (unsigned)strtoul(optarg, &end, 10);
                         if (!*optarg || *end || a->jobs < 1 || a->jobs > 256) {
-                                fprintf(stderr, "pocbake: -j \"%s\": expected a number from 1 to 256\n", optarg);
+                                fprintf(stderr,
+                                        "pocbake: -j \"%s\": expected a number from 1 to 256\n",
+                                        optarg);
                                 return EXIT_USAGE;
                         }
                         break;

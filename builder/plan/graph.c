@@ -23,7 +23,8 @@ static const char *const rootfs_keys[] = {
 
 const char *node_kind_name(enum node_kind k)
 {
-        static const char *const names[] = {"rootfs", "fs", "disk", "convert", "initrd", "uki", "host", "pxe", "bundle"};
+        static const char *const names[] = {"rootfs", "fs",  "disk", "convert", "initrd",
+                                            "uki",    "host", "pxe", "iso",  "bundle"};
 
         return k < ARRAY_SIZE(names) ? names[k] : "?";
 }
@@ -31,24 +32,16 @@ const char *node_kind_name(enum node_kind k)
 const char *node_object_file(const struct node *n)
 {
         switch (n->kind) {
-        case NODE_FS:
-                return "fs.img";
-        case NODE_DISK:
-                return "disk.raw";
-        case NODE_CONVERT:
-                return n->fmt == OUT_VHDX ? "disk.vhdx" : "disk.qcow2";
-        case NODE_INITRD:
-                return "initrd.img";
-        case NODE_UKI:
-                return "uki.efi";
-        case NODE_HOST:
-                return "host.raw";
-        case NODE_PXE:
-                return "pxe";
-        case NODE_BUNDLE:
-                return "bundle.tar.zst";
-        default:
-                return NULL;
+        case NODE_FS: return "fs.img";
+        case NODE_DISK: return "disk.raw";
+        case NODE_CONVERT: return n->fmt == OUT_VHDX ? "disk.vhdx" : "disk.qcow2";
+        case NODE_INITRD: return "initrd.img";
+        case NODE_UKI: return "uki.efi";
+        case NODE_HOST: return "host.raw";
+        case NODE_PXE: return "pxe";
+        case NODE_ISO: return "install.iso";
+        case NODE_BUNDLE: return "bundle.tar.zst";
+        default: return NULL;
         }
 }
 
@@ -155,13 +148,10 @@ static int node_key(struct graph *g, struct node *n, struct diag *d)
                         rc = boot_hash(g, n, &h, d);
                 break;
         case NODE_INITRD:
-        case NODE_UKI:
-                rc = boot_hash(g, n, &h, d);
-                break;
+        case NODE_UKI: rc = boot_hash(g, n, &h, d); break;
         case NODE_PXE:
-        case NODE_BUNDLE:
-                rc = deliver_hash(g, n, &h, d);
-                break;
+        case NODE_ISO:
+        case NODE_BUNDLE: rc = deliver_hash(g, n, &h, d); break;
         case NODE_DISK:
                 hash_subtree(&h, r->tree, "disk");
                 if (r->base.kind == BASE_IMAGE) { /* no rootfs node: the recipe and image here */
@@ -170,9 +160,7 @@ static int node_key(struct graph *g, struct node *n, struct diag *d)
                         rc = stage_hash_inputs(r, &h, d);
                 }
                 break;
-        case NODE_CONVERT:
-                hasher_u64(&h, n->fmt);
-                break;
+        case NODE_CONVERT: hasher_u64(&h, n->fmt); break;
         case NODE_HOST: /* storage and payload layout, networks, and the roles' XML */
                 hash_subtree(&h, r->tree, "storage");
                 ynode_hash(g->app->tree, &h);
@@ -268,8 +256,8 @@ static int plan_role(struct graph *g, struct role *r, struct diag *d)
         if (!root)
                 return -ENOMEM;
         if (g->boot && role_has_esp(r)) {
-                struct node *initrd = graph_initrd(g, r->kernel ? r->kernel : g->boot->kernel,
-                                                   r->name);
+                struct node *initrd =
+                        graph_initrd(g, r->kernel ? r->kernel : g->boot->kernel, r->name);
 
                 uki = initrd ? node_new(g, NODE_UKI, r, NULL) : NULL;
                 if (!uki)
@@ -359,11 +347,13 @@ int graph_check(const struct appliance *a, const struct graph_opts *o, struct di
 
         for (size_t i = 0; i < o->n_roles; i++)
                 if (!appliance_find_role(a, o->roles[i]))
-                        rc = diag_err(d, -EINVAL, "no role named \"%s\" in %s", o->roles[i], a->file);
+                        rc = diag_err(d, -EINVAL, "no role named \"%s\" in %s", o->roles[i],
+                                      a->file);
         for (size_t i = 0; i < a->n_roles; i++)
                 if (role_selected(a->roles[i], o) && (rc2 = check_role(a->roles[i], d)) < 0)
                         rc = rc2;
-        if (a->host && (!o->n_roles || role_selected(a->host, o)) && (rc2 = check_role(a->host, d)) < 0)
+        if (a->host && (!o->n_roles || role_selected(a->host, o)) &&
+            (rc2 = check_role(a->host, d)) < 0)
                 rc = rc2;
         if (o->boot && (rc2 = boot_check(o->boot, d)) < 0)
                 rc = rc2;
@@ -387,7 +377,8 @@ int graph_plan(struct graph *g, const struct appliance *a, const struct graph_op
         for (size_t i = 0; i < a->n_roles; i++)
                 if (role_selected(a->roles[i], o) && (rc = plan_role(g, a->roles[i], d)) < 0)
                         return rc;
-        if (a->host && (!o->n_roles || role_selected(a->host, o)) && (rc = plan_role(g, a->host, d)) < 0)
+        if (a->host && (!o->n_roles || role_selected(a->host, o)) &&
+            (rc = plan_role(g, a->host, d)) < 0)
                 return rc;
         if (!o->n_roles && (rc = plan_deliverables(g, d)) < 0)
                 return rc;

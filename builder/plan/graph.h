@@ -10,14 +10,15 @@
 #include "../util/hash.h"
 
 enum node_kind {
-        NODE_ROOTFS, /* staged root tree */
-        NODE_FS,     /* one partition's filesystem image */
-        NODE_DISK,   /* the raw GPT disk */
+        NODE_ROOTFS,  /* staged root tree */
+        NODE_FS,      /* one partition's filesystem image */
+        NODE_DISK,    /* the raw GPT disk */
         NODE_CONVERT, /* qcow2 / vhdx of the disk */
         NODE_INITRD,  /* the initrd every UKI of one kernel shares */
         NODE_UKI,     /* a role's signed unified kernel image */
         NODE_HOST,    /* the host disk with its storage pool and the roles as payloads */
         NODE_PXE,     /* the host's PXE boot set (a directory) */
+        NODE_ISO,     /* the hybrid install ISO of the host */
         NODE_BUNDLE,  /* the signed CI bundle of every output (.tar.zst and .tar.gz) */
 };
 
@@ -25,37 +26,37 @@ enum node_status { NODE_SKIPPED, NODE_CACHED, NODE_BUILT, NODE_FAILED };
 
 struct node {
         enum node_kind kind;
-        char *id;              /* "rootfs:ROLE", "fs:ROLE/PART", "disk:ROLE", "qcow2:ROLE" */
-        struct role *role;     /* NULL for appliance-wide nodes (initrd) */
-        const char *owner;     /* role or appliance name, for ids and events */
-        const char *kernel;    /* NODE_INITRD, NODE_UKI: the kernel image */
-        size_t part;           /* NODE_FS: index into role->disk.partitions */
-        enum output_fmt fmt;   /* NODE_CONVERT */
+        char *id;            /* "rootfs:ROLE", "fs:ROLE/PART", "disk:ROLE", "qcow2:ROLE" */
+        struct role *role;   /* NULL for appliance-wide nodes (initrd) */
+        const char *owner;   /* role or appliance name, for ids and events */
+        const char *kernel;  /* NODE_INITRD, NODE_UKI: the kernel image */
+        size_t part;         /* NODE_FS: index into role->disk.partitions */
+        enum output_fmt fmt; /* NODE_CONVERT */
         struct node *inputs[64];
         size_t n_inputs;
         char key[SHA256_HEX];
-        char *export_name;     /* file in the output directory, NULL = intermediate */
-        bool cached;           /* key present in the cache */
-        bool build;            /* must be built in this run */
+        char *export_name; /* file in the output directory, NULL = intermediate */
+        bool cached;       /* key present in the cache */
+        bool build;        /* must be built in this run */
         enum node_status status;
-        bool started;          /* handed to a worker */
+        bool started; /* handed to a worker */
         double seconds;
 };
 
 struct graph {
-        struct node **nodes;   /* in build order: inputs before their users */
+        struct node **nodes; /* in build order: inputs before their users */
         size_t n;
         const struct appliance *app;
-        char *cache;           /* cache root */
+        char *cache; /* cache root */
         uint64_t epoch;
         const struct boot_config *boot; /* NULL: ESPs get no boot chain */
 };
 
 /* The UEFI boot chain put on every ESP partition when signing keys are given. */
 struct boot_config {
-        const char *keys;      /* directory of keys init: db.key/db.crt sign, PK/KEK/db enroll */
-        const char *kernel;    /* default kernel image: the newest /boot/vmlinuz-* */
-        int enroll;            /* enum esp_enroll */
+        const char *keys;   /* directory of keys init: db.key/db.crt sign, PK/KEK/db enroll */
+        const char *kernel; /* default kernel image: the newest /boot/vmlinuz-* */
+        int enroll;         /* enum esp_enroll */
 };
 
 struct graph_opts {
@@ -89,6 +90,9 @@ int boot_hash(const struct graph *g, const struct node *n, struct hasher *h, str
 int boot_check(const struct boot_config *b, struct diag *d);
 int make_initrd(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
 int make_uki(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
+/* A UKI of kernel + initrd + cmdline at out, signed with the build's db key. */
+int uki_signed(const struct graph *g, const char *kernel, const char *initrd, const char *cmdline,
+               const char *out, struct diag *d);
 /* Fill dir with the ESP tree: the recipe's files (tree, may be NULL), signed
  * systemd-boot, the role's UKI and the enrollment files. */
 int make_esp_tree(const struct graph *g, const struct node *n, const char *tree, const char *dir,
@@ -103,7 +107,9 @@ int plan_deliverables(struct graph *g, struct diag *d);
 int deliver_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d);
 int make_pxe(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
 int make_bundle(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
-struct node *graph_add_node(struct graph *g, enum node_kind kind, struct role *r, const char *owner);
+int make_iso(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
+struct node *graph_add_node(struct graph *g, enum node_kind kind, struct role *r,
+                            const char *owner);
 
 /* Default cache: $XDG_CACHE_HOME/pocbake or ~/.cache/pocbake. */
 char *cache_default(void);

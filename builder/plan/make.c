@@ -42,8 +42,9 @@ static int split_mounts(const struct role *r, const char *dir, uint64_t epoch, s
                                         strerror(-rc));
                 if ((rc = mkdir_p(dst, 0755)) < 0 || rmdir(dst) < 0 || rename(src, dst) < 0 ||
                     mkdir(src, 0755) < 0)
-                        return diag_err(d, rc < 0 ? rc : -errno, "cannot split %s out of the root: %s",
-                                        p->mountpoint, strerror(rc < 0 ? -rc : errno));
+                        return diag_err(d, rc < 0 ? rc : -errno,
+                                        "cannot split %s out of the root: %s", p->mountpoint,
+                                        strerror(rc < 0 ? -rc : errno));
                 lutimes(src, tv);
         }
         return 0;
@@ -209,24 +210,16 @@ static int make_host(const struct graph *g, const struct node *n, const char *di
 int node_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
         switch (n->kind) {
-        case NODE_ROOTFS:
-                return make_rootfs(g, n, dir, d);
-        case NODE_FS:
-                return make_fs(g, n, dir, d);
-        case NODE_DISK:
-                return make_disk(g, n, dir, d);
-        case NODE_CONVERT:
-                return make_convert(g, n, dir, d);
-        case NODE_INITRD:
-                return make_initrd(g, n, dir, d);
-        case NODE_UKI:
-                return make_uki(g, n, dir, d);
-        case NODE_HOST:
-                return make_host(g, n, dir, d);
-        case NODE_PXE:
-                return make_pxe(g, n, dir, d);
-        case NODE_BUNDLE:
-                return make_bundle(g, n, dir, d);
+        case NODE_ROOTFS: return make_rootfs(g, n, dir, d);
+        case NODE_FS: return make_fs(g, n, dir, d);
+        case NODE_DISK: return make_disk(g, n, dir, d);
+        case NODE_CONVERT: return make_convert(g, n, dir, d);
+        case NODE_INITRD: return make_initrd(g, n, dir, d);
+        case NODE_UKI: return make_uki(g, n, dir, d);
+        case NODE_HOST: return make_host(g, n, dir, d);
+        case NODE_PXE: return make_pxe(g, n, dir, d);
+        case NODE_ISO: return make_iso(g, n, dir, d);
+        case NODE_BUNDLE: return make_bundle(g, n, dir, d);
         }
         return -EINVAL;
 }

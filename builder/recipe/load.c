@@ -10,10 +10,10 @@
 
 #include "../util/cleanup.h"
 
-#define MAX_NEST 32     /* files open at once through extends/include */
-#define MAX_LOADS 1000  /* files read in one load: bounds diamond-shaped include graphs */
+#define MAX_NEST     32   /* files open at once through extends/include */
+#define MAX_LOADS    1000 /* files read in one load: bounds diamond-shaped include graphs */
 #define ROLE_OUTPUTS (OUT_RAW | OUT_QCOW2 | OUT_VHDX)
-#define ALL_OUTPUTS (ROLE_OUTPUTS | OUT_ISO | OUT_PXE | OUT_BUNDLE)
+#define ALL_OUTPUTS  (ROLE_OUTPUTS | OUT_ISO | OUT_PXE | OUT_BUNDLE)
 
 struct frame {
         dev_t dev;
@@ -93,7 +93,8 @@ static void merge_recipe(struct ynode *acc, struct ynode *over)
         ynode_merge(acc, over);
 }
 
-static int compose_file(struct loader *l, const char *path, const struct mark *from, struct ynode **out);
+static int compose_file(struct loader *l, const char *path, const struct mark *from,
+                        struct ynode **out);
 
 static int cycle_error(struct loader *l, size_t first, const struct mark *from)
 {
@@ -121,17 +122,20 @@ static int push_frame(struct loader *l, const char *name, const struct mark *fro
 
         if (stat(name, &st) < 0) {
                 if (from)
-                        return diag_at(l->d, from, "cannot read \"%s\": %s (expected an existing recipe file)", name,
-                                       strerror(errno));
+                        return diag_at(l->d, from,
+                                       "cannot read \"%s\": %s (expected an existing recipe file)",
+                                       name, strerror(errno));
                 return diag_err(l->d, -errno, "%s: cannot read: %s", name, strerror(errno));
         }
         for (size_t i = 0; i < l->depth; i++)
                 if (l->stack[i].dev == st.st_dev && l->stack[i].ino == st.st_ino)
                         return cycle_error(l, i, from);
         if (l->depth >= MAX_NEST)
-                return diag_at(l->d, from, "extends and include nest deeper than %d files (expected a shorter chain)",
-                               MAX_NEST);
-        l->stack[l->depth++] = (struct frame){ st.st_dev, st.st_ino, name };
+                return diag_at(
+                        l->d, from,
+                        "extends and include nest deeper than %d files (expected a shorter chain)",
+                        MAX_NEST);
+        l->stack[l->depth++] = (struct frame){st.st_dev, st.st_ino, name};
         return 0;
 }
 
@@ -143,9 +147,12 @@ static int compose_ref(struct loader *l, const struct ynode *v, const char *key,
         _cleanup_free_ char *path = NULL;
 
         if (v->kind != YNODE_SCALAR || ynode_is_null(v))
-                return diag_at(l->d, &v->mark, "%s is %s (expected a recipe file name)", key, ynode_kind_name(v));
+                return diag_at(l->d, &v->mark, "%s is %s (expected a recipe file name)", key,
+                               ynode_kind_name(v));
         if (l->o->no_files)
-                return diag_at(l->d, &v->mark, "%s \"%s\": recipe files are disabled here (expected a self-contained recipe)",
+                return diag_at(l->d, &v->mark,
+                               "%s \"%s\": recipe files are disabled here (expected a "
+                               "self-contained recipe)",
                                key, v->value);
         path = resolve_path(v);
         if (!path)
@@ -164,7 +171,8 @@ static void merge_into(struct ynode **acc, struct ynode *over)
 }
 
 /* extends first, then each include, in order: the layers under this file's keys. */
-static int compose_layers(struct loader *l, const struct ynode *ext, const struct ynode *inc, struct ynode **acc)
+static int compose_layers(struct loader *l, const struct ynode *ext, const struct ynode *inc,
+                          struct ynode **acc)
 {
         int ret = 0, r;
 
@@ -178,11 +186,13 @@ static int compose_layers(struct loader *l, const struct ynode *ext, const struc
                         merge_into(acc, t);
         }
         if (inc && inc->kind != YNODE_SEQ && inc->kind != YNODE_SCALAR)
-                return diag_at(l->d, &inc->mark, "include is %s (expected a list of recipe files)", ynode_kind_name(inc));
+                return diag_at(l->d, &inc->mark, "include is %s (expected a list of recipe files)",
+                               ynode_kind_name(inc));
         for (size_t i = 0; inc && i < (inc->kind == YNODE_SEQ ? inc->n : 1); i++) {
                 struct ynode *t = NULL;
 
-                r = compose_ref(l, inc->kind == YNODE_SEQ ? inc->items[i] : inc, "include", &t, NULL);
+                r = compose_ref(l, inc->kind == YNODE_SEQ ? inc->items[i] : inc, "include", &t,
+                                NULL);
                 if (r < 0)
                         ret = r;
                 else
@@ -193,14 +203,15 @@ static int compose_layers(struct loader *l, const struct ynode *ext, const struc
 
 static int check_profile(struct loader *l, const struct ynode *name, const struct ynode *p)
 {
-        static const char *const consumed[] = { "extends", "include", "profiles" };
+        static const char *const consumed[] = {"extends", "include", "profiles"};
 
         if (p->kind != YNODE_MAP)
-                return diag_at(l->d, &p->mark, "profile \"%s\" is %s (expected a mapping of keys)", name->value,
-                               ynode_kind_name(p));
+                return diag_at(l->d, &p->mark, "profile \"%s\" is %s (expected a mapping of keys)",
+                               name->value, ynode_kind_name(p));
         for (size_t i = 0; i < ARRAY_SIZE(consumed); i++)
                 if (ynode_get(p, consumed[i]))
-                        return diag_at(l->d, &name->mark, "profile \"%s\" sets \"%s\" (expected recipe keys only)",
+                        return diag_at(l->d, &name->mark,
+                                       "profile \"%s\" sets \"%s\" (expected recipe keys only)",
                                        name->value, consumed[i]);
         return 0;
 }
@@ -212,7 +223,8 @@ static int apply_profile(struct loader *l, struct ynode *acc, struct ynode *prof
         int ret = 0;
 
         if (prof->kind != YNODE_MAP)
-                return diag_at(l->d, &prof->mark, "profiles is %s (expected a mapping of profile names)",
+                return diag_at(l->d, &prof->mark,
+                               "profiles is %s (expected a mapping of profile names)",
                                ynode_kind_name(prof));
         for (size_t i = 0; i < prof->n; i++)
                 if (check_profile(l, prof->keys[i], prof->items[i]) < 0)
@@ -237,7 +249,8 @@ static int compose_tree(struct loader *l, struct ynode *t, struct ynode **out)
         int r;
 
         if (tree->kind != YNODE_MAP)
-                return diag_at(l->d, &tree->mark, "recipe is %s (expected a mapping of keys)", ynode_kind_name(tree));
+                return diag_at(l->d, &tree->mark, "recipe is %s (expected a mapping of keys)",
+                               ynode_kind_name(tree));
         ext = ynode_take(tree, "extends");
         inc = ynode_take(tree, "include");
         prof = ynode_take(tree, "profiles");
@@ -255,7 +268,8 @@ static int compose_tree(struct loader *l, struct ynode *t, struct ynode **out)
         return 0;
 }
 
-static int compose_file(struct loader *l, const char *path, const struct mark *from, struct ynode **out)
+static int compose_file(struct loader *l, const char *path, const struct mark *from,
+                        struct ynode **out)
 {
         const char *name = intern(l, path);
         struct ynode *t = NULL;
@@ -264,7 +278,9 @@ static int compose_file(struct loader *l, const char *path, const struct mark *f
         if (!name)
                 return -ENOMEM;
         if (++l->loads > MAX_LOADS)
-                return diag_at(l->d, from, "more than %d recipe files read (expected fewer includes)", MAX_LOADS);
+                return diag_at(l->d, from,
+                               "more than %d recipe files read (expected fewer includes)",
+                               MAX_LOADS);
         r = push_frame(l, name, from);
         if (r < 0)
                 return r;
@@ -275,10 +291,13 @@ static int compose_file(struct loader *l, const char *path, const struct mark *f
         return r;
 }
 
-static int bind_role(struct loader *l, struct ynode *t, const char *file, const struct schema *s, struct role **out)
+static int bind_role(struct loader *l, struct ynode *t, const char *file, const struct schema *s,
+                     struct role **out)
 {
-        struct bctx c = { .d = l->d, .app = l->a->name ? l->a : NULL, .allowed_outputs = ROLE_OUTPUTS,
-                          .outputs_for = "roles" };
+        struct bctx c = {.d = l->d,
+                         .app = l->a->name ? l->a : NULL,
+                         .allowed_outputs = ROLE_OUTPUTS,
+                         .outputs_for = "roles"};
         struct role *r = calloc(1, sizeof(*r));
         int ret;
 
@@ -324,7 +343,8 @@ static int load_role_file(struct loader *l, const struct ynode *v)
                 return ret;
         if (ynode_get(t, "appliance")) {
                 ynode_free(t);
-                return diag_at(l->d, &v->mark, "\"%s\" is an appliance recipe (expected a role file)", v->value);
+                return diag_at(l->d, &v->mark,
+                               "\"%s\" is an appliance recipe (expected a role file)", v->value);
         }
         ret = bind_role(l, t, name, &role_schema, &r);
         return ret < 0 ? ret : add_role(l->a, r);
@@ -357,8 +377,8 @@ static void check_dup_roles(struct loader *l)
 
                         if (strcmp(r->name, f->name))
                                 continue;
-                        diag_at(l->d, &r->mark, "role \"%s\" defined twice (first in %s:%d:%d)", r->name, f->mark.file,
-                                f->mark.line, f->mark.col);
+                        diag_at(l->d, &r->mark, "role \"%s\" defined twice (first in %s:%d:%d)",
+                                r->name, f->mark.file, f->mark.line, f->mark.col);
                         break;
                 }
         }
@@ -367,7 +387,7 @@ static void check_dup_roles(struct loader *l)
 static int load_appliance(struct loader *l, struct ynode *tree)
 {
         struct appliance *a = l->a;
-        struct bctx c = { .d = l->d, .allowed_outputs = ALL_OUTPUTS, .outputs_for = "appliances" };
+        struct bctx c = {.d = l->d, .allowed_outputs = ALL_OUTPUTS, .outputs_for = "appliances"};
         const struct ynode *roles, *host;
         int r;
 
@@ -428,16 +448,18 @@ static int load_top(struct loader *l, struct ynode *parsed)
         if (r < 0)
                 return r;
         if (l->o->profile && !l->profile_seen) {
-                struct mark m = { .file = l->a->file };
+                struct mark m = {.file = l->a->file};
 
-                return diag_at(l->d, &m, "profile \"%s\" is not defined (expected a profiles: entry of that name)",
-                               l->o->profile);
+                return diag_at(
+                        l->d, &m,
+                        "profile \"%s\" is not defined (expected a profiles: entry of that name)",
+                        l->o->profile);
         }
         return 0;
 }
 
-static int load_start(struct loader *l, const struct load_opts *o, const char *display, struct appliance **out,
-                      struct diag *d)
+static int load_start(struct loader *l, const struct load_opts *o, const char *display,
+                      struct appliance **out, struct diag *d)
 {
         static const struct load_opts none;
 
@@ -466,7 +488,7 @@ static int load_end(struct loader *l, int r, size_t n_diag, struct appliance **o
 
 int recipe_load(const char *path, const struct load_opts *o, struct appliance **out, struct diag *d)
 {
-        struct loader l = { 0 };
+        struct loader l = {0};
         size_t n_diag = d->n;
         struct ynode *t = NULL;
         int r;
@@ -484,7 +506,7 @@ int recipe_load(const char *path, const struct load_opts *o, struct appliance **
 int recipe_load_buf(const char *buf, size_t len, const char *display, const struct load_opts *o,
                     struct appliance **out, struct diag *d)
 {
-        struct loader l = { 0 };
+        struct loader l = {0};
         size_t n_diag = d->n;
         struct ynode *t = NULL;
         int r;

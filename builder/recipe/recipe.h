@@ -24,10 +24,10 @@ enum base_kind {
 struct base_spec {
         enum base_kind kind;
         struct mark mark;
-        char *path;          /* tarball, image */
-        char **debs;         /* debs */
+        char *path;  /* tarball, image */
+        char **debs; /* debs */
         size_t n_debs;
-        char *suite;         /* mmdebstrap */
+        char *suite; /* mmdebstrap */
         char *mirror;
         char *variant;
         char **packages;
@@ -46,12 +46,12 @@ enum file_type { FILE_REGULAR = 0, FILE_DIRECTORY, FILE_SYMLINK };
 struct file_spec {
         char *path; /* absolute inside the root */
         enum file_type type;
-        uint32_t mode;      /* permission bits; default 0644 files, 0755 dirs */
+        uint32_t mode;       /* permission bits; default 0644 files, 0755 dirs */
         char *owner, *group; /* names resolved against the staged passwd/group, or numbers */
         char *content;       /* inline content (regular files) */
         size_t content_len;
-        char *source;        /* host file to copy (regular files) */
-        char *target;        /* symlink target */
+        char *source; /* host file to copy (regular files) */
+        char *target; /* symlink target */
         struct mark mark;
 };
 
@@ -65,12 +65,12 @@ struct group_spec {
 
 struct user_spec {
         char *name;
-        int64_t uid;  /* -1: next free from 1000 */
-        char *group;  /* primary group name; default: a group named as the user */
+        int64_t uid;   /* -1: next free from 1000 */
+        char *group;   /* primary group name; default: a group named as the user */
         char **groups; /* supplementary */
         size_t n_groups;
-        char *home;   /* default /home/NAME */
-        char *shell;  /* default /bin/sh */
+        char *home;          /* default /home/NAME */
+        char *shell;         /* default /bin/sh */
         char *password_hash; /* crypt(3) string; default "!" (locked) */
         char **ssh_keys;
         size_t n_ssh_keys;
@@ -78,15 +78,15 @@ struct user_spec {
 };
 
 struct service_spec {
-        char *name;   /* for busybox roots: a script name under /etc/init.d or an applet */
+        char *name;    /* for busybox roots: a script name under /etc/init.d or an applet */
         char *command; /* busybox: the command line the init runs (respawn) */
         struct mark mark;
 };
 
 struct nic_spec {
         char *network;
-        char *mac;    /* NULL: derived from role and network name */
-        char *model;  /* default virtio */
+        char *mac;   /* NULL: derived from role and network name */
+        char *model; /* default virtio */
         struct mark mark;
 };
 
@@ -97,8 +97,8 @@ struct vmdisk_spec {
 };
 
 struct vm_spec {
-        unsigned vcpus;   /* default 1 */
-        uint64_t memory;  /* bytes; default 512M */
+        unsigned vcpus;  /* default 1 */
+        uint64_t memory; /* bytes; default 512M */
         struct nic_spec *nics;
         size_t n_nics;
         struct vmdisk_spec *disks; /* extra data disks beside the system disk */
@@ -114,18 +114,18 @@ enum part_type {
 };
 
 struct partition_spec {
-        char *name;          /* GPT partition name */
+        char *name; /* GPT partition name */
         enum part_type type;
-        uint64_t size;       /* bytes; 0 with size_rest */
-        bool size_rest;      /* "rest": what is left of the disk (last partition only) */
-        char *fs;            /* "ext4", "vfat", "squashfs", "erofs", NULL = none */
-        char *label;         /* filesystem label; default the partition name */
-        char *mountpoint;    /* which subtree of the root goes here; "/" for the root */
+        uint64_t size;    /* bytes; 0 with size_rest */
+        bool size_rest;   /* "rest": what is left of the disk (last partition only) */
+        char *fs;         /* "ext4", "vfat", "squashfs", "erofs", NULL = none */
+        char *label;      /* filesystem label; default the partition name */
+        char *mountpoint; /* which subtree of the root goes here; "/" for the root */
         struct mark mark;
 };
 
 struct disk_spec {
-        uint64_t size;       /* bytes; 0 = sum of partitions + GPT overhead */
+        uint64_t size; /* bytes; 0 = sum of partitions + GPT overhead */
         struct partition_spec *partitions;
         size_t n_partitions;
         struct mark mark;
@@ -133,20 +133,20 @@ struct disk_spec {
 
 /* The host storage stack: an LVM pool on a partition of the disk, with volumes. */
 struct volume_spec {
-        char *name;          /* logical volume name */
-        uint64_t size;       /* bytes, a multiple of 1M; 0 with size_rest */
-        bool size_rest;      /* "rest": the extents the other volumes leave (last volume only) */
-        char *fs;            /* "xfs" or "ext4" */
-        char *mountpoint;    /* absolute; an fstab entry of the root */
-        char *purpose;       /* cluster-shared-volume (holds the VM payloads), blob, file-share, data */
+        char *name;       /* logical volume name */
+        uint64_t size;    /* bytes, a multiple of 1M; 0 with size_rest */
+        bool size_rest;   /* "rest": the extents the other volumes leave (last volume only) */
+        char *fs;         /* "xfs" or "ext4" */
+        char *mountpoint; /* absolute; an fstab entry of the root */
+        char *purpose; /* cluster-shared-volume (holds the VM payloads), blob, file-share, data */
         struct mark mark;
 };
 
 struct pool_spec {
-        char *partition;     /* name of a type: lvm partition of the role's disk */
-        char *vg;            /* volume group name */
-        bool grow;           /* first boot: grow the partition and PV to the end of the disk */
-        char **extra_disks;  /* block devices added to the VG on first boot */
+        char *partition;    /* name of a type: lvm partition of the role's disk */
+        char *vg;           /* volume group name */
+        bool grow;          /* first boot: grow the partition and PV to the end of the disk */
+        char **extra_disks; /* block devices added to the VG on first boot */
         size_t n_extra_disks;
         struct mark mark;
 };
@@ -168,8 +168,8 @@ enum output_fmt {
 };
 
 struct check_spec {
-        char *command; /* run inside the booted VM */
-        char *expect;  /* what its output must contain */
+        char *command;    /* run inside the booted VM */
+        char *expect;     /* what its output must contain */
         unsigned timeout; /* seconds */
         struct mark mark;
 };
@@ -177,8 +177,8 @@ struct check_spec {
 struct role {
         char *name;
         char *description;
-        char *file;          /* the recipe file that defines the role */
-        char *hostname;      /* default: name in lower case */
+        char *file;     /* the recipe file that defines the role */
+        char *hostname; /* default: name in lower case */
         struct base_spec base;
         struct overlay_spec *overlays;
         size_t n_overlays;
@@ -190,22 +190,22 @@ struct role {
         size_t n_users;
         struct service_spec *services;
         size_t n_services;
-        char *cmdline;       /* kernel command line */
-        char *kernel;        /* kernel image path; NULL = the Debian kernel package */
+        char *cmdline; /* kernel command line */
+        char *kernel;  /* kernel image path; NULL = the Debian kernel package */
         struct vm_spec vm;
         struct disk_spec disk;
         struct storage_spec storage; /* LVM pool and volumes inside the disk (libguestfs) */
-        unsigned outputs;    /* enum output_fmt bits */
+        unsigned outputs;            /* enum output_fmt bits */
         struct check_spec check;
-        bool disabled;       /* built, not started by default */
-        struct ynode *tree;  /* the merged recipe subtree: the role's identity for hashing */
+        bool disabled;      /* built, not started by default */
+        struct ynode *tree; /* the merged recipe subtree: the role's identity for hashing */
         struct mark mark;
 };
 
 struct network_spec {
         char *name;
         char *bridge;
-        char *cidr;     /* e.g. 10.20.0.0/24; NULL = isolated without addresses */
+        char *cidr; /* e.g. 10.20.0.0/24; NULL = isolated without addresses */
         bool nat;
         struct mark mark;
 };
@@ -218,18 +218,18 @@ struct appliance {
         size_t n_roles;
         struct network_spec *networks;
         size_t n_networks;
-        struct role *host;     /* NULL when the appliance has no host section yet */
+        struct role *host; /* NULL when the appliance has no host section yet */
         unsigned outputs;
         struct ynode *tree;
         struct mark mark;
-        char **files;          /* interned recipe file names: every mark points here */
+        char **files; /* interned recipe file names: every mark points here */
         size_t n_files;
 };
 
 struct load_opts {
-        const char *profile;   /* NULL = none: profiles: sections are ignored */
+        const char *profile;      /* NULL = none: profiles: sections are ignored */
         unsigned max_alias_nodes; /* 0 = default bound */
-        bool no_files;         /* extends/include/roles may not name files (fuzzing) */
+        bool no_files;            /* extends/include/roles may not name files (fuzzing) */
 };
 
 /* Load a recipe file: an appliance (top-level `appliance:`) or a single role

@@ -79,7 +79,8 @@ int bind_path(struct bctx *c, const struct ynode *v, void *obj, const struct fie
 int bind_bool(struct bctx *c, const struct ynode *v, void *obj, const struct field *f)
 {
         void *dst = AT(obj, f->off);
-        static const char *const yes[] = { "true", "True", "TRUE" }, *const no[] = { "false", "False", "FALSE" };
+        static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False",
+                                                                                  "FALSE"};
         const char *s = scalar_of(c, v, f->key, "true or false");
 
         if (!s)
@@ -90,12 +91,13 @@ int bind_bool(struct bctx *c, const struct ynode *v, void *obj, const struct fie
                         return 0;
                 }
         }
-        return bind_error(c, &v->mark, "%s \"%s\" is not a boolean (expected true or false)", f->key, s);
+        return bind_error(c, &v->mark, "%s \"%s\" is not a boolean (expected true or false)",
+                          f->key, s);
 }
 
 /* A plain decimal integer within r; quoted text is never a number. */
-static int parse_uint(struct bctx *c, const struct ynode *v, const char *key, const struct urange *r,
-                      unsigned long long *out)
+static int parse_uint(struct bctx *c, const struct ynode *v, const char *key,
+                      const struct urange *r, unsigned long long *out)
 {
         const char *s = scalar_of(c, v, key, "an integer");
         unsigned long long x = 0;
@@ -103,16 +105,16 @@ static int parse_uint(struct bctx *c, const struct ynode *v, const char *key, co
         if (!s)
                 return -EINVAL;
         if (v->quoted || !*s || strspn(s, "0123456789") != strlen(s))
-                return bind_error(c, &v->mark, "%s \"%s\" is not an integer (expected %llu..%llu)", key, s,
-                                  r->min, r->max);
+                return bind_error(c, &v->mark, "%s \"%s\" is not an integer (expected %llu..%llu)",
+                                  key, s, r->min, r->max);
         for (; *s; s++) {
                 x = x * 10 + (unsigned)(*s - '0');
                 if (x > r->max)
                         break;
         }
         if (x < r->min || x > r->max)
-                return bind_error(c, &v->mark, "%s \"%s\" is out of range (expected %llu..%llu)", key, v->value,
-                                  r->min, r->max);
+                return bind_error(c, &v->mark, "%s \"%s\" is out of range (expected %llu..%llu)",
+                                  key, v->value, r->min, r->max);
         *out = x;
         return 0;
 }
@@ -131,7 +133,7 @@ int bind_uint(struct bctx *c, const struct ynode *v, void *obj, const struct fie
 int bind_id(struct bctx *c, const struct ynode *v, void *obj, const struct field *f)
 {
         void *dst = AT(obj, f->off);
-        static const struct urange ids = { 0, 65534 };
+        static const struct urange ids = {0, 65534};
         unsigned long long x;
         int r = parse_uint(c, v, f->key, &ids, &x);
 
@@ -150,9 +152,11 @@ int bind_size(struct bctx *c, const struct ynode *v, void *obj, const struct fie
                 return -EINVAL;
         r = parse_size(s, dst);
         if (r == -ERANGE)
-                return bind_error(c, &v->mark, "size \"%s\": too large (expected at most 16383P)", s);
+                return bind_error(c, &v->mark, "size \"%s\": too large (expected at most 16383P)",
+                                  s);
         if (r < 0)
-                return bind_error(c, &v->mark, "size \"%s\": expected a number with K, M, G or T", s);
+                return bind_error(c, &v->mark, "size \"%s\": expected a number with K, M, G or T",
+                                  s);
         return 0;
 }
 
@@ -168,10 +172,12 @@ int bind_mode(struct bctx *c, const struct ynode *v, void *obj, const struct fie
                 return -EINVAL;
         p = !strncmp(s, "0o", 2) ? s + 2 : s;
         if (!*p || strspn(p, "01234567") != strlen(p) || strlen(p) > 5)
-                return bind_error(c, &v->mark, "mode \"%s\" is not an octal mode (expected 0000..07777)", s);
+                return bind_error(c, &v->mark,
+                                  "mode \"%s\" is not an octal mode (expected 0000..07777)", s);
         m = strtoul(p, NULL, 8);
         if (m > 07777)
-                return bind_error(c, &v->mark, "mode \"%s\" is out of range (expected 0000..07777)", s);
+                return bind_error(c, &v->mark, "mode \"%s\" is out of range (expected 0000..07777)",
+                                  s);
         *(uint32_t *)dst = (uint32_t)m;
         return 0;
 }
@@ -206,17 +212,19 @@ int bind_enum(struct bctx *c, const struct ynode *v, void *obj, const struct fie
                 }
         }
         names = enum_names(t);
-        return bind_error(c, &v->mark, "unknown %s \"%s\" (expected one of: %s)", t->what, s, names ? names : "");
+        return bind_error(c, &v->mark, "unknown %s \"%s\" (expected one of: %s)", t->what, s,
+                          names ? names : "");
 }
 
-static int bind_list(struct bctx *c, const struct ynode *v, void *dst, const struct field *f, bool paths,
-                     size_t *n_out)
+static int bind_list(struct bctx *c, const struct ynode *v, void *dst, const struct field *f,
+                     bool paths, size_t *n_out)
 {
         char **list;
         int ret = 0;
 
         if (v->kind != YNODE_SEQ)
-                return bind_error(c, &v->mark, "%s is %s (expected a list)", f->key, ynode_kind_name(v));
+                return bind_error(c, &v->mark, "%s is %s (expected a list)", f->key,
+                                  ynode_kind_name(v));
         list = calloc(v->n + 1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
@@ -262,7 +270,8 @@ int bind_array(struct bctx *c, const struct ynode *v, void *obj, const struct fi
         int ret = 0;
 
         if (v->kind != YNODE_SEQ)
-                return bind_error(c, &v->mark, "%s is %s (expected a list)", f->key, ynode_kind_name(v));
+                return bind_error(c, &v->mark, "%s is %s (expected a list)", f->key,
+                                  ynode_kind_name(v));
         arr = calloc(v->n ? v->n : 1, s->size);
         if (!arr)
                 return -ENOMEM;
@@ -291,8 +300,8 @@ int bind_array(struct bctx *c, const struct ynode *v, void *obj, const struct fi
 }
 
 static const struct enum_name output_names[] = {
-        { "raw", OUT_RAW }, { "qcow2", OUT_QCOW2 }, { "vhdx", OUT_VHDX },
-        { "iso", OUT_ISO }, { "pxe", OUT_PXE },     { "bundle", OUT_BUNDLE },
+        {"raw", OUT_RAW}, {"qcow2", OUT_QCOW2}, {"vhdx", OUT_VHDX},
+        {"iso", OUT_ISO}, {"pxe", OUT_PXE},     {"bundle", OUT_BUNDLE},
 };
 
 const char *output_fmt_name(enum output_fmt f)
@@ -310,7 +319,8 @@ static void allowed_outputs(unsigned mask, char *buf, size_t len)
         buf[0] = 0;
         for (size_t i = 0; i < ARRAY_SIZE(output_names); i++)
                 if (mask & (unsigned)output_names[i].value)
-                        w += (size_t)snprintf(buf + w, len - w, "%s%s", w ? ", " : "", output_names[i].name);
+                        w += (size_t)snprintf(buf + w, len - w, "%s%s", w ? ", " : "",
+                                              output_names[i].name);
 }
 
 static int bind_one_output(struct bctx *c, const struct ynode *e, unsigned *bits)
@@ -322,12 +332,14 @@ static int bind_one_output(struct bctx *c, const struct ynode *e, unsigned *bits
                 if (strcmp(e->value, output_names[i].name))
                         continue;
                 if (!(c->allowed_outputs & (unsigned)output_names[i].value))
-                        return bind_error(c, &e->mark, "output \"%s\" is not for %s (expected one of: %s)",
+                        return bind_error(c, &e->mark,
+                                          "output \"%s\" is not for %s (expected one of: %s)",
                                           e->value, c->outputs_for, allowed);
                 *bits |= (unsigned)output_names[i].value;
                 return 0;
         }
-        return bind_error(c, &e->mark, "unknown output \"%s\" (expected one of: %s)", e->value, allowed);
+        return bind_error(c, &e->mark, "unknown output \"%s\" (expected one of: %s)", e->value,
+                          allowed);
 }
 
 int bind_outputs(struct bctx *c, const struct ynode *v, void *obj, const struct field *f)
@@ -337,8 +349,8 @@ int bind_outputs(struct bctx *c, const struct ynode *v, void *obj, const struct 
         int ret = 0;
 
         if (v->kind != YNODE_SEQ)
-                return bind_error(c, &v->mark, "%s is %s (expected a list such as [raw, qcow2])", f->key,
-                                  ynode_kind_name(v));
+                return bind_error(c, &v->mark, "%s is %s (expected a list such as [raw, qcow2])",
+                                  f->key, ynode_kind_name(v));
         for (size_t i = 0; i < v->n; i++) {
                 if (!scalar_of(c, v->items[i], f->key, "a list of output names"))
                         ret = -EINVAL;
@@ -370,8 +382,8 @@ static int unknown_key(struct bctx *c, const struct ynode *k, const struct schem
         for (size_t i = 0; i < s->n_fields; i++)
                 fprintf(f, "%s%s", i ? ", " : "", s->fields[i].key);
         fclose(f);
-        r = bind_error(c, &k->mark, "unknown key \"%s\" in %s (expected one of: %s)", k->value, s->what,
-                       list ? list : "");
+        r = bind_error(c, &k->mark, "unknown key \"%s\" in %s (expected one of: %s)", k->value,
+                       s->what, list ? list : "");
         free(list);
         return r;
 }
@@ -399,7 +411,8 @@ int bind_map(struct bctx *c, const struct ynode *v, void *obj, const struct sche
         if (s->mark_off != NO_MARK)
                 *(struct mark *)AT(obj, s->mark_off) = v->mark;
         if (v->kind != YNODE_MAP)
-                return bind_error(c, &v->mark, "%s is %s (expected a mapping of keys)", s->what, ynode_kind_name(v));
+                return bind_error(c, &v->mark, "%s is %s (expected a mapping of keys)", s->what,
+                                  ynode_kind_name(v));
         for (size_t i = 0; i < v->n; i++) {
                 r = bind_key(c, v->keys[i], v->items[i], obj, s);
                 if (r == -ENOMEM)
@@ -409,7 +422,8 @@ int bind_map(struct bctx *c, const struct ynode *v, void *obj, const struct sche
         }
         for (size_t i = 0; i < s->n_fields; i++) {
                 if (s->fields[i].required && !ynode_get(v, s->fields[i].key)) {
-                        ret = bind_error(c, &v->mark, "missing required key \"%s\" (expected in every %s)",
+                        ret = bind_error(c, &v->mark,
+                                         "missing required key \"%s\" (expected in every %s)",
                                          s->fields[i].key, s->what);
                 }
         }

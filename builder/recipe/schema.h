@@ -19,8 +19,8 @@ struct field;
 typedef int (*bind_fn)(struct bctx *c, const struct ynode *v, void *obj, const struct field *f);
 
 /* One row: key -> binder writing at obj + off (obj is the struct being bound);
- * n_off locates the count of an array field; aux is the element schema, enum table or range. check sees the
- * raw value node after a successful bind. */
+ * n_off locates the count of an array field; aux is the element schema, enum table or range. check
+ * sees the raw value node after a successful bind. */
 struct field {
         const char *key;
         bind_fn bind;
@@ -58,7 +58,8 @@ struct urange {
 };
 
 /* Record one error (counted in c) and return -EINVAL. */
-int bind_error(struct bctx *c, const struct mark *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int bind_error(struct bctx *c, const struct mark *m, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 /* Bind every key of map v into obj (defaults first, finish last). */
 int bind_map(struct bctx *c, const struct ynode *v, void *obj, const struct schema *s);
 

@@ -9,6 +9,9 @@
 #include "../util/cleanup.h"
 #include "../util/size.h"
 
+/* The tables are aligned by hand, row per key: clang-format would reflow them. */
+/* clang-format off */
+
 #define AT(obj, off) ((void *)((char *)(obj) + (off)))
 #define TABLE(name, what_, type, mark_, scalar_, defaults_, finish_)                                         \
         const struct schema name = {                                                                   \
@@ -456,3 +459,4 @@ static const struct field appliance_schema_fields[] = {
         { "outputs", bind_outputs, false, offsetof(struct appliance, outputs), 0, NULL, NULL },
 };
 TABLE(appliance_schema, "appliance", struct appliance, NO_MARK, NULL, appliance_defaults, NULL);
+/* clang-format on */

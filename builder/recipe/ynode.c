@@ -42,13 +42,13 @@ struct yparser {
 
 static struct mark mark_of(const struct yparser *y, yaml_mark_t m)
 {
-        return (struct mark){ .file = y->display, .line = (int)m.line + 1, .col = (int)m.column + 1 };
+        return (struct mark){.file = y->display, .line = (int)m.line + 1, .col = (int)m.column + 1};
 }
 
 /* Line and column (in characters, as libyaml counts them) of a byte offset. */
 static struct mark mark_at_offset(const char *display, const char *buf, size_t off)
 {
-        struct mark m = { .file = display, .line = 1, .col = 1 };
+        struct mark m = {.file = display, .line = 1, .col = 1};
 
         for (size_t i = 0; i < off; i++) {
                 unsigned char c = (unsigned char)buf[i];
@@ -103,7 +103,8 @@ static int check_utf8(const char *display, const char *buf, size_t len, struct d
                 if (n == 0) {
                         struct mark m = mark_at_offset(display, buf, i);
 
-                        return diag_at(d, &m, "invalid UTF-8 byte 0x%02x (expected a UTF-8 text file)",
+                        return diag_at(d, &m,
+                                       "invalid UTF-8 byte 0x%02x (expected a UTF-8 text file)",
                                        s[i]);
                 }
                 i += n;
@@ -120,21 +121,28 @@ static int syntax_error(struct yparser *y)
         if (p->error == YAML_MEMORY_ERROR)
                 return diag_err(y->d, -ENOMEM, "%s: out of memory while parsing", y->display);
         if (p->error == YAML_READER_ERROR) {
-                m = mark_at_offset(y->display, y->buf, p->problem_offset < y->len ? p->problem_offset : y->len);
+                m = mark_at_offset(y->display, y->buf,
+                                   p->problem_offset < y->len ? p->problem_offset : y->len);
                 return diag_at(y->d, &m, "%s (expected printable UTF-8 text)", problem);
         }
         m = mark_of(y, p->problem_mark);
         if (p->problem_mark.index < y->len && y->buf[p->problem_mark.index] == '\t')
-                return diag_at(y->d, &m, "syntax error: %s (expected spaces for indentation, not tabs)", problem);
+                return diag_at(y->d, &m,
+                               "syntax error: %s (expected spaces for indentation, not tabs)",
+                               problem);
         /* The usual cause: "description: a: b" — a plain value holding ": ". */
         if (!strcmp(problem, "mapping values are not allowed in this context"))
-                return diag_at(y->d, &m, "syntax error: %s (expected quotes around a value that holds \": \")",
-                               problem);
+                return diag_at(
+                        y->d, &m,
+                        "syntax error: %s (expected quotes around a value that holds \": \")",
+                        problem);
         if (p->context && p->context_mark.line != p->problem_mark.line)
-                return diag_at(y->d, &m, "syntax error: %s %s started at line %d (expected valid YAML)", problem,
-                               p->context, (int)p->context_mark.line + 1);
+                return diag_at(y->d, &m,
+                               "syntax error: %s %s started at line %d (expected valid YAML)",
+                               problem, p->context, (int)p->context_mark.line + 1);
         if (p->context)
-                return diag_at(y->d, &m, "syntax error: %s %s (expected valid YAML)", problem, p->context);
+                return diag_at(y->d, &m, "syntax error: %s %s (expected valid YAML)", problem,
+                               p->context);
         return diag_at(y->d, &m, "syntax error: %s (expected valid YAML)", problem);
 }
 
@@ -236,13 +244,16 @@ static int expand_alias(struct yparser *y, const yaml_event_t *ev, struct ynode 
                         continue;
                 y->alias_nodes += a->count;
                 if (y->alias_nodes > y->max_alias)
-                        return diag_at(y->d, &m, "alias \"%s\" expands past %zu nodes (expected a recipe without alias bombs)",
+                        return diag_at(y->d, &m,
+                                       "alias \"%s\" expands past %zu nodes (expected a recipe "
+                                       "without alias bombs)",
                                        name, y->max_alias);
                 *out = ynode_dup(a->node);
                 return *out ? 0 : -ENOMEM;
         }
-        return diag_at(y->d, &m, "alias \"%s\" has no anchor before it (expected &%s earlier in the file)", name,
-                       name);
+        return diag_at(y->d, &m,
+                       "alias \"%s\" has no anchor before it (expected &%s earlier in the file)",
+                       name, name);
 }
 
 static int parse_node(struct yparser *y, yaml_event_t *ev, unsigned depth, struct ynode **out);
@@ -293,8 +304,8 @@ static int check_dup_keys(struct yparser *y, struct ynode *map)
                         map->items[w++] = map->items[i];
                         continue;
                 }
-                diag_at(y->d, &map->keys[i]->mark, "duplicate key \"%s\" (first at line %d)", map->keys[i]->value,
-                        map->keys[first[i]]->mark.line);
+                diag_at(y->d, &map->keys[i]->mark, "duplicate key \"%s\" (first at line %d)",
+                        map->keys[i]->value, map->keys[first[i]]->mark.line);
                 y->errors++;
                 drop(y, map->keys[i]);
                 drop(y, map->items[i]);
@@ -320,7 +331,8 @@ static int parse_map_pair(struct yparser *y, struct ynode *map, yaml_event_t *ke
         if (r < 0)
                 return r;
         if (key->kind != YNODE_SCALAR) {
-                diag_at(y->d, &key->mark, "mapping key is %s (expected a scalar key)", kind_name(key->kind));
+                diag_at(y->d, &key->mark, "mapping key is %s (expected a scalar key)",
+                        kind_name(key->kind));
                 y->errors++;
                 drop(y, TAKE_PTR(key));
                 drop(y, TAKE_PTR(val));
@@ -335,10 +347,12 @@ static int parse_map_pair(struct yparser *y, struct ynode *map, yaml_event_t *ke
 
 static int parse_collection(struct yparser *y, struct ynode *n, unsigned depth)
 {
-        yaml_event_type_t end = n->kind == YNODE_MAP ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+        yaml_event_type_t end =
+                n->kind == YNODE_MAP ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
 
         if (depth > y->max_depth)
-                return diag_at(y->d, &n->mark, "nesting deeper than %u levels (expected a flatter recipe)",
+                return diag_at(y->d, &n->mark,
+                               "nesting deeper than %u levels (expected a flatter recipe)",
                                y->max_depth);
         for (;;) {
                 _cleanup_(ynode_freep) struct ynode *item = NULL;
@@ -402,8 +416,7 @@ static int parse_node(struct yparser *y, yaml_event_t *ev, unsigned depth, struc
                 if (!n)
                         r = -ENOMEM;
                 break;
-        default:
-                r = diag_at(y->d, &m, "unexpected YAML event %d (expected a node)", (int)ev->type);
+        default: r = diag_at(y->d, &m, "unexpected YAML event %d (expected a node)", (int)ev->type);
         }
         /* Keep the anchor name past the event: children are parsed first. */
         _cleanup_free_ char *aname = anchor ? strdup((const char *)anchor) : NULL;
@@ -430,7 +443,8 @@ static int expect_event(struct yparser *y, yaml_event_type_t t, yaml_event_t *ev
                 struct mark m = mark_of(y, ev->start_mark);
 
                 yaml_event_delete(ev);
-                return diag_at(y->d, &m, "unexpected YAML event %d (expected %d)", (int)ev->type, (int)t);
+                return diag_at(y->d, &m, "unexpected YAML event %d (expected %d)", (int)ev->type,
+                               (int)t);
         }
         return 0;
 }
@@ -450,7 +464,7 @@ static int parse_stream(struct yparser *y, struct ynode **out)
                 return r;
         if (ev.type == YAML_STREAM_END_EVENT) {
                 yaml_event_delete(&ev);
-                m = (struct mark){ .file = y->display, .line = 1, .col = 1 };
+                m = (struct mark){.file = y->display, .line = 1, .col = 1};
                 return diag_at(y->d, &m, "empty file (expected a recipe)");
         }
         yaml_event_delete(&ev); /* document start */
@@ -494,7 +508,7 @@ int yparse_buf(const char *buf, size_t len, const char *display, const struct yp
         r = check_utf8(display, buf, len, d);
         if (r < 0)
                 return r;
-        y.dropped = node_new(YNODE_SEQ, (struct mark){ 0 });
+        y.dropped = node_new(YNODE_SEQ, (struct mark){0});
         if (!y.dropped || !yaml_parser_initialize(&y.p)) {
                 free(y.dropped);
                 return diag_err(d, -ENOMEM, "%s: out of memory", display);
@@ -517,8 +531,8 @@ int yparse_buf(const char *buf, size_t len, const char *display, const struct yp
         return 0;
 }
 
-int yparse_file(const char *path, const char *display, const struct yparse_opts *o, struct ynode **out,
-                struct diag *d)
+int yparse_file(const char *path, const char *display, const struct yparse_opts *o,
+                struct ynode **out, struct diag *d)
 {
         _cleanup_free_ char *buf = NULL;
         struct stat st;
@@ -531,8 +545,8 @@ int yparse_file(const char *path, const char *display, const struct yparse_opts 
         if (S_ISDIR(st.st_mode))
                 return diag_err(d, -EISDIR, "%s: is a directory (expected a recipe file)", display);
         if (st.st_size > MAX_RECIPE_BYTES)
-                return diag_err(d, -EFBIG, "%s: larger than %u MiB (expected a recipe file)", display,
-                                MAX_RECIPE_BYTES >> 20);
+                return diag_err(d, -EFBIG, "%s: larger than %u MiB (expected a recipe file)",
+                                display, MAX_RECIPE_BYTES >> 20);
         r = read_file(path, &buf, &len);
         if (r < 0)
                 return diag_err(d, r, "%s: cannot read: %s", display, strerror(-r));

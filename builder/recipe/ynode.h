@@ -10,9 +10,9 @@ enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
 struct ynode {
         enum ynode_kind kind;
         struct mark mark;
-        char *value;          /* scalar text (NUL-terminated; len excludes NUL) */
+        char *value; /* scalar text (NUL-terminated; len excludes NUL) */
         size_t len;
-        int quoted;           /* scalar was quoted: never a number, bool or null */
+        int quoted; /* scalar was quoted: never a number, bool or null */
         /* MAP: keys[i] -> items[i]; SEQ: items[i]. Keys are scalar nodes. */
         struct ynode **keys;
         struct ynode **items;

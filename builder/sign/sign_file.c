@@ -12,21 +12,6 @@
 #include "authenticode.h"
 #include "sign.h"
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-        while (len) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 /* The input read-only through a private mapping: no copy of a large image. It
  * stays valid when out replaces in, since the rename leaves this inode alone. */
 struct mapped {
@@ -80,7 +65,7 @@ int authenticode_sign_file(const char *in, const char *out, EVP_PKEY *key, X509 
         r = atomic_open(&a, out, 0644);
         if (r < 0)
                 return diag_err(d, r, "cannot create \"%s\": %s", out, strerror(-r));
-        r = write_all(a.fd, signed_img, out_len);
+        r = write_full(a.fd, signed_img, out_len);
         if (r >= 0)
                 r = atomic_commit(&a);
         atomic_release(&a);

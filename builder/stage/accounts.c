@@ -1,4 +1,5 @@
-/* accounts.c: groups and users added to the staged /etc/group, gshadow, passwd and shadow, with homes and ssh keys. */
+/* accounts.c: groups and users added to the staged /etc/group, gshadow, passwd and shadow, with
+ * homes and ssh keys. */
 #include "steps.h"
 #include "rootfs.h"
 #include "../util/cleanup.h"
@@ -215,10 +216,11 @@ static int apply_group(struct accounts *a, const struct group_spec *g, struct di
         if (gid < 0)
                 gid = db_next_free(&a->group, 1000);
         else if (db_id_user(&a->group, gid, owner, sizeof(owner)))
-                return diag_at(d, &g->mark, "group \"%s\": gid %ld is already used by \"%s\"", g->name, gid,
-                               owner);
+                return diag_at(d, &g->mark, "group \"%s\": gid %ld is already used by \"%s\"",
+                               g->name, gid, owner);
         if (gid < 0)
-                return diag_at(d, &g->mark, "group \"%s\": no free gid between 1000 and 59999", g->name);
+                return diag_at(d, &g->mark, "group \"%s\": no free gid between 1000 and 59999",
+                               g->name);
         if (add_group(a, g->name, gid, g->members, g->n_members) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
         return 0;
@@ -237,10 +239,12 @@ static long primary_gid(struct accounts *a, const struct user_spec *u, long uid,
                 return db_id(&a->group, (size_t)i);
         /* the loader fills group with the user's own name when none is given */
         if (strcmp(name, u->name))
-                return diag_at(d, &u->mark, "user \"%s\": group \"%s\" does not exist", u->name, u->group);
+                return diag_at(d, &u->mark, "user \"%s\": group \"%s\" does not exist", u->name,
+                               u->group);
         gid = db_id_user(&a->group, uid, buf, sizeof(buf)) ? db_next_free(&a->group, 1000) : uid;
         if (gid < 0)
-                return diag_at(d, &u->mark, "user \"%s\": no free gid between 1000 and 59999", u->name);
+                return diag_at(d, &u->mark, "user \"%s\": no free gid between 1000 and 59999",
+                               u->name);
         if (add_group(a, name, gid, NULL, 0) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
         return gid;
@@ -258,16 +262,18 @@ static int apply_user(struct accounts *a, const struct user_spec *u, struct diag
         if (uid < 0)
                 uid = db_next_free(&a->passwd, 1000);
         else if (db_id_user(&a->passwd, uid, owner, sizeof(owner)))
-                return diag_at(d, &u->mark, "user \"%s\": uid %ld is already used by \"%s\"", u->name, uid, owner);
+                return diag_at(d, &u->mark, "user \"%s\": uid %ld is already used by \"%s\"",
+                               u->name, uid, owner);
         if (uid < 0)
-                return diag_at(d, &u->mark, "user \"%s\": no free uid between 1000 and 59999", u->name);
+                return diag_at(d, &u->mark, "user \"%s\": no free uid between 1000 and 59999",
+                               u->name);
         gid = primary_gid(a, u, uid, d);
         if (gid < 0)
                 return (int)gid;
         for (size_t i = 0; i < u->n_groups; i++) {
                 if (db_find(&a->group, u->groups[i]) < 0)
-                        return diag_at(d, &u->mark, "user \"%s\": group \"%s\" does not exist", u->name,
-                                       u->groups[i]);
+                        return diag_at(d, &u->mark, "user \"%s\": group \"%s\" does not exist",
+                                       u->name, u->groups[i]);
                 if (db_add_member(&a->group, u->groups[i], u->name) < 0 ||
                     db_add_member(&a->gshadow, u->groups[i], u->name) < 0)
                         return diag_err(d, -ENOMEM, "out of memory");
@@ -295,20 +301,25 @@ static int make_home(int rootfd, const struct user_spec *u, long uid, long gid, 
                 return diag_err(d, -ENOMEM, "out of memory");
         pfd = rootfs_parent(rootfd, home, &name);
         if (pfd < 0)
-                return diag_at(d, &u->mark, "user \"%s\": home \"%s\": %s", u->name, home, strerror(-pfd));
+                return diag_at(d, &u->mark, "user \"%s\": home \"%s\": %s", u->name, home,
+                               strerror(-pfd));
         if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST)
-                return diag_at(d, &u->mark, "user \"%s\": home \"%s\": %s", u->name, home, strerror(errno));
+                return diag_at(d, &u->mark, "user \"%s\": home \"%s\": %s", u->name, home,
+                               strerror(errno));
         /* O_NOFOLLOW: a home that the base made a symlink is not chowned through */
         fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fchown(fd, (uid_t)uid, (gid_t)gid) < 0 || fchmod(fd, 0700) < 0)
-                return diag_at(d, &u->mark, "user \"%s\": home \"%s\": %s", u->name, home, strerror(errno));
+                return diag_at(d, &u->mark, "user \"%s\": home \"%s\": %s", u->name, home,
+                               strerror(errno));
         if (!u->n_ssh_keys)
                 return 0;
         if (mkdirat(fd, ".ssh", 0700) < 0 && errno != EEXIST)
-                return diag_at(d, &u->mark, "user \"%s\": \"%s/.ssh\": %s", u->name, home, strerror(errno));
+                return diag_at(d, &u->mark, "user \"%s\": \"%s/.ssh\": %s", u->name, home,
+                               strerror(errno));
         sfd = openat(fd, ".ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sfd < 0 || fchown(sfd, (uid_t)uid, (gid_t)gid) < 0 || fchmod(sfd, 0700) < 0)
-                return diag_at(d, &u->mark, "user \"%s\": \"%s/.ssh\": %s", u->name, home, strerror(errno));
+                return diag_at(d, &u->mark, "user \"%s\": \"%s/.ssh\": %s", u->name, home,
+                               strerror(errno));
         for (size_t i = 0; i < u->n_ssh_keys; i++)
                 len += strlen(u->ssh_keys[i]) + 1;
         keys = calloc(1, len + 1);
@@ -318,7 +329,8 @@ static int make_home(int rootfd, const struct user_spec *u, long uid, long gid, 
                 return diag_err(d, -ENOMEM, "out of memory");
         r = rootfs_write(rootfd, akeys, keys, len, 0600, (uid_t)uid, (gid_t)gid);
         if (r < 0)
-                return diag_at(d, &u->mark, "user \"%s\": \"%s\": %s", u->name, akeys, strerror(-r));
+                return diag_at(d, &u->mark, "user \"%s\": \"%s\": %s", u->name, akeys,
+                               strerror(-r));
         return 0;
 }
 
@@ -365,7 +377,8 @@ static int homes(const struct role *r, int rootfd, struct accounts *a, struct di
                 int rr;
 
                 if (j < 0)
-                        return diag_err(d, -EIO, "user \"%s\" vanished from /etc/passwd", r->users[i].name);
+                        return diag_err(d, -EIO, "user \"%s\" vanished from /etc/passwd",
+                                        r->users[i].name);
                 gid = strtol(db_field(a->passwd.lines[j], 3, buf, sizeof(buf)), NULL, 10);
                 rr = make_home(rootfd, &r->users[i], db_id(&a->passwd, (size_t)j), gid, d);
                 if (rr < 0)
@@ -376,7 +389,8 @@ static int homes(const struct role *r, int rootfd, struct accounts *a, struct di
 
 int accounts_apply(const struct role *r, int rootfd, const struct stage_opts *o, struct diag *d)
 {
-        _cleanup_(accounts_release) struct accounts a = {.days = (unsigned long long)(o->epoch / 86400)};
+        _cleanup_(accounts_release) struct accounts a = {
+                .days = (unsigned long long)(o->epoch / 86400)};
         int rr;
 
         if (!r->n_groups && !r->n_users)
@@ -447,27 +461,37 @@ int accounts_check(const struct role *r, struct diag *d)
                 const struct group_spec *g = &r->groups[i];
 
                 if (!name_ok(g->name))
-                        bad = diag_at(d, &g->mark, "group name \"%s\": expected a name without ':', ',', '/' or spaces",
+                        bad = diag_at(d, &g->mark,
+                                      "group name \"%s\": expected a name without ':', ',', '/' or "
+                                      "spaces",
                                       g->name ? g->name : "");
                 for (size_t j = 0; j < g->n_members; j++)
                         if (!name_ok(g->members[j]))
-                                bad = diag_at(d, &g->mark, "group \"%s\": member \"%s\" is not a user name",
+                                bad = diag_at(d, &g->mark,
+                                              "group \"%s\": member \"%s\" is not a user name",
                                               g->name, g->members[j]);
         }
         for (size_t i = 0; i < r->n_users; i++) {
                 const struct user_spec *u = &r->users[i];
 
                 if (!name_ok(u->name))
-                        bad = diag_at(d, &u->mark, "user name \"%s\": expected a name without ':', ',', '/' or spaces",
-                                      u->name ? u->name : "");
+                        bad = diag_at(
+                                d, &u->mark,
+                                "user name \"%s\": expected a name without ':', ',', '/' or spaces",
+                                u->name ? u->name : "");
                 else if ((u->home && (!field_ok(u->home) || u->home[0] != '/')) ||
                          (u->shell && !field_ok(u->shell)) ||
                          (u->password_hash && !field_ok(u->password_hash)))
-                        bad = diag_at(d, &u->mark, "user \"%s\": home, shell and password hash must not hold ':' "
-                                                   "or a newline (and home must be absolute)", u->name);
+                        bad = diag_at(
+                                d, &u->mark,
+                                "user \"%s\": home, shell and password hash must not hold ':' "
+                                "or a newline (and home must be absolute)",
+                                u->name);
                 for (size_t j = 0; j < u->n_ssh_keys; j++)
                         if (strchr(u->ssh_keys[j], '\n'))
-                                bad = diag_at(d, &u->mark, "user \"%s\": ssh key %zu holds a newline (expected one key per item)",
+                                bad = diag_at(d, &u->mark,
+                                              "user \"%s\": ssh key %zu holds a newline (expected "
+                                              "one key per item)",
                                               u->name, j + 1);
         }
         return bad;

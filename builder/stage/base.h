@@ -1,4 +1,5 @@
-/* base.h: one base source (busybox, tarball, debs, mmdebstrap, image) per file, listed in stage.c (stage-private). */
+/* base.h: one base source (busybox, tarball, debs, mmdebstrap, image) per file, listed in stage.c
+ * (stage-private). */
 #pragma once
 
 #include "stage.h"

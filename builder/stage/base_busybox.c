@@ -1,4 +1,5 @@
-/* base_busybox.c: a minimal root made of Debian's busybox-static, its applet links and a busybox init. */
+/* base_busybox.c: a minimal root made of Debian's busybox-static, its applet links and a busybox
+ * init. */
 #include "base.h"
 #include "rootfs.h"
 #include "../util/cleanup.h"
@@ -27,8 +28,9 @@ static int elf_is_static(const char *path)
 
         if (fd < 0)
                 return -errno;
-        if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-            eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
+        if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+            memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+            eh.e_phentsize != sizeof(Elf64_Phdr))
                 return -ENOEXEC;
         for (unsigned i = 0; i < eh.e_phnum; i++) {
                 Elf64_Phdr ph;
@@ -47,14 +49,18 @@ static int bb_check(const struct role *r, struct diag *d)
         int s = elf_is_static(BUSYBOX);
 
         if (s == -ENOENT)
-                return diag_at(d, &r->base.mark,
-                               "base busybox: \"%s\" not found (install the busybox-static package)", BUSYBOX);
+                return diag_at(
+                        d, &r->base.mark,
+                        "base busybox: \"%s\" not found (install the busybox-static package)",
+                        BUSYBOX);
         if (s < 0)
                 return diag_at(d, &r->base.mark, "base busybox: \"%s\": %s", BUSYBOX,
                                s == -ENOEXEC ? "not a 64-bit ELF executable" : strerror(-s));
         if (s == 0)
-                return diag_at(d, &r->base.mark,
-                               "base busybox: \"%s\" is dynamically linked (install busybox-static)", BUSYBOX);
+                return diag_at(
+                        d, &r->base.mark,
+                        "base busybox: \"%s\" is dynamically linked (install busybox-static)",
+                        BUSYBOX);
         return 0;
 }
 
@@ -67,9 +73,10 @@ static const struct {
         const char *path;
         mode_t mode;
 } bb_dirs[] = {
-        {"bin", 0755},  {"sbin", 0755},    {"usr/bin", 0755}, {"usr/sbin", 0755}, {"etc/init.d", 0755},
-        {"dev", 0755},  {"proc", 0555},    {"sys", 0555},     {"run", 0755},      {"tmp", 01777},
-        {"root", 0700}, {"var/log", 0755}, {"home", 0755},    {"mnt", 0755},
+        {"bin", 0755},        {"sbin", 0755}, {"usr/bin", 0755}, {"usr/sbin", 0755},
+        {"etc/init.d", 0755}, {"dev", 0755},  {"proc", 0555},    {"sys", 0555},
+        {"run", 0755},        {"tmp", 01777}, {"root", 0700},    {"var/log", 0755},
+        {"home", 0755},       {"mnt", 0755},
 };
 
 static int bb_copy_binary(int rootfd)
@@ -114,7 +121,8 @@ static int bb_link_applets(int rootfd, struct diag *d)
                         continue;
                 r = rootfs_symlink(rootfd, l, BUSYBOX);
                 if (r < 0)
-                        return diag_err(d, r, "base busybox: applet link \"/%s\": %s", l, strerror(-r));
+                        return diag_err(d, r, "base busybox: applet link \"/%s\": %s", l,
+                                        strerror(-r));
         }
         if (!rootfs_exists(rootfd, "sbin/init")) {
                 r = rootfs_symlink(rootfd, "sbin/init", BUSYBOX);
@@ -124,14 +132,13 @@ static int bb_link_applets(int rootfd, struct diag *d)
         return 0;
 }
 
-static const char bb_inittab[] =
-        "# /etc/inittab: busybox init, written by pocbake\n"
-        "::sysinit:/etc/init.d/rcS\n"
-        "ttyS0::respawn:/sbin/getty -L 115200 ttyS0 vt100\n"
-        "tty1::respawn:/sbin/getty 38400 tty1\n"
-        "::ctrlaltdel:/sbin/reboot\n"
-        "::shutdown:/bin/umount -a -r\n"
-        "# services\n";
+static const char bb_inittab[] = "# /etc/inittab: busybox init, written by pocbake\n"
+                                 "::sysinit:/etc/init.d/rcS\n"
+                                 "ttyS0::respawn:/sbin/getty -L 115200 ttyS0 vt100\n"
+                                 "tty1::respawn:/sbin/getty 38400 tty1\n"
+                                 "::ctrlaltdel:/sbin/reboot\n"
+                                 "::shutdown:/bin/umount -a -r\n"
+                                 "# services\n";
 
 static char *bb_rcs(const struct role *r)
 {
@@ -185,8 +192,9 @@ static const char bb_passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
                                 "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
                                 "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 
-static const char bb_group[] = "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\n"
-                               "disk:x:6:\nwheel:x:10:\nutmp:x:43:\nusers:x:100:\nnogroup:x:65534:\n";
+static const char bb_group[] =
+        "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\n"
+        "disk:x:6:\nwheel:x:10:\nutmp:x:43:\nusers:x:100:\nnogroup:x:65534:\n";
 
 struct bb_file {
         const char *path;
@@ -211,21 +219,27 @@ static int bb_etc(const struct role *r, int rootfd, const struct stage_opts *o, 
         int r2 = 0;
 
         /* root is locked: access is by ssh key or console autologin set up by the recipe */
-        if (asprintf(&f[4].text, "root:!:%llu:0:99999:7:::\ndaemon:*:%llu:0:99999:7:::\n"
-                                 "nobody:*:%llu:0:99999:7:::\n", days, days, days) < 0)
+        if (asprintf(&f[4].text,
+                     "root:!:%llu:0:99999:7:::\ndaemon:*:%llu:0:99999:7:::\n"
+                     "nobody:*:%llu:0:99999:7:::\n",
+                     days, days, days) < 0)
                 f[4].text = NULL;
         if (host && asprintf(&f[5].text, "%s\n", host) < 0)
                 f[5].text = NULL;
-        if (host && asprintf(&f[6].text, "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n"
-                                         "::1\tlocalhost ip6-localhost ip6-loopback\n", host) < 0)
+        if (host && asprintf(&f[6].text,
+                             "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n"
+                             "::1\tlocalhost ip6-localhost ip6-loopback\n",
+                             host) < 0)
                 f[6].text = NULL;
         for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
                 if (r2 >= 0 && !f[i].text)
                         r2 = diag_err(d, -ENOMEM, "base busybox: out of memory");
                 if (r2 >= 0) {
-                        r2 = rootfs_write(rootfd, f[i].path, f[i].text, strlen(f[i].text), f[i].mode, 0, 0);
+                        r2 = rootfs_write(rootfd, f[i].path, f[i].text, strlen(f[i].text),
+                                          f[i].mode, 0, 0);
                         if (r2 < 0)
-                                diag_err(d, r2, "base busybox: \"/%s\": %s", f[i].path, strerror(-r2));
+                                diag_err(d, r2, "base busybox: \"/%s\": %s", f[i].path,
+                                         strerror(-r2));
                 }
         }
         for (size_t i = 0; i < ARRAY_SIZE(f); i++)
@@ -233,7 +247,8 @@ static int bb_etc(const struct role *r, int rootfd, const struct stage_opts *o, 
         return r2;
 }
 
-static int bb_make(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d)
+static int bb_make(const struct role *r, const char *root, const struct stage_opts *o,
+                   struct diag *d)
 {
         _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int rr;
@@ -244,7 +259,8 @@ static int bb_make(const struct role *r, const char *root, const struct stage_op
                 int fd = rootfs_mkdirs(rootfd, bb_dirs[i].path, bb_dirs[i].mode);
 
                 if (fd < 0)
-                        return diag_err(d, fd, "base busybox: \"/%s\": %s", bb_dirs[i].path, strerror(-fd));
+                        return diag_err(d, fd, "base busybox: \"/%s\": %s", bb_dirs[i].path,
+                                        strerror(-fd));
                 close(fd);
         }
         rr = bb_copy_binary(rootfd);

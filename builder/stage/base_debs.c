@@ -34,8 +34,8 @@ static la_ssize_t member_read(struct archive *a, void *client, const void **buf)
 
 static bool is_data_member(const char *name)
 {
-        static const char *const names[] = {"data.tar", "data.tar.gz", "data.tar.xz", "data.tar.zst",
-                                            "data.tar.bz2"};
+        static const char *const names[] = {"data.tar", "data.tar.gz", "data.tar.xz",
+                                            "data.tar.zst", "data.tar.bz2"};
 
         for (size_t i = 0; i < ARRAY_SIZE(names); i++)
                 if (!strcmp(name, names[i]))
@@ -43,8 +43,8 @@ static bool is_data_member(const char *name)
         return false;
 }
 
-static int extract_member(struct archive *deb, const char *path, const char *member, const char *root,
-                          struct diag *d)
+static int extract_member(struct archive *deb, const char *path, const char *member,
+                          const char *root, struct diag *d)
 {
         /* a package's files are the author's choice of base, like a tarball's */
         const struct extract_opts x = {.allow_devices = true, .allow_setuid = true};
@@ -89,7 +89,8 @@ static int debs_check(const struct role *r, struct diag *d)
         int bad = 0;
 
         if (!r->base.n_debs)
-                return diag_at(d, &r->base.mark, "base debs: no packages given (expected debs: [FILE, ...])");
+                return diag_at(d, &r->base.mark,
+                               "base debs: no packages given (expected debs: [FILE, ...])");
         for (size_t i = 0; i < r->base.n_debs; i++)
                 if (base_check_file(&r->base.mark, "base debs", r->base.debs[i], d) < 0)
                         bad = -EINVAL;
@@ -107,7 +108,8 @@ static int debs_hash(const struct role *r, struct hasher *h, struct diag *d)
         return 0;
 }
 
-static int debs_make(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d)
+static int debs_make(const struct role *r, const char *root, const struct stage_opts *o,
+                     struct diag *d)
 {
         /* in the order given: a later package's file replaces an earlier one's */
         for (size_t i = 0; i < r->base.n_debs; i++) {

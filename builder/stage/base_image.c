@@ -6,7 +6,8 @@
 static int image_check(const struct role *r, struct diag *d)
 {
         if (!r->base.path)
-                return diag_at(d, &r->base.mark, "base image: no path given (expected image: FILE)");
+                return diag_at(d, &r->base.mark,
+                               "base image: no path given (expected image: FILE)");
         return base_check_file(&r->base.mark, "base image", r->base.path, d);
 }
 
@@ -19,7 +20,8 @@ static int image_make(const struct role *r, const char *root, const struct stage
                       struct diag *d)
 {
         /* needs libguestfs (builder/guest), tracked as its own issue */
-        diag_at(d, &r->base.mark, "base image: customizing an existing image is not implemented yet");
+        diag_at(d, &r->base.mark,
+                "base image: customizing an existing image is not implemented yet");
         return -ENOTSUP;
 }
 

@@ -1,4 +1,5 @@
-/* base_mmdebstrap.c: a Debian root made by mmdebstrap into a tar, then unpacked as a base tarball. */
+/* base_mmdebstrap.c: a Debian root made by mmdebstrap into a tar, then unpacked as a base tarball.
+ */
 #include "base.h"
 #include "extract.h"
 #include "../util/cleanup.h"
@@ -15,13 +16,17 @@
 static int mm_check(const struct role *r, struct diag *d)
 {
         if (!r->base.suite || !r->base.suite[0])
-                return diag_at(d, &r->base.mark, "base mmdebstrap: no suite given (expected e.g. suite: bookworm)");
+                return diag_at(d, &r->base.mark,
+                               "base mmdebstrap: no suite given (expected e.g. suite: bookworm)");
         for (size_t i = 0; i < r->base.n_packages; i++)
                 if (!r->base.packages[i][0] || strchr(r->base.packages[i], ','))
-                        return diag_at(d, &r->base.mark, "base mmdebstrap: package \"%s\" is not a package name",
+                        return diag_at(d, &r->base.mark,
+                                       "base mmdebstrap: package \"%s\" is not a package name",
                                        r->base.packages[i]);
         if (!have_program("mmdebstrap"))
-                return diag_at(d, &r->base.mark, "base mmdebstrap: mmdebstrap not found (install the mmdebstrap package)");
+                return diag_at(
+                        d, &r->base.mark,
+                        "base mmdebstrap: mmdebstrap not found (install the mmdebstrap package)");
         return 0;
 }
 
@@ -52,7 +57,8 @@ static char *mm_includes(const struct base_spec *b)
         return s;
 }
 
-static int mm_make(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d)
+static int mm_make(const struct role *r, const char *root, const struct stage_opts *o,
+                   struct diag *d)
 {
         const struct extract_opts x = {.allow_devices = true, .allow_setuid = true};
         _cleanup_free_ char *out = NULL, *variant = NULL, *include = NULL, *sde = NULL;
@@ -85,7 +91,8 @@ static int mm_make(const struct role *r, const char *root, const struct stage_op
         argv[n] = NULL;
         rr = run_argv(argv, &ro, d);
         if (rr < 0)
-                return diag_at(d, &r->base.mark, "base mmdebstrap: building suite \"%s\" failed", r->base.suite);
+                return diag_at(d, &r->base.mark, "base mmdebstrap: building suite \"%s\" failed",
+                               r->base.suite);
         rr = extract_archive(out, root, &x, d);
         (void)unlink(out);
         return rr;

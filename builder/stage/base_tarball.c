@@ -5,7 +5,8 @@
 static int tarball_check(const struct role *r, struct diag *d)
 {
         if (!r->base.path)
-                return diag_at(d, &r->base.mark, "base tarball: no path given (expected tarball: FILE)");
+                return diag_at(d, &r->base.mark,
+                               "base tarball: no path given (expected tarball: FILE)");
         return base_check_file(&r->base.mark, "base tarball", r->base.path, d);
 }
 

@@ -1,4 +1,5 @@
-/* extract.c: unpacking untrusted archives into a root tree with libarchive, checking every entry first. */
+/* extract.c: unpacking untrusted archives into a root tree with libarchive, checking every entry
+ * first. */
 #include "extract.h"
 #include "rootfs.h"
 #include "../util/cleanup.h"
@@ -21,8 +22,8 @@ DEFINE_TRIVIAL_CLEANUP(struct archive *, archive_write_free)
 /* libarchive's own SECURE_* checks stay on as a second line; ours come first
  * because they give messages that name the archive and the entry. Absolute
  * paths cannot be refused by libarchive: we hand it root-prefixed ones. */
-#define WRITE_FLAGS                                                                         \
-        (ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK |           \
+#define WRITE_FLAGS                                                                                \
+        (ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK |                   \
          ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
 
 struct xctx {
@@ -30,7 +31,7 @@ struct xctx {
         const char *root; /* canonical path of the root */
         int rootfd;
         const struct extract_opts *o;
-        char *prefix;     /* normalized strip_prefix, or NULL */
+        char *prefix; /* normalized strip_prefix, or NULL */
         struct diag *d;
 };
 
@@ -77,7 +78,8 @@ static int entry_name(struct xctx *x, const char *entry, const char *raw, char *
                 if (v == NAME_ABSOLUTE)
                         return refuse(x, entry, "hard link target \"%s\" is absolute %s", raw, why);
                 if (v == NAME_DOTDOT)
-                        return refuse(x, entry, "hard link target \"%s\" leaves the root %s", raw, why);
+                        return refuse(x, entry, "hard link target \"%s\" leaves the root %s", raw,
+                                      why);
         }
         if (x->prefix && x->prefix[0]) {
                 pl = strlen(x->prefix);
@@ -101,8 +103,7 @@ static int check_type(struct xctx *x, const char *raw, struct archive_entry *e)
         switch (type) {
         case AE_IFREG:
         case AE_IFDIR:
-        case AE_IFLNK:
-                break;
+        case AE_IFLNK: break;
         case AE_IFCHR:
         case AE_IFBLK:
                 if (!x->o->allow_devices)
@@ -113,13 +114,17 @@ static int check_type(struct xctx *x, const char *raw, struct archive_entry *e)
                         return refuse(x, raw, "FIFO not allowed (allow_devices is off)");
                 break;
         default:
-                return refuse(x, raw, "unsupported entry type 0%o (expected a file, directory, link or device)",
-                              (unsigned)type);
+                return refuse(
+                        x, raw,
+                        "unsupported entry type 0%o (expected a file, directory, link or device)",
+                        (unsigned)type);
         }
         if ((perm & S_ISUID) && !x->o->allow_setuid)
-                return refuse(x, raw, "setuid bit not allowed (mode %04o; allow_setuid is off)", (unsigned)perm);
+                return refuse(x, raw, "setuid bit not allowed (mode %04o; allow_setuid is off)",
+                              (unsigned)perm);
         if ((perm & S_ISGID) && !x->o->allow_setuid)
-                return refuse(x, raw, "setgid bit not allowed (mode %04o; allow_setuid is off)", (unsigned)perm);
+                return refuse(x, raw, "setgid bit not allowed (mode %04o; allow_setuid is off)",
+                              (unsigned)perm);
         return 0;
 }
 
@@ -130,9 +135,11 @@ static int check_parents(struct xctx *x, const char *raw, const char *rel, const
         int r = parents_check(x->rootfd, rel, &bad);
 
         if (r == 1)
-                return refuse(x, raw, "%s would go through the symlink \"%s\" inside the root", what, bad);
+                return refuse(x, raw, "%s would go through the symlink \"%s\" inside the root",
+                              what, bad);
         if (r == 2)
-                return refuse(x, raw, "%s goes through \"%s\", which is not a directory", what, bad);
+                return refuse(x, raw, "%s goes through \"%s\", which is not a directory", what,
+                              bad);
         if (r < 0)
                 return refuse(x, raw, "cannot inspect the root: %s", strerror(-r));
         return 0;
@@ -146,12 +153,16 @@ static int check_hardlink(struct xctx *x, const char *raw, const char *target, c
         if (r < 0)
                 return r;
         if (r == 1 || !(*hl_rel)[0])
-                return refuse(x, raw, "hard link target \"%s\" is not an earlier entry of the archive", target);
+                return refuse(x, raw,
+                              "hard link target \"%s\" is not an earlier entry of the archive",
+                              target);
         r = check_parents(x, raw, *hl_rel, "hard link target");
         if (r < 0)
                 return r;
         if (fstatat(x->rootfd, *hl_rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return refuse(x, raw, "hard link target \"%s\" is not an earlier entry of the archive", target);
+                return refuse(x, raw,
+                              "hard link target \"%s\" is not an earlier entry of the archive",
+                              target);
         /* a link to a symlink would move its relative target to another directory */
         if (!S_ISREG(st.st_mode))
                 return refuse(x, raw, "hard link target \"%s\" is not a regular file", target);
@@ -168,7 +179,8 @@ static int check_entry(struct xctx *x, struct archive_entry *e, char **rel, char
         int r;
 
         if (!raw)
-                return diag_err(x->d, -EPERM, "%s: an entry has a name that cannot be read", x->name);
+                return diag_err(x->d, -EPERM, "%s: an entry has a name that cannot be read",
+                                x->name);
         r = entry_name(x, NULL, raw, rel);
         if (r)
                 return r;
@@ -192,10 +204,12 @@ static int check_entry(struct xctx *x, struct archive_entry *e, char **rel, char
         }
         if (fstatat(x->rootfd, *rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
                 if (!hl && archive_entry_filetype(e) == AE_IFDIR)
-                        return refuse(x, raw, "would replace the symlink \"%s\" with a directory", *rel);
+                        return refuse(x, raw, "would replace the symlink \"%s\" with a directory",
+                                      *rel);
                 /* replace the link itself; writing to its target is never wanted */
                 if (unlinkat(x->rootfd, *rel, 0) < 0)
-                        return refuse(x, raw, "cannot remove the symlink \"%s\": %s", *rel, strerror(errno));
+                        return refuse(x, raw, "cannot remove the symlink \"%s\": %s", *rel,
+                                      strerror(errno));
         }
         return 0;
 }
@@ -232,14 +246,17 @@ static int copy_data(struct xctx *x, struct archive *in, struct archive *w, cons
                         return refuse(x, raw, "%s", archive_error_string(w));
         }
         if (r != ARCHIVE_EOF)
-                return refuse(x, raw, "%s", archive_error_string(in) ? archive_error_string(in) : "read error");
+                return refuse(x, raw, "%s",
+                              archive_error_string(in) ? archive_error_string(in) : "read error");
         return 0;
 }
 
-static int write_entry(struct xctx *x, struct archive *in, struct archive *w, struct archive_entry *e)
+static int write_entry(struct xctx *x, struct archive *in, struct archive *w,
+                       struct archive_entry *e)
 {
         _cleanup_free_ char *rel = NULL, *hl_rel = NULL, *full = NULL, *full_hl = NULL;
-        _cleanup_free_ char *raw = strdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+        _cleanup_free_ char *raw =
+                strdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
         int r = check_entry(x, e, &rel, &hl_rel);
 
         if (r)
@@ -286,7 +303,8 @@ static int extract_loop(struct xctx *x, struct archive *in)
                 if (r < ARCHIVE_WARN) {
                         const char *m = archive_error_string(in);
 
-                        return diag_err(x->d, -EIO, "%s: %s", x->name, m ? m : "cannot read the archive");
+                        return diag_err(x->d, -EIO, "%s: %s", x->name,
+                                        m ? m : "cannot read the archive");
                 }
                 r = write_entry(x, in, w, e);
                 if (r < 0)

@@ -6,8 +6,8 @@
 #include "../util/diag.h"
 
 struct extract_opts {
-        bool allow_devices; /* device nodes and FIFOs */
-        bool allow_setuid;  /* setuid/setgid bits */
+        bool allow_devices;       /* device nodes and FIFOs */
+        bool allow_setuid;        /* setuid/setgid bits */
         const char *strip_prefix; /* e.g. "./" handled always; NULL = none. With a
                                    * prefix ("rootfs"), entries outside it are skipped
                                    * and hard link targets are stripped the same way */

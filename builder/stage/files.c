@@ -18,12 +18,17 @@ static int file_owner(int rootfd, const struct file_spec *f, uid_t *uid, gid_t *
 {
         long u = 0, g = 0;
 
-        if (f->owner && strcmp(f->owner, "root") && account_id(rootfd, "/etc/passwd", f->owner, &u, NULL) < 0)
-                return diag_at(d, &f->mark, "file \"%s\": owner \"%s\" is not a user of the root (nor a number)",
+        if (f->owner && strcmp(f->owner, "root") &&
+            account_id(rootfd, "/etc/passwd", f->owner, &u, NULL) < 0)
+                return diag_at(d, &f->mark,
+                               "file \"%s\": owner \"%s\" is not a user of the root (nor a number)",
                                f->path, f->owner);
-        if (f->group && strcmp(f->group, "root") && account_id(rootfd, "/etc/group", f->group, &g, NULL) < 0)
-                return diag_at(d, &f->mark, "file \"%s\": group \"%s\" is not a group of the root (nor a number)",
-                               f->path, f->group);
+        if (f->group && strcmp(f->group, "root") &&
+            account_id(rootfd, "/etc/group", f->group, &g, NULL) < 0)
+                return diag_at(
+                        d, &f->mark,
+                        "file \"%s\": group \"%s\" is not a group of the root (nor a number)",
+                        f->path, f->group);
         *uid = (uid_t)u;
         *gid = (gid_t)g;
         return 0;
@@ -101,12 +106,8 @@ static int apply_file(int rootfd, const struct file_spec *f, struct diag *d)
         if (!mode)
                 mode = f->type == FILE_DIRECTORY ? 0755 : 0644;
         switch (f->type) {
-        case FILE_DIRECTORY:
-                r = make_dir(rootfd, f, mode, uid, gid);
-                break;
-        case FILE_SYMLINK:
-                r = make_symlink(rootfd, f, uid, gid);
-                break;
+        case FILE_DIRECTORY: r = make_dir(rootfd, f, mode, uid, gid); break;
+        case FILE_SYMLINK: r = make_symlink(rootfd, f, uid, gid); break;
         case FILE_REGULAR:
         default:
                 r = f->source ? copy_source(rootfd, f, mode, uid, gid)

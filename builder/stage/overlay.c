@@ -21,7 +21,8 @@ struct octx {
         struct diag *d;
 };
 
-static int refuse(struct octx *c, const char *rel, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(struct octx *c, const char *rel, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 /* Same shape as the archive messages: "<overlay>: entry "<rel>": what". */
 static int refuse(struct octx *c, const char *rel, const char *fmt, ...)
@@ -92,7 +93,8 @@ static int copy_symlink(struct octx *c, int sfd, int dfd, const char *name, cons
         return 0;
 }
 
-static int copy_special(struct octx *c, int dfd, const char *name, const struct stat *st, const char *rel)
+static int copy_special(struct octx *c, int dfd, const char *name, const struct stat *st,
+                        const char *rel)
 {
         int r;
 
@@ -105,7 +107,8 @@ static int copy_special(struct octx *c, int dfd, const char *name, const struct 
         if (r < 0)
                 return r;
         if (mknodat(dfd, name, st->st_mode & (S_IFMT | 0777), st->st_rdev) < 0 ||
-            fchownat(dfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(dfd, name, st->st_mode & 07777, 0) < 0)
+            fchownat(dfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 ||
+            fchmodat(dfd, name, st->st_mode & 07777, 0) < 0)
                 return refuse(c, rel, "cannot create: %s", strerror(errno));
         return 0;
 }
@@ -114,13 +117,15 @@ static int copy_tree(struct octx *c, int sfd, int dfd, const char *rel);
 
 /* A directory of the overlay merges into the root's directory of that name; a
  * new one takes the overlay's mode. */
-static int copy_dir(struct octx *c, int sfd, int dfd, const char *name, const struct stat *st, const char *rel)
+static int copy_dir(struct octx *c, int sfd, int dfd, const char *name, const struct stat *st,
+                    const char *rel)
 {
         _cleanup_close_ int sub = -1, dsub = -1;
         struct stat dt;
 
         if (fstatat(dfd, name, &dt, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(dt.st_mode))
-                return refuse(c, rel, "path would go through the symlink \"%s\" inside the root", rel);
+                return refuse(c, rel, "path would go through the symlink \"%s\" inside the root",
+                              rel);
         if (fstatat(dfd, name, &dt, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(dt.st_mode) &&
             unlinkat(dfd, name, 0) < 0)
                 return refuse(c, rel, "cannot replace the file there: %s", strerror(errno));
@@ -213,7 +218,8 @@ int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, s
 {
         struct octx c = {.ov = ov, .d = d};
         _cleanup_close_ int src = -1;
-        struct extract_opts x = {.allow_devices = ov->allow_devices, .allow_setuid = ov->allow_setuid};
+        struct extract_opts x = {.allow_devices = ov->allow_devices,
+                                 .allow_setuid = ov->allow_setuid};
         struct stat st;
 
         if (stat(ov->path, &st) < 0)

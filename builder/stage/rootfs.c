@@ -1,5 +1,6 @@
 /* rootfs.c: operations on a staged root tree that never reach outside it. */
 #include "rootfs.h"
+#include "../util/fsutil.h"
 #include "../util/cleanup.h"
 
 #include <dirent.h>
@@ -195,25 +196,8 @@ int rootfs_parent(int rootfd, const char *path, char **name)
         return mkdirs_rel(rootfd, rel, 0755);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-        const char *p = data;
-
-        while (len) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
-int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mode_t mode,
-                 uid_t uid, gid_t gid)
+int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                 gid_t gid)
 {
         _cleanup_free_ char *name = NULL, *tmp = NULL;
         _cleanup_close_ int dfd = rootfs_parent(rootfd, path, &name);
@@ -231,7 +215,7 @@ int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mod
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, data, len);
+        r = write_full(fd, data, len);
         if (r >= 0 && (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0))
                 r = -errno;
         /* rename replaces a symlink at name itself: nothing is written through it */
@@ -271,37 +255,10 @@ int rootfs_symlink(int rootfd, const char *path, const char *target)
 int rootfs_read(int rootfd, const char *path, char **out, size_t *len)
 {
         _cleanup_close_ int fd = rootfs_open(rootfd, path, O_RDONLY, 0);
-        _cleanup_free_ char *buf = NULL;
-        size_t cap = 0, n = 0;
 
         if (fd < 0)
                 return fd;
-        for (;;) {
-                ssize_t r;
-
-                if (n + 1 >= cap) {
-                        char *nb;
-
-                        cap = cap ? cap * 2 : 4096;
-                        nb = realloc(buf, cap);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                r = read(fd, buf + n, cap - n - 1);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0)
-                        return -errno;
-                if (r == 0)
-                        break;
-                n += (size_t)r;
-        }
-        buf[n] = 0;
-        if (len)
-                *len = n;
-        *out = TAKE_PTR(buf);
-        return 0;
+        return read_fd(fd, out, len);
 }
 
 static int times_walk(int dfd, const struct timespec ts[2])
@@ -326,8 +283,8 @@ static int times_walk(int dfd, const struct timespec ts[2])
                 if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return -errno;
                 if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub =
-                                openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        _cleanup_close_ int sub = openat(
+                                dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
                         if (sub < 0)
                                 return -errno;

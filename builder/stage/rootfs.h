@@ -33,8 +33,8 @@ int rootfs_mkdirs(int rootfd, const char *path, mode_t mode);
 int rootfs_parent(int rootfd, const char *path, char **name);
 /* Replace whatever is at path (never following its last component) with a
  * regular file holding data, written to a temp file and renamed in place. */
-int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mode_t mode,
-                 uid_t uid, gid_t gid);
+int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                 gid_t gid);
 /* As rootfs_write, keeping the mode and owner of the file already there. */
 int rootfs_rewrite(int rootfd, const char *path, const void *data, size_t len);
 /* Replace whatever is at path with a symlink to target (owner 0:0). */

@@ -25,21 +25,22 @@ static char *check_script(const struct role *r)
             asprintf(&bad, "POCBAKE-CHECK %s failed", r->name) < 0 || !(qok = sh_quote(ok)) ||
             !(qbad = sh_quote(bad)))
                 return NULL;
-        if (asprintf(&s,
-                     "#!/bin/sh\n"
-                     "# check: the boot-time check of role %s, from its recipe; written by pocbake\n"
-                     "end=$(( $(cut -d. -f1 /proc/uptime) + %u ))\n"
-                     "while :; do\n"
-                     "        out=$(sh -c %s 2>&1) && case \"$out\" in *%s*) break ;; esac\n"
-                     "        if [ \"$(cut -d. -f1 /proc/uptime)\" -ge \"$end\" ]; then\n"
-                     "                printf 'pocbake-check: %%s\\n' \"$out\"\n"
-                     "                echo %s\n"
-                     "                exit 1\n"
-                     "        fi\n"
-                     "        sleep 2\n"
-                     "done\n"
-                     "echo %s\n",
-                     r->name, c->timeout ? c->timeout : 120, cmd, expect, qbad, qok) < 0)
+        if (asprintf(
+                    &s,
+                    "#!/bin/sh\n"
+                    "# check: the boot-time check of role %s, from its recipe; written by pocbake\n"
+                    "end=$(( $(cut -d. -f1 /proc/uptime) + %u ))\n"
+                    "while :; do\n"
+                    "        out=$(sh -c %s 2>&1) && case \"$out\" in *%s*) break ;; esac\n"
+                    "        if [ \"$(cut -d. -f1 /proc/uptime)\" -ge \"$end\" ]; then\n"
+                    "                printf 'pocbake-check: %%s\\n' \"$out\"\n"
+                    "                echo %s\n"
+                    "                exit 1\n"
+                    "        fi\n"
+                    "        sleep 2\n"
+                    "done\n"
+                    "echo %s\n",
+                    r->name, c->timeout ? c->timeout : 120, cmd, expect, qbad, qok) < 0)
                 return NULL;
         return s;
 }
@@ -47,8 +48,7 @@ static char *check_script(const struct role *r)
 static const char busybox_hook[] =
         "#!/bin/sh\n"
         "# S99pocbake-check: runs the role's check in the background; written by pocbake\n"
-        "[ \"$1\" = start ] || exit 0\n"
-        CHECK_SCRIPT " >/dev/console 2>&1 &\n";
+        "[ \"$1\" = start ] || exit 0\n" CHECK_SCRIPT " >/dev/console 2>&1 &\n";
 
 static const char systemd_unit[] =
         "# pocbake-check.service: the role's boot-time check; written by pocbake\n"
@@ -78,12 +78,15 @@ int selfcheck_apply(const struct role *r, int rootfd, struct diag *d)
                 rc = rootfs_write(rootfd, "/etc/systemd/system/pocbake-check.service", systemd_unit,
                                   strlen(systemd_unit), 0644, 0, 0);
                 if (rc >= 0)
-                        rc = rootfs_symlink(rootfd,
-                                            "/etc/systemd/system/multi-user.target.wants/pocbake-check.service",
-                                            "/etc/systemd/system/pocbake-check.service");
+                        rc = rootfs_symlink(
+                                rootfd,
+                                "/etc/systemd/system/multi-user.target.wants/pocbake-check.service",
+                                "/etc/systemd/system/pocbake-check.service");
         } else if (rc >= 0) {
                 rc = rootfs_write(rootfd, "/etc/init.d/S99pocbake-check", busybox_hook,
                                   strlen(busybox_hook), 0755, 0, 0);
         }
-        return rc < 0 ? diag_err(d, rc, "role %s: cannot write its check: %s", r->name, strerror(-rc)) : 0;
+        return rc < 0 ? diag_err(d, rc, "role %s: cannot write its check: %s", r->name,
+                                 strerror(-rc))
+                      : 0;
 }

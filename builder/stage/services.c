@@ -12,7 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const unit_dirs[] = {"/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"};
+static const char *const unit_dirs[] = {"/etc/systemd/system", "/lib/systemd/system",
+                                        "/usr/lib/systemd/system"};
 
 static bool has_systemd(int rootfd)
 {
@@ -27,8 +28,10 @@ static int write_unit(int rootfd, const struct service_spec *s, const char *unit
 
         if (asprintf(&path, "/etc/systemd/system/%s", unit) < 0 ||
             asprintf(&text,
-                     "# written by pocbake for the recipe's service \"%s\"\n[Unit]\nDescription=%s\n\n"
-                     "[Service]\nExecStart=%s\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n",
+                     "# written by pocbake for the recipe's service "
+                     "\"%s\"\n[Unit]\nDescription=%s\n\n"
+                     "[Service]\nExecStart=%s\nRestart=always\n\n[Install]\nWantedBy=multi-user."
+                     "target\n",
                      s->name, s->name, s->command) < 0)
                 return -ENOMEM;
         return rootfs_write(rootfd, path, text, strlen(text), 0644, 0, 0);
@@ -44,7 +47,8 @@ static int enable_unit(int rootfd, const struct service_spec *s, struct diag *d)
         if (s->command) {
                 r = write_unit(rootfd, s, unit);
                 if (r < 0)
-                        return diag_at(d, &s->mark, "service \"%s\": writing its unit: %s", s->name, strerror(-r));
+                        return diag_at(d, &s->mark, "service \"%s\": writing its unit: %s", s->name,
+                                       strerror(-r));
         }
         for (size_t i = 0; i < ARRAY_SIZE(unit_dirs) && !found; i++) {
                 _cleanup_free_ char *p = NULL;
@@ -56,13 +60,16 @@ static int enable_unit(int rootfd, const struct service_spec *s, struct diag *d)
         }
         if (!found)
                 return diag_at(d, &s->mark,
-                               "service \"%s\": no unit \"%s\" in /etc/systemd/system, /lib/systemd/system "
-                               "or /usr/lib/systemd/system", s->name, unit);
+                               "service \"%s\": no unit \"%s\" in /etc/systemd/system, "
+                               "/lib/systemd/system "
+                               "or /usr/lib/systemd/system",
+                               s->name, unit);
         if (asprintf(&link, "/etc/systemd/system/multi-user.target.wants/%s", unit) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
         r = rootfs_symlink(rootfd, link, found);
         if (r < 0)
-                return diag_at(d, &s->mark, "service \"%s\": \"%s\": %s", s->name, link, strerror(-r));
+                return diag_at(d, &s->mark, "service \"%s\": \"%s\": %s", s->name, link,
+                               strerror(-r));
         return 0;
 }
 
@@ -70,9 +77,9 @@ static int enable_unit(int rootfd, const struct service_spec *s, struct diag *d)
 static const struct {
         const char *applet, *flag;
 } foreground[] = {
-        {"syslogd", "-n"}, {"klogd", "-n"},  {"crond", "-f"},  {"httpd", "-f"},  {"telnetd", "-F"},
-        {"ntpd", "-n"},    {"udhcpd", "-f"}, {"udhcpc", "-f"}, {"inetd", "-f"},  {"acpid", "-f"},
-        {"ifplugd", "-n"}, {"watchdog", "-F"},
+        {"syslogd", "-n"}, {"klogd", "-n"}, {"crond", "-f"},   {"httpd", "-f"},
+        {"telnetd", "-F"}, {"ntpd", "-n"},  {"udhcpd", "-f"},  {"udhcpc", "-f"},
+        {"inetd", "-f"},   {"acpid", "-f"}, {"ifplugd", "-n"}, {"watchdog", "-F"},
 };
 
 /* "/sbin/NAME" when the root has NAME as a link to busybox in one of the usual places. */
@@ -105,16 +112,19 @@ static int initd_service(int rootfd, const struct service_spec *s, struct diag *
         struct stat st;
         int r;
 
-        if (asprintf(&script, "/etc/init.d/%s", s->name) < 0 || asprintf(&link, "/etc/init.d/S50%s", s->name) < 0)
+        if (asprintf(&script, "/etc/init.d/%s", s->name) < 0 ||
+            asprintf(&link, "/etc/init.d/S50%s", s->name) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
         fd = rootfs_open(rootfd, script, O_PATH, 0);
         if (fd < 0)
                 return 0;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-                return diag_at(d, &s->mark, "service \"%s\": \"%s\" is not an executable file", s->name, script);
+                return diag_at(d, &s->mark, "service \"%s\": \"%s\" is not an executable file",
+                               s->name, script);
         r = rootfs_symlink(rootfd, link, s->name);
         if (r < 0)
-                return diag_at(d, &s->mark, "service \"%s\": \"%s\": %s", s->name, link, strerror(-r));
+                return diag_at(d, &s->mark, "service \"%s\": \"%s\": %s", s->name, link,
+                               strerror(-r));
         return 1;
 }
 
@@ -133,13 +143,18 @@ static int busybox_service(int rootfd, const struct service_spec *s, char **line
         applet = applet_path(rootfd, s->name);
         if (!applet)
                 return diag_at(d, &s->mark,
-                               "service \"%s\": no /etc/init.d/%s script and no busybox applet of that name "
-                               "(expected a script, an applet, or a command)", s->name, s->name);
+                               "service \"%s\": no /etc/init.d/%s script and no busybox applet of "
+                               "that name "
+                               "(expected a script, an applet, or a command)",
+                               s->name, s->name);
         for (size_t i = 0; i < ARRAY_SIZE(foreground); i++)
                 if (!strcmp(foreground[i].applet, s->name))
-                        return asprintf(line, "::respawn:%s %s\n", applet, foreground[i].flag) < 0 ? -ENOMEM : 0;
+                        return asprintf(line, "::respawn:%s %s\n", applet, foreground[i].flag) < 0
+                                       ? -ENOMEM
+                                       : 0;
         return diag_at(d, &s->mark,
-                       "service \"%s\": busybox applet \"%s\" has no known foreground mode (give a command)",
+                       "service \"%s\": busybox applet \"%s\" has no known foreground mode (give a "
+                       "command)",
                        s->name, s->name);
 }
 
@@ -152,7 +167,8 @@ static int busybox_services(const struct role *r, int rootfd, struct diag *d)
         if (rr < 0)
                 return diag_at(d, &r->services[0].mark,
                                "service \"%s\": the root has neither systemd nor /etc/inittab "
-                               "(expected a busybox or systemd base)", r->services[0].name);
+                               "(expected a busybox or systemd base)",
+                               r->services[0].name);
         if (len && tab[len - 1] != '\n') {
                 char *nt = realloc(tab, len + 2);
 

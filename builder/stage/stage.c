@@ -1,4 +1,5 @@
-/* stage.c: a role's root tree: base source from the table, then overlays, accounts, files, services, times. */
+/* stage.c: a role's root tree: base source from the table, then overlays, accounts, files,
+ * services, times. */
 #include "stage.h"
 #include "base.h"
 #include "rootfs.h"
@@ -70,7 +71,8 @@ static int check_overlay(const struct overlay_spec *ov, struct diag *d)
         if (stat(ov->path, &st) < 0)
                 return diag_at(d, &ov->mark, "overlay \"%s\": %s", ov->path, strerror(errno));
         if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-                return diag_at(d, &ov->mark, "overlay \"%s\": expected a directory or an archive file", ov->path);
+                return diag_at(d, &ov->mark,
+                               "overlay \"%s\": expected a directory or an archive file", ov->path);
         if (access(ov->path, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK) < 0)
                 return diag_at(d, &ov->mark, "overlay \"%s\": %s", ov->path, strerror(errno));
         return 0;
@@ -81,20 +83,25 @@ static int check_file(const struct role *r, size_t i, struct diag *d)
         const struct file_spec *f = &r->files[i];
         _cleanup_free_ char *norm = NULL;
 
-        if (!f->path || f->path[0] != '/' || name_normalize(f->path, true, &norm) != NAME_OK || !norm[0])
-                return diag_at(d, &f->mark, "file \"%s\": expected an absolute path below / without \"..\"",
+        if (!f->path || f->path[0] != '/' || name_normalize(f->path, true, &norm) != NAME_OK ||
+            !norm[0])
+                return diag_at(d, &f->mark,
+                               "file \"%s\": expected an absolute path below / without \"..\"",
                                f->path ? f->path : "");
         for (size_t j = 0; j < i; j++) {
                 _cleanup_free_ char *other = NULL;
 
-                if (name_normalize(r->files[j].path, true, &other) == NAME_OK && !strcmp(other, norm))
-                        return diag_at(d, &f->mark, "file \"%s\": given twice (first at line %d)", f->path,
-                                       r->files[j].mark.line);
+                if (name_normalize(r->files[j].path, true, &other) == NAME_OK &&
+                    !strcmp(other, norm))
+                        return diag_at(d, &f->mark, "file \"%s\": given twice (first at line %d)",
+                                       f->path, r->files[j].mark.line);
         }
         if (f->type == FILE_SYMLINK && (!f->target || !f->target[0]))
                 return diag_at(d, &f->mark, "file \"%s\": symlink without a target", f->path);
         if (f->type == FILE_REGULAR && f->source && f->content)
-                return diag_at(d, &f->mark, "file \"%s\": both content and source given (expected one)", f->path);
+                return diag_at(d, &f->mark,
+                               "file \"%s\": both content and source given (expected one)",
+                               f->path);
         if (f->source)
                 return base_check_file(&f->mark, "file source", f->source, d);
         return 0;
@@ -108,10 +115,13 @@ static int check_services(const struct role *r, struct diag *d)
                 const struct service_spec *s = &r->services[i];
 
                 if (!s->name || !s->name[0] || strpbrk(s->name, "/ \t\n:"))
-                        bad = diag_at(d, &s->mark, "service \"%s\": expected a name without '/', ':' or spaces",
+                        bad = diag_at(d, &s->mark,
+                                      "service \"%s\": expected a name without '/', ':' or spaces",
                                       s->name ? s->name : "");
                 else if (s->command && (!s->command[0] || strchr(s->command, '\n')))
-                        bad = diag_at(d, &s->mark, "service \"%s\": command must be one non-empty line", s->name);
+                        bad = diag_at(d, &s->mark,
+                                      "service \"%s\": command must be one non-empty line",
+                                      s->name);
         }
         return bad;
 }
@@ -123,7 +133,8 @@ int stage_check(const struct role *r, struct diag *d)
 
         if (!b)
                 bad = diag_at(d, &r->base.mark,
-                              "base: none given (expected one of busybox, tarball, debs, mmdebstrap, image)");
+                              "base: none given (expected one of busybox, tarball, debs, "
+                              "mmdebstrap, image)");
         else if (b->check(r, d) < 0)
                 bad = -EINVAL;
         for (size_t i = 0; i < r->n_overlays; i++)
@@ -165,7 +176,8 @@ int stage_hash_inputs(const struct role *r, struct hasher *h, struct diag *d)
                 rr = hash_overlay(&r->overlays[i], h, d);
         for (size_t i = 0; rr >= 0 && i < r->n_files; i++)
                 if (r->files[i].source)
-                        rr = base_hash_file(&r->files[i].mark, "file source", r->files[i].source, h, d);
+                        rr = base_hash_file(&r->files[i].mark, "file source", r->files[i].source, h,
+                                            d);
         return rr;
 }
 
@@ -175,7 +187,9 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
         int rr;
 
         if (geteuid() != 0)
-                return diag_err(d, -EPERM, "staging a root needs root privileges to set file owners (run as root)");
+                return diag_err(
+                        d, -EPERM,
+                        "staging a root needs root privileges to set file owners (run as root)");
         rr = stage_check(r, d);
         if (rr < 0)
                 return rr;

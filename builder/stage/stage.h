@@ -10,8 +10,8 @@
 struct hasher;
 
 struct stage_opts {
-        uint64_t epoch;      /* SOURCE_DATE_EPOCH: every mtime in the tree */
-        const char *work;    /* scratch directory for this node (empty, removed after) */
+        uint64_t epoch;   /* SOURCE_DATE_EPOCH: every mtime in the tree */
+        const char *work; /* scratch directory for this node (empty, removed after) */
 };
 
 /* Feed every external input of the role's root (base files, overlay contents,
@@ -25,5 +25,4 @@ int stage_check(const struct role *r, struct diag *d);
 
 /* Build the root tree of r into root (an empty directory). Owners and modes in
  * the tree come from the recipe and archives; every mtime is o->epoch. */
-int stage_role(const struct role *r, const char *root, const struct stage_opts *o,
-               struct diag *d);
+int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d);

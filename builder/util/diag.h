@@ -21,8 +21,7 @@ struct diag {
 int diag_at(struct diag *d, const struct mark *m, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* A message with no position; returns err (a negative errno) unchanged. */
-int diag_err(struct diag *d, int err, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+int diag_err(struct diag *d, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int diag_verr(struct diag *d, int err, const char *fmt, va_list ap);
 /* Move every message of src to the end of dst. */
 void diag_move(struct diag *dst, struct diag *src);

@@ -79,14 +79,11 @@ int rm_rf(const char *path)
         return 0;
 }
 
-int read_file(const char *path, char **out, size_t *len)
+int read_fd(int fd, char **out, size_t *len)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *buf = NULL;
         size_t cap = 0, n = 0;
 
-        if (fd < 0)
-                return -errno;
         for (;;) {
                 ssize_t r;
 
@@ -113,6 +110,15 @@ int read_file(const char *path, char **out, size_t *len)
                 *len = n;
         *out = TAKE_PTR(buf);
         return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        return read_fd(fd, out, len);
 }
 
 int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
@@ -182,28 +188,33 @@ void atomic_release(struct atomic_file *a)
         a->tmp = a->final = NULL;
 }
 
+int write_full(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+
+        while (len) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
         struct atomic_file a;
-        const char *p = data;
         int r = atomic_open(&a, path, mode);
 
         if (r < 0)
                 return r;
-        while (len) {
-                ssize_t n = write(a.fd, p, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        atomic_release(&a);
-                        return r;
-                }
-                p += n;
-                len -= (size_t)n;
-        }
-        r = atomic_commit(&a);
+        r = write_full(a.fd, data, len);
+        if (r >= 0)
+                r = atomic_commit(&a);
         atomic_release(&a);
         return r;
 }
@@ -217,7 +228,8 @@ static int copy_data(int in, off_t in_off, int out, off_t out_off, off_t len)
                 if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP)) {
                         char buf[1 << 16];
 
-                        n = pread(in, buf, (size_t)(len < (off_t)sizeof(buf) ? len : (off_t)sizeof(buf)),
+                        n = pread(in, buf,
+                                  (size_t)(len < (off_t)sizeof(buf) ? len : (off_t)sizeof(buf)),
                                   in_off);
                         if (n > 0 && pwrite(out, buf, (size_t)n, out_off) != n)
                                 return -EIO;

@@ -18,6 +18,8 @@ int mkdir_p(const char *dir, mode_t mode);
 int rm_rf(const char *path);
 /* Read a whole file; *out is NUL-terminated, *len excludes the NUL. */
 int read_file(const char *path, char **out, size_t *len);
+/* The same from an open file descriptor, read to its end. */
+int read_fd(int fd, char **out, size_t *len);
 
 /* An output that appears whole or not at all: a temp file beside the target,
  * renamed over it by atomic_commit (after fsync of file and directory). */
@@ -30,6 +32,8 @@ int atomic_open(struct atomic_file *a, const char *final, mode_t mode);
 int atomic_commit(struct atomic_file *a);
 /* Unlinks the temp file if not committed; safe to call twice and on a zeroed struct. */
 void atomic_release(struct atomic_file *a);
+/* write(2) until all of data is written (EINTR retried). */
+int write_full(int fd, const void *data, size_t len);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Copy len bytes of in (from in_off) to out (at out_off), keeping holes as holes:

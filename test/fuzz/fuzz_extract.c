@@ -1,4 +1,5 @@
-/* fuzz_extract.c: libFuzzer target: arbitrary bytes as an archive, extracted into a fresh temp root. */
+/* fuzz_extract.c: libFuzzer target: arbitrary bytes as an archive, extracted into a fresh temp
+ * root. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

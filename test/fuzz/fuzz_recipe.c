@@ -11,13 +11,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         /* no_files: extends, include and roles named by the input are refused, so
          * the target never touches the file system. */
-        static const struct load_opts o = { .profile = "full", .no_files = true, .max_alias_nodes = 2000 };
-        struct diag d = { 0 };
+        static const struct load_opts o = {
+                .profile = "full", .no_files = true, .max_alias_nodes = 2000};
+        struct diag d = {0};
         struct ynode *t = NULL;
         struct appliance *a = NULL;
         struct hasher h;
 
-        if (yparse_buf((const char *)data, size, "fuzz.yaml", NULL, &t, &d) == 0 && hasher_init(&h) == 0) {
+        if (yparse_buf((const char *)data, size, "fuzz.yaml", NULL, &t, &d) == 0 &&
+            hasher_init(&h) == 0) {
                 ynode_hash(t, &h);
                 hasher_release(&h);
         }

@@ -15,7 +15,7 @@ start=$(date +%s)
 "$POCBAKE" build --quiet --json --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$A" >"$T/e1" 2>"$T/err"
 ok "build of roles, host, pxe and bundle ($(($(date +%s) - start)) s)" test $? = 0 || cat "$T/err" >&2
 for f in host/host.raw host/host.qcow2 pxe/boot.ipxe pxe/root.squashfs pxe/sample-host.efi \
-        sample-host.tar.zst sample-host.tar.gz; do
+        sample-host.iso sample-host.tar.zst sample-host.tar.gz; do
         ok "output $f" test -s "$T/out/$f"
 done
 
@@ -42,6 +42,14 @@ ok "verify pxe accepts the set" test $? = 0 || cat "$T/err" >&2
 ok "verify bundle accepts the bundle" test $? = 0 || cat "$T/err" >&2
 is "$(tar -xOf "$T/out/sample-host.tar.zst" --zstd manifest.json | jq -r '[.artifacts[].path] | map(select(startswith("host/"))) | join(" ")')" \
         "host/host.qcow2 host/host.raw" "the bundle's manifest lists the host image"
+
+is "$(xorriso -indev "$T/out/sample-host.iso" -report_el_torito plain 2>/dev/null |
+        awk '/El Torito boot img :/ {print $6}' | tr '\n' ' ')" "BIOS UEFI " "the ISO has BIOS and UEFI boot entries"
+start=$(date +%s)
+"$POCBAKE" boot --accel tcg --as cdrom --timeout 240 --expect "POCBAKE-CHECK host ok" \
+        "$T/out/sample-host.iso" >/dev/null 2>"$T/err"
+ok "the ISO's live entry boots the host under OVMF Secure Boot ($(($(date +%s) - start)) s)" test $? = 0 ||
+        cat "$T/err" >&2
 
 "$POCBAKE" build --quiet --json --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$A" >"$T/e2" 2>"$T/err"
 is "$(jq -r 'select(.event=="done" and .status=="built") | .node' "$T/e2" | wc -l)" 0 "second build: nothing rebuilt"

@@ -69,22 +69,34 @@ struct hostile {
 };
 
 static const struct hostile hostile[] = {
-        {"abs-path.tar", "entry \"/tmp/pocbake-evil\": path is absolute (expected a relative path inside the archive)"},
-        {"abs-path.cpio", "entry \"/tmp/pocbake-evil\": path is absolute (expected a relative path inside the archive)"},
-        {"dotdot.tar", "entry \"../pocbake-evil\": path leaves the root (expected a relative path inside the archive)"},
-        {"dotdot-inner.tar", "entry \"a/../../pocbake-evil\": path leaves the root (expected a relative path inside the archive)"},
+        {"abs-path.tar", "entry \"/tmp/pocbake-evil\": path is absolute (expected a relative path "
+                         "inside the archive)"},
+        {"abs-path.cpio", "entry \"/tmp/pocbake-evil\": path is absolute (expected a relative path "
+                          "inside the archive)"},
+        {"dotdot.tar", "entry \"../pocbake-evil\": path leaves the root (expected a relative path "
+                       "inside the archive)"},
+        {"dotdot-inner.tar", "entry \"a/../../pocbake-evil\": path leaves the root (expected a "
+                             "relative path inside the archive)"},
         {"symlink-up.tar", "entry \"up\": symlink target \"../../..\" leaves the root"},
         {"symlink-deep-up.tar", "entry \"a/b/l\": symlink target \"../../../etc\" leaves the root"},
-        {"symlink-abs-through.tar", "entry \"evil/pocbake-evil\": path would go through the symlink \"evil\" inside the root"},
-        {"hardlink-abs.tar", "entry \"passwd\": hard link target \"/etc/passwd\" is absolute (expected a relative path inside the archive)"},
-        {"hardlink-dotdot.tar", "entry \"x\": hard link target \"../x\" leaves the root (expected a relative path inside the archive)"},
-        {"hardlink-missing.tar", "entry \"x\": hard link target \"not-extracted\" is not an earlier entry of the archive"},
+        {"symlink-abs-through.tar",
+         "entry \"evil/pocbake-evil\": path would go through the symlink \"evil\" inside the root"},
+        {"hardlink-abs.tar", "entry \"passwd\": hard link target \"/etc/passwd\" is absolute "
+                             "(expected a relative path inside the archive)"},
+        {"hardlink-dotdot.tar", "entry \"x\": hard link target \"../x\" leaves the root (expected "
+                                "a relative path inside the archive)"},
+        {"hardlink-missing.tar",
+         "entry \"x\": hard link target \"not-extracted\" is not an earlier entry of the archive"},
         {"device.tar", "entry \"dev/evil-mem\": device node not allowed (allow_devices is off)"},
         {"fifo.tar", "entry \"evil-fifo\": FIFO not allowed (allow_devices is off)"},
-        {"setuid.tar", "entry \"bin/evil-su\": setuid bit not allowed (mode 4755; allow_setuid is off)"},
-        {"setgid.tar", "entry \"bin/evil-sg\": setgid bit not allowed (mode 2755; allow_setuid is off)"},
-        {"zip-slip.zip", "entry \"../pocbake-evil\": path leaves the root (expected a relative path inside the archive)"},
-        {"dir-then-symlink.tar", "entry \"d/pocbake-evil\": path would go through the symlink \"d\" inside the root"},
+        {"setuid.tar",
+         "entry \"bin/evil-su\": setuid bit not allowed (mode 4755; allow_setuid is off)"},
+        {"setgid.tar",
+         "entry \"bin/evil-sg\": setgid bit not allowed (mode 2755; allow_setuid is off)"},
+        {"zip-slip.zip", "entry \"../pocbake-evil\": path leaves the root (expected a relative "
+                         "path inside the archive)"},
+        {"dir-then-symlink.tar",
+         "entry \"d/pocbake-evil\": path would go through the symlink \"d\" inside the root"},
 };
 
 static void test_hostile_refused(void **state)
@@ -118,8 +130,8 @@ static void assert_node(const char *root, const char *rel, mode_t mode, uid_t ui
 
         assert_int_equal(lstat(p, &st), 0);
         if ((st.st_mode & (S_IFMT | 07777)) != mode || st.st_uid != uid || st.st_gid != gid)
-                fail_msg("%s: mode 0%o %u:%u, want 0%o %u:%u", rel, st.st_mode, st.st_uid, st.st_gid,
-                         mode, uid, gid);
+                fail_msg("%s: mode 0%o %u:%u, want 0%o %u:%u", rel, st.st_mode, st.st_uid,
+                         st.st_gid, mode, uid, gid);
 }
 
 static void assert_link(const char *root, const char *rel, const char *target)
@@ -250,10 +262,11 @@ static void test_mem_and_garbage(void **state)
         scratch_new(&s);
         assert_int_not_equal(extract_archive_mem(buf, len, "slip.zip", s.root, NULL, &d), 0);
         assert_string_equal(d.msgs[0], "slip.zip: entry \"../pocbake-evil\": path leaves the root "
-                                        "(expected a relative path inside the archive)");
+                                       "(expected a relative path inside the archive)");
         diag_release(&d);
-        assert_int_not_equal(extract_archive_mem("not an archive at all, just words", 33, "junk.bin",
-                                                 s.root, NULL, &d), 0);
+        assert_int_not_equal(extract_archive_mem("not an archive at all, just words", 33,
+                                                 "junk.bin", s.root, NULL, &d),
+                             0);
         assert_int_equal(d.n, 1);
         assert_int_equal(strncmp(d.msgs[0], "junk.bin: ", 10), 0);
         diag_release(&d);

@@ -39,8 +39,8 @@ static void assert_path(const char *got, const char *rel)
 
 static struct appliance *load_ok(const char *rel, const char *profile)
 {
-        struct load_opts o = { .profile = profile };
-        struct diag d = { 0 };
+        struct load_opts o = {.profile = profile};
+        struct diag d = {0};
         struct appliance *a = NULL;
         char *path = data(rel);
         int r = recipe_load(path, &o, &a, &d);
@@ -58,7 +58,7 @@ static struct appliance *load_ok(const char *rel, const char *profile)
 /* The first message of a buffer that must fail to load. */
 static char *load_buf_err(const char *text, const struct load_opts *o)
 {
-        struct diag d = { 0 };
+        struct diag d = {0};
         struct appliance *a = NULL;
         char *msg;
 
@@ -93,7 +93,7 @@ static void digest(const struct ynode *n, uint8_t out[SHA256_LEN])
 static void test_parse_marks(void **state)
 {
         const char *text = "# c\nrole: dc\nvm:\n  memory: 1G\n  list: [a, 'b']\n";
-        struct diag d = { 0 };
+        struct diag d = {0};
         struct ynode *t = NULL;
         const struct ynode *vm, *list;
 
@@ -121,27 +121,36 @@ static void test_parse_errors(void **state)
         static const struct {
                 const char *text, *want;
         } cases[] = {
-                { "a: 1\nb: 2\na: 3\n", "x.yaml:3:1: duplicate key \"a\" (first at line 1)" },
-                { "? [a]\n: 1\n", "x.yaml:1:3: mapping key is a sequence (expected a scalar key)" },
-                { "a: 1\n---\nb: 2\n", "x.yaml:2:1: a second YAML document (expected one document per file)" },
-                { "# only a comment\n", "x.yaml:1:1: empty file (expected a recipe)" },
-                { "a: b\nc: \xc3\x28\n", "x.yaml:2:4: invalid UTF-8 byte 0xc3 (expected a UTF-8 text file)" },
-                { "a: \xed\xa0\x80\n", "x.yaml:1:4: invalid UTF-8 byte 0xed (expected a UTF-8 text file)" },
-                { "a: [[[x]]]\n", "x.yaml:1:6: nesting deeper than 3 levels (expected a flatter recipe)" },
-                { "a: &x [1, 2]\nb: [*x, *x]\n",
-                  "x.yaml:2:9: alias \"x\" expands past 5 nodes (expected a recipe without alias bombs)" },
-                { "a: &x [*x]\n", "x.yaml:1:8: alias \"x\" has no anchor before it (expected &x earlier in the file)" },
+                {"a: 1\nb: 2\na: 3\n", "x.yaml:3:1: duplicate key \"a\" (first at line 1)"},
+                {"? [a]\n: 1\n", "x.yaml:1:3: mapping key is a sequence (expected a scalar key)"},
+                {"a: 1\n---\nb: 2\n",
+                 "x.yaml:2:1: a second YAML document (expected one document per file)"},
+                {"# only a comment\n", "x.yaml:1:1: empty file (expected a recipe)"},
+                {"a: b\nc: \xc3\x28\n",
+                 "x.yaml:2:4: invalid UTF-8 byte 0xc3 (expected a UTF-8 text file)"},
+                {"a: \xed\xa0\x80\n",
+                 "x.yaml:1:4: invalid UTF-8 byte 0xed (expected a UTF-8 text file)"},
+                {"a: [[[x]]]\n",
+                 "x.yaml:1:6: nesting deeper than 3 levels (expected a flatter recipe)"},
+                {"a: &x [1, 2]\nb: [*x, *x]\n", "x.yaml:2:9: alias \"x\" expands past 5 nodes "
+                                                "(expected a recipe without alias bombs)"},
+                {"a: &x [*x]\n", "x.yaml:1:8: alias \"x\" has no anchor before it (expected &x "
+                                 "earlier in the file)"},
                 /* anchors inside dropped nodes stay valid for later aliases */
-                { "m:\n  a: 1\n  a: &x [1]\nn: *x\n", "x.yaml:3:3: duplicate key \"a\" (first at line 2)" },
-                { "? &k [a]\n: &v [b]\nc: [*k, *v]\n", "x.yaml:1:3: mapping key is a sequence (expected a scalar key)" },
+                {"m:\n  a: 1\n  a: &x [1]\nn: *x\n",
+                 "x.yaml:3:3: duplicate key \"a\" (first at line 2)"},
+                {"? &k [a]\n: &v [b]\nc: [*k, *v]\n",
+                 "x.yaml:1:3: mapping key is a sequence (expected a scalar key)"},
         };
-        const struct yparse_opts o = { .max_depth = 3, .max_alias_nodes = 5 };
+        const struct yparse_opts o = {.max_depth = 3, .max_alias_nodes = 5};
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                struct diag d = { 0 };
+                struct diag d = {0};
                 struct ynode *t = NULL;
 
-                assert_int_equal(yparse_buf(cases[i].text, strlen(cases[i].text), "x.yaml", &o, &t, &d), -EINVAL);
+                assert_int_equal(
+                        yparse_buf(cases[i].text, strlen(cases[i].text), "x.yaml", &o, &t, &d),
+                        -EINVAL);
                 assert_null(t);
                 assert_true(d.n >= 1);
                 assert_string_equal(d.msgs[0], cases[i].want);
@@ -152,7 +161,7 @@ static void test_parse_errors(void **state)
 static void test_alias_copy(void **state)
 {
         const char *text = "base: &b {x: 1, y: [2, 3]}\ncopy: *b\n";
-        struct diag d = { 0 };
+        struct diag d = {0};
         struct ynode *t = NULL;
         uint8_t h1[SHA256_LEN], h2[SHA256_LEN];
 
@@ -166,7 +175,7 @@ static void test_alias_copy(void **state)
 
 static struct ynode *parse(const char *text)
 {
-        struct diag d = { 0 };
+        struct diag d = {0};
         struct ynode *t = NULL;
 
         assert_int_equal(yparse_buf(text, strlen(text), "m.yaml", NULL, &t, &d), 0);
@@ -267,7 +276,7 @@ static void check_dc01_machine(const struct role *r)
         assert_path(r->kernel, "roles/../kernel/vmlinuz");
         assert_int_equal(r->vm.vcpus, 2);
         assert_true(r->vm.memory == UINT64_C(256) << 20); /* from the base file */
-        assert_int_equal(r->vm.n_nics, 1);                 /* from the include */
+        assert_int_equal(r->vm.n_nics, 1);                /* from the include */
         assert_string_equal(r->vm.nics[0].network, "management");
         assert_string_equal(r->vm.nics[0].model, "virtio");
         assert_null(r->vm.nics[0].mac);
@@ -349,15 +358,17 @@ static void test_profile(void **state)
 
 static void test_unknown_profile(void **state)
 {
-        struct load_opts o = { .profile = "nope" };
-        struct diag d = { 0 };
+        struct load_opts o = {.profile = "nope"};
+        struct diag d = {0};
         struct appliance *a = NULL;
         char *path = data("minimal.yaml"), *want = NULL;
 
         assert_int_equal(recipe_load(path, &o, &a, &d), -EINVAL);
         assert_null(a);
         assert_int_equal(d.n, 1);
-        assert_true(asprintf(&want, "%s: profile \"nope\" is not defined (expected a profiles: entry of that name)",
+        assert_true(asprintf(&want,
+                             "%s: profile \"nope\" is not defined (expected a profiles: entry of "
+                             "that name)",
                              path) > 0);
         assert_string_equal(d.msgs[0], want);
         diag_release(&d);
@@ -422,9 +433,11 @@ static void test_tree_hash(void **state)
 
 static void test_key_order_hash(void **state)
 {
-        const char *x = "role: r\nbase: {busybox: {}}\ndisk: {partitions: [{name: root, size: 64M, fs: ext4}]}\n";
-        const char *y = "disk:\n  partitions:\n    - {size: 64M, fs: ext4, name: root}\nbase: {busybox: {}}\nrole: r\n";
-        struct diag d = { 0 };
+        const char *x = "role: r\nbase: {busybox: {}}\ndisk: {partitions: [{name: root, size: 64M, "
+                        "fs: ext4}]}\n";
+        const char *y = "disk:\n  partitions:\n    - {size: 64M, fs: ext4, name: root}\nbase: "
+                        "{busybox: {}}\nrole: r\n";
+        struct diag d = {0};
         struct appliance *a = NULL, *b = NULL;
         uint8_t h1[SHA256_LEN], h2[SHA256_LEN];
 
@@ -439,28 +452,39 @@ static void test_key_order_hash(void **state)
 
 static void test_buf_errors(void **state)
 {
-        struct load_opts nofiles = { .no_files = true };
+        struct load_opts nofiles = {.no_files = true};
         char *msg;
 
         msg = load_buf_err("role: r\nextends: other.yaml\n", &nofiles);
-        assert_string_equal(msg, "t.yaml:2:10: extends \"other.yaml\": recipe files are disabled here (expected a self-contained recipe)");
+        assert_string_equal(msg, "t.yaml:2:10: extends \"other.yaml\": recipe files are disabled "
+                                 "here (expected a self-contained recipe)");
         free(msg);
         msg = load_buf_err("appliance: a\nroles: [x.yaml]\n", &nofiles);
-        assert_string_equal(msg, "t.yaml:2:9: role file \"x.yaml\": recipe files are disabled here (expected a self-contained recipe)");
+        assert_string_equal(msg, "t.yaml:2:9: role file \"x.yaml\": recipe files are disabled here "
+                                 "(expected a self-contained recipe)");
         free(msg);
-        assert_buf_err("- a\n- b\n", "t.yaml:1:1: recipe is a sequence (expected a mapping of keys)");
+        assert_buf_err("- a\n- b\n",
+                       "t.yaml:1:1: recipe is a sequence (expected a mapping of keys)");
         assert_buf_err("role: r\nbase: {}\ndisk: {partitions: [{name: a, size: 1M}]}\n",
-                       "t.yaml:2:7: base is empty (expected one of: busybox, tarball, debs, mmdebstrap, image)");
-        assert_buf_err("role: r\nbase: {busybox: {}}\n",
-                       "t.yaml:1:1: missing required key \"disk\" (expected unless base is an image)");
-        assert_buf_err("role: r\nbase: {busybox: {}}\ndisk: {partitions: [{name: a, size: rest, fs: ext4}]}\n",
-                       "t.yaml:3:21: partition \"a\" has size rest but the disk has no size (expected disk size: SIZE)");
-        assert_buf_err("role: r\nbase: {image: a.qcow2}\nvm: {nics: [{network: x, mac: \"01:00:00:00:00:00\"}]}\n",
-                       "t.yaml:3:31: mac \"01:00:00:00:00:00\" is a multicast address (expected an even first byte)");
+                       "t.yaml:2:7: base is empty (expected one of: busybox, tarball, debs, "
+                       "mmdebstrap, image)");
+        assert_buf_err(
+                "role: r\nbase: {busybox: {}}\n",
+                "t.yaml:1:1: missing required key \"disk\" (expected unless base is an image)");
+        assert_buf_err("role: r\nbase: {busybox: {}}\ndisk: {partitions: [{name: a, size: rest, "
+                       "fs: ext4}]}\n",
+                       "t.yaml:3:21: partition \"a\" has size rest but the disk has no size "
+                       "(expected disk size: SIZE)");
+        assert_buf_err("role: r\nbase: {image: a.qcow2}\nvm: {nics: [{network: x, mac: "
+                       "\"01:00:00:00:00:00\"}]}\n",
+                       "t.yaml:3:31: mac \"01:00:00:00:00:00\" is a multicast address (expected an "
+                       "even first byte)");
         assert_buf_err("appliance: a\nnetworks: [{name: n, cidr: 10.0.0.0/33}]\n",
-                       "t.yaml:2:28: cidr \"10.0.0.0/33\" is not valid (expected an IPv4 network such as 10.20.0.0/24)");
-        assert_buf_err("appliance: a\nhost: {base: {image: h.img}, outputs: [iso]}\n",
-                       "t.yaml:2:40: output \"iso\" is not for roles (expected one of: raw, qcow2, vhdx)");
+                       "t.yaml:2:28: cidr \"10.0.0.0/33\" is not valid (expected an IPv4 network "
+                       "such as 10.20.0.0/24)");
+        assert_buf_err(
+                "appliance: a\nhost: {base: {image: h.img}, outputs: [iso]}\n",
+                "t.yaml:2:40: output \"iso\" is not for roles (expected one of: raw, qcow2, vhdx)");
         assert_buf_err("role: r\nbase: {image: x}\nfiles: [{path: /a}, {path: /b}, {path: /a}]\n",
                        "t.yaml:3:33: file \"/a\" defined twice (first at line 3)");
         assert_buf_err("role: r\nbase: {image: x}\nfiles: [{path: /a, mode: \"8\"}]\n",
@@ -469,22 +493,28 @@ static void test_buf_errors(void **state)
 
 static void test_many_errors(void **state)
 {
-        const char *text = "role: r\nbase: {busybox: {}, image: x}\nhostname: -bad\nvm: {vcpus: 300, memory: 4Q}\n"
-                           "disk: {partitions: [{name: a, size: 1M, fs: zfs}]}\noutputs: [raw, tape]\n";
-        struct diag d = { 0 };
+        const char *text =
+                "role: r\nbase: {busybox: {}, image: x}\nhostname: -bad\nvm: {vcpus: 300, memory: "
+                "4Q}\n"
+                "disk: {partitions: [{name: a, size: 1M, fs: zfs}]}\noutputs: [raw, tape]\n";
+        struct diag d = {0};
         struct appliance *a = NULL;
 
         assert_int_equal(recipe_load_buf(text, strlen(text), "t.yaml", NULL, &a, &d), -EINVAL);
         assert_int_equal(d.n, 6);
-        assert_string_equal(d.msgs[5], "t.yaml:6:16: unknown output \"tape\" (expected one of: raw, qcow2, vhdx)");
+        assert_string_equal(
+                d.msgs[5],
+                "t.yaml:6:16: unknown output \"tape\" (expected one of: raw, qcow2, vhdx)");
         diag_release(&d);
 }
 
 static void test_mode_forms(void **state)
 {
-        const char *text = "role: r\nbase: {image: x}\nfiles:\n  - {path: /a, mode: 0644}\n  - {path: /b, mode: \"0755\"}\n"
-                           "  - {path: /c, mode: 4755}\n  - {path: /d, mode: 0o600}\n  - {path: /e, type: dir}\n";
-        struct diag d = { 0 };
+        const char *text = "role: r\nbase: {image: x}\nfiles:\n  - {path: /a, mode: 0644}\n  - "
+                           "{path: /b, mode: \"0755\"}\n"
+                           "  - {path: /c, mode: 4755}\n  - {path: /d, mode: 0o600}\n  - {path: "
+                           "/e, type: dir}\n";
+        struct diag d = {0};
         struct appliance *a = NULL;
 
         assert_int_equal(recipe_load_buf(text, strlen(text), "t.yaml", NULL, &a, &d), 0);
@@ -500,12 +530,12 @@ static void test_mode_forms(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_marks),    cmocka_unit_test(test_parse_errors),
-                cmocka_unit_test(test_alias_copy),     cmocka_unit_test(test_merge_dup_hash),
-                cmocka_unit_test(test_appliance),      cmocka_unit_test(test_profile),
+                cmocka_unit_test(test_parse_marks),     cmocka_unit_test(test_parse_errors),
+                cmocka_unit_test(test_alias_copy),      cmocka_unit_test(test_merge_dup_hash),
+                cmocka_unit_test(test_appliance),       cmocka_unit_test(test_profile),
                 cmocka_unit_test(test_unknown_profile), cmocka_unit_test(test_lone_role),
-                cmocka_unit_test(test_tree_hash),      cmocka_unit_test(test_key_order_hash),
-                cmocka_unit_test(test_buf_errors),     cmocka_unit_test(test_many_errors),
+                cmocka_unit_test(test_tree_hash),       cmocka_unit_test(test_key_order_hash),
+                cmocka_unit_test(test_buf_errors),      cmocka_unit_test(test_many_errors),
                 cmocka_unit_test(test_mode_forms),
         };
 

@@ -14,19 +14,19 @@ static void test_good(void **state)
                 const char *s;
                 uint64_t v;
         } cases[] = {
-                { "0", 0 },
-                { "512", 512 },
-                { "4K", 4096 },
-                { "1KiB", 1024 },
-                { "16M", UINT64_C(16) << 20 },
-                { "16MiB", UINT64_C(16) << 20 },
-                { "2G", UINT64_C(2) << 30 },
-                { "3GiB", UINT64_C(3) << 30 },
-                { "1T", UINT64_C(1) << 40 },
-                { "1TiB", UINT64_C(1) << 40 },
-                { "16777215T", UINT64_C(16777215) << 40 },
-                { "18446744073709551615", UINT64_MAX },
-                { "007", 7 },
+                {"0", 0},
+                {"512", 512},
+                {"4K", 4096},
+                {"1KiB", 1024},
+                {"16M", UINT64_C(16) << 20},
+                {"16MiB", UINT64_C(16) << 20},
+                {"2G", UINT64_C(2) << 30},
+                {"3GiB", UINT64_C(3) << 30},
+                {"1T", UINT64_C(1) << 40},
+                {"1TiB", UINT64_C(1) << 40},
+                {"16777215T", UINT64_C(16777215) << 40},
+                {"18446744073709551615", UINT64_MAX},
+                {"007", 7},
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -39,10 +39,11 @@ static void test_good(void **state)
 
 static void test_bad(void **state)
 {
-        static const char *const invalid[] = { "", "-1", "-1G", "1.5G", "4Q", "1k", "1 G", "G", "1Gi",
-                                               "1GB", "1B", " 1", "1G ", "0x10", "+1", "1KIB" };
-        static const char *const too_big[] = { "18446744073709551616", "16777216T", "17179869184G",
-                                               "99999999999999999999999" };
+        static const char *const invalid[] = {"",    "-1",   "-1G", "1.5G", "4Q", "1k",
+                                              "1 G", "G",    "1Gi", "1GB",  "1B", " 1",
+                                              "1G ", "0x10", "+1",  "1KIB"};
+        static const char *const too_big[] = {"18446744073709551616", "16777216T", "17179869184G",
+                                              "99999999999999999999999"};
         uint64_t v = 42;
 
         for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
@@ -62,7 +63,9 @@ static void test_format(void **state)
         assert_string_equal(format_size(1024, buf, sizeof(buf)), "1K");
         assert_string_equal(format_size(1536, buf, sizeof(buf)), "1536");
         assert_string_equal(format_size(UINT64_C(512) << 20, buf, sizeof(buf)), "512M");
-        assert_string_equal(format_size((UINT64_C(3) << 30) + (UINT64_C(512) << 20), buf, sizeof(buf)), "3584M");
+        assert_string_equal(
+                format_size((UINT64_C(3) << 30) + (UINT64_C(512) << 20), buf, sizeof(buf)),
+                "3584M");
         assert_string_equal(format_size(UINT64_C(2) << 40, buf, sizeof(buf)), "2T");
         assert_string_equal(format_size(UINT64_C(1) << 63, buf, sizeof(buf)), "8388608T");
         assert_string_equal(format_size(UINT64_MAX, buf, sizeof(buf)), "18446744073709551615");

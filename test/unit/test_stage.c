@@ -1,4 +1,5 @@
-/* test_stage.c: unit tests of root staging: a busybox role built by hand, its accounts, files, services and times. */
+/* test_stage.c: unit tests of root staging: a busybox role built by hand, its accounts, files,
+ * services and times. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -80,8 +81,8 @@ static void assert_node(const char *rel, mode_t mode, uid_t uid, gid_t gid)
         if (lstat(p, &st) < 0)
                 fail_msg("%s: %s", rel, strerror(errno));
         if ((st.st_mode & (S_IFMT | 07777)) != mode || st.st_uid != uid || st.st_gid != gid)
-                fail_msg("%s: mode 0%o %u:%u, want 0%o %u:%u", rel, st.st_mode, st.st_uid, st.st_gid, mode, uid,
-                         gid);
+                fail_msg("%s: mode 0%o %u:%u, want 0%o %u:%u", rel, st.st_mode, st.st_uid,
+                         st.st_gid, mode, uid, gid);
 }
 
 static void assert_link(const char *rel, const char *target)
@@ -113,11 +114,22 @@ static void base_role(struct role *r)
         r->base.kind = BASE_BUSYBOX;
         r->base.mark = M;
         r->mark = M;
-        groups[0] = (struct group_spec){.name = "ops", .gid = 2000, .members = ops_members, .n_members = 1, .mark = M};
-        users[0] = (struct user_spec){.name = "alice", .uid = -1, .groups = alice_groups, .n_groups = 1,
-                                      .ssh_keys = alice_keys, .n_ssh_keys = 1, .mark = M};
-        users[1] = (struct user_spec){.name = "bob", .uid = 1500, .group = "ops", .home = "/data/bob",
-                                      .shell = "/bin/ash", .password_hash = "$6$salt$hash", .mark = M};
+        groups[0] = (struct group_spec){
+                .name = "ops", .gid = 2000, .members = ops_members, .n_members = 1, .mark = M};
+        users[0] = (struct user_spec){.name = "alice",
+                                      .uid = -1,
+                                      .groups = alice_groups,
+                                      .n_groups = 1,
+                                      .ssh_keys = alice_keys,
+                                      .n_ssh_keys = 1,
+                                      .mark = M};
+        users[1] = (struct user_spec){.name = "bob",
+                                      .uid = 1500,
+                                      .group = "ops",
+                                      .home = "/data/bob",
+                                      .shell = "/bin/ash",
+                                      .password_hash = "$6$salt$hash",
+                                      .mark = M};
         /* as the loader fills it: group defaults to the user's own name */
         users[2] = (struct user_spec){.name = "dave", .uid = 1600, .group = "dave", .mark = M};
         r->groups = groups;
@@ -174,7 +186,8 @@ static void check_init(void)
         assert_has_line("etc/init.d/rcS", "echo 'pocbake: Web01 up'");
         assert_has_line("etc/init.d/rcS", "[ -e /proc/self ] || mount -t proc proc /proc");
         assert_has_line("etc/init.d/rcS", "ifconfig lo 127.0.0.1 up");
-        assert_has_line("etc/init.d/S99pocbake-check", "/usr/lib/pocbake/check >/dev/console 2>&1 &");
+        assert_has_line("etc/init.d/S99pocbake-check",
+                        "/usr/lib/pocbake/check >/dev/console 2>&1 &");
         assert_node("etc/init.d/rcS", S_IFREG | 0755, 0, 0);
         assert_link("etc/init.d/S50myd", "myd");
         assert_has_line("etc/hostname", "web01");
@@ -240,16 +253,30 @@ static void check_times(void)
 
 static void test_busybox_role(void **state)
 {
-        _cleanup_free_ char *ovsrc = data("overlay-dir"), *good = data("good.tar"), *conf = data("app.conf");
+        _cleanup_free_ char *ovsrc = data("overlay-dir"), *good = data("good.tar"),
+                            *conf = data("app.conf");
         _cleanup_free_ char *ov = path_join(scratch, "ov");
         const char *cp[] = {"cp", "-a", ovsrc, ov, NULL};
         const char *chown_[] = {"chown", "-R", "4321:4321", ov, NULL};
         struct overlay_spec overlays[2] = {{.path = ov, .mark = M}, {.path = good, .mark = M}};
         struct file_spec files[4] = {
-                {.path = "/etc/motd", .content = "hi\n", .content_len = 3, .mode = 0640, .owner = "alice",
-                 .group = "ops", .mark = M},
-                {.path = "/opt/app", .type = FILE_DIRECTORY, .mode = 0750, .owner = "1500", .group = "2000", .mark = M},
-                {.path = "/usr/local/bin/sh2", .type = FILE_SYMLINK, .target = "/bin/busybox", .mark = M},
+                {.path = "/etc/motd",
+                 .content = "hi\n",
+                 .content_len = 3,
+                 .mode = 0640,
+                 .owner = "alice",
+                 .group = "ops",
+                 .mark = M},
+                {.path = "/opt/app",
+                 .type = FILE_DIRECTORY,
+                 .mode = 0750,
+                 .owner = "1500",
+                 .group = "2000",
+                 .mark = M},
+                {.path = "/usr/local/bin/sh2",
+                 .type = FILE_SYMLINK,
+                 .target = "/bin/busybox",
+                 .mark = M},
                 {.path = "/etc/app.conf", .source = conf, .mark = M},
         };
         struct service_spec services[3] = {
@@ -309,7 +336,8 @@ static void test_not_root(void **state)
         close(p[0]);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_int_equal(WEXITSTATUS(status), 0);
-        assert_string_equal(buf, "staging a root needs root privileges to set file owners (run as root)");
+        assert_string_equal(
+                buf, "staging a root needs root privileges to set file owners (run as root)");
 }
 
 static bool has_msg(const struct diag *d, const char *want)
@@ -340,21 +368,28 @@ static void test_check_errors(void **state)
         r.files = files;
         r.n_files = 3;
         assert_int_equal(stage_check(&r, &d), -EINVAL);
-        assert_true(has_msg(&d, "roles/web.yaml:7:3: overlay \"/nonexistent/ov\": No such file or directory"));
-        assert_true(has_msg(&d, "roles/web.yaml:9:5: file \"etc/relative\": expected an absolute path below / "
-                                "without \"..\""));
-        assert_true(has_msg(&d, "roles/web.yaml:10:5: file source: \"/nonexistent/src\": No such file or directory"));
-        assert_true(has_msg(&d, "roles/web.yaml:11:5: file \"/etc//x\": given twice (first at line 10)"));
+        assert_true(has_msg(
+                &d, "roles/web.yaml:7:3: overlay \"/nonexistent/ov\": No such file or directory"));
+        assert_true(has_msg(
+                &d, "roles/web.yaml:9:5: file \"etc/relative\": expected an absolute path below / "
+                    "without \"..\""));
+        assert_true(has_msg(&d, "roles/web.yaml:10:5: file source: \"/nonexistent/src\": No such "
+                                "file or directory"));
+        assert_true(has_msg(
+                &d, "roles/web.yaml:11:5: file \"/etc//x\": given twice (first at line 10)"));
         diag_release(&d);
 
         r.n_overlays = r.n_files = 0;
-        r.base = (struct base_spec){.kind = BASE_TARBALL, .path = "/nonexistent/base.tar", .mark = M};
+        r.base = (struct base_spec){
+                .kind = BASE_TARBALL, .path = "/nonexistent/base.tar", .mark = M};
         assert_int_equal(stage_check(&r, &d), -EINVAL);
-        assert_true(has_msg(&d, "roles/web.yaml:3:5: base tarball: \"/nonexistent/base.tar\": No such file or directory"));
+        assert_true(has_msg(&d, "roles/web.yaml:3:5: base tarball: \"/nonexistent/base.tar\": No "
+                                "such file or directory"));
         diag_release(&d);
         r.base = (struct base_spec){.kind = BASE_MMDEBSTRAP, .mark = M};
         assert_int_equal(stage_check(&r, &d), -EINVAL);
-        assert_true(has_msg(&d, "roles/web.yaml:3:5: base mmdebstrap: no suite given (expected e.g. suite: bookworm)"));
+        assert_true(has_msg(&d, "roles/web.yaml:3:5: base mmdebstrap: no suite given (expected "
+                                "e.g. suite: bookworm)"));
         diag_release(&d);
 }
 
@@ -375,9 +410,13 @@ static void test_hostile_overlay(void **state)
         struct role r;
         struct stat st;
 
-        assert_true(asprintf(&tar, "%s/test/data/hostile/symlink-abs-through.tar", top ? top : ".") > 0);
-        assert_true(asprintf(&want, "%s: entry \"evil/pocbake-evil\": path would go through the symlink \"evil\" "
-                                    "inside the root", tar) > 0);
+        assert_true(asprintf(&tar, "%s/test/data/hostile/symlink-abs-through.tar",
+                             top ? top : ".") > 0);
+        assert_true(asprintf(&want,
+                             "%s: entry \"evil/pocbake-evil\": path would go through the symlink "
+                             "\"evil\" "
+                             "inside the root",
+                             tar) > 0);
         ov.path = tar;
         (void)unlink("/tmp/pocbake-evil");
         base_role(&r);
@@ -399,13 +438,17 @@ static void test_dir_overlay_refusals(void **state)
         base_role(&r);
         r.overlays = &o;
         r.n_overlays = 1;
-        assert_true(asprintf(&want, "%s: entry \"bin/x\": setuid bit not allowed (mode 4755; allow_setuid is off)",
+        assert_true(asprintf(&want,
+                             "%s: entry \"bin/x\": setuid bit not allowed (mode 4755; allow_setuid "
+                             "is off)",
                              ov) > 0);
         expect_stage_error(&r, want);
         free(want);
         assert_int_equal(chmod(f, 0755), 0);
         assert_int_equal(symlink("../../etc", l), 0);
-        assert_true(asprintf(&want, "%s: entry \"up\": symlink target \"../../etc\" leaves the root", ov) > 0);
+        assert_true(asprintf(&want,
+                             "%s: entry \"up\": symlink target \"../../etc\" leaves the root",
+                             ov) > 0);
         assert_int_equal(rm_rf(root), 0);
         assert_int_equal(mkdir(root, 0755), 0);
         expect_stage_error(&r, want);
@@ -416,32 +459,39 @@ static void test_bad_service_and_user(void **state)
         struct service_spec svc = {.name = "nosuch", .mark = M};
         struct service_spec applet = {.name = "vi", .mark = M};
         struct user_spec carol = {.name = "carol", .uid = -1, .group = "nosuch", .mark = M};
-        struct file_spec file = {.path = "/etc/x", .content = "x", .content_len = 1, .owner = "nosuch", .mark = M};
+        struct file_spec file = {
+                .path = "/etc/x", .content = "x", .content_len = 1, .owner = "nosuch", .mark = M};
         struct role r;
 
         base_role(&r);
         r.services = &svc;
         r.n_services = 1;
-        expect_stage_error(&r, "roles/web.yaml:3:5: service \"nosuch\": no /etc/init.d/nosuch script and no busybox "
+        expect_stage_error(&r, "roles/web.yaml:3:5: service \"nosuch\": no /etc/init.d/nosuch "
+                               "script and no busybox "
                                "applet of that name (expected a script, an applet, or a command)");
         assert_int_equal(rm_rf(root), 0);
         assert_int_equal(mkdir(root, 0755), 0);
         r.services = &applet;
-        expect_stage_error(&r, "roles/web.yaml:3:5: service \"vi\": busybox applet \"vi\" has no known foreground "
-                               "mode (give a command)");
+        expect_stage_error(
+                &r,
+                "roles/web.yaml:3:5: service \"vi\": busybox applet \"vi\" has no known foreground "
+                "mode (give a command)");
         assert_int_equal(rm_rf(root), 0);
         assert_int_equal(mkdir(root, 0755), 0);
         base_role(&r);
         r.users = &carol;
         r.n_users = 1;
-        expect_stage_error(&r, "roles/web.yaml:3:5: user \"carol\": group \"nosuch\" does not exist");
+        expect_stage_error(&r,
+                           "roles/web.yaml:3:5: user \"carol\": group \"nosuch\" does not exist");
         assert_int_equal(rm_rf(root), 0);
         assert_int_equal(mkdir(root, 0755), 0);
         base_role(&r);
         r.files = &file;
         r.n_files = 1;
-        expect_stage_error(&r, "roles/web.yaml:3:5: file \"/etc/x\": owner \"nosuch\" is not a user of the root "
-                               "(nor a number)");
+        expect_stage_error(
+                &r,
+                "roles/web.yaml:3:5: file \"/etc/x\": owner \"nosuch\" is not a user of the root "
+                "(nor a number)");
 }
 
 static void test_image_not_implemented(void **state)
@@ -450,7 +500,8 @@ static void test_image_not_implemented(void **state)
 
         base_role(&r);
         r.base = (struct base_spec){.kind = BASE_IMAGE, .path = "/bin/busybox", .mark = M};
-        expect_stage_error(&r, "roles/web.yaml:3:5: base image: customizing an existing image is not implemented yet");
+        expect_stage_error(&r, "roles/web.yaml:3:5: base image: customizing an existing image is "
+                               "not implemented yet");
 }
 
 static void put(const char *dir, const char *rel, const char *text, mode_t mode)
@@ -466,13 +517,16 @@ static void test_systemd_services(void **state)
         _cleanup_free_ char *sd = path_join(scratch, "sd"), *tarball = path_join(scratch, "sd.tar");
         _cleanup_free_ char *lib = path_join(sd, "lib");
         const char *tar[] = {"tar", "-C", sd, "--numeric-owner", "-cf", tarball, ".", NULL};
-        struct service_spec svc[2] = {{.name = "ssh", .mark = M}, {.name = "app", .command = "/usr/bin/app --serve", .mark = M}};
+        struct service_spec svc[2] = {
+                {.name = "ssh", .mark = M},
+                {.name = "app", .command = "/usr/bin/app --serve", .mark = M}};
         struct service_spec missing = {.name = "nosuch", .mark = M};
         struct diag d = {0};
         struct role r;
 
         put(sd, "usr/lib/systemd/systemd", "#!/bin/true\n", 0755);
-        put(sd, "usr/lib/systemd/system/ssh.service", "[Service]\nExecStart=/usr/sbin/sshd -D\n", 0644);
+        put(sd, "usr/lib/systemd/system/ssh.service", "[Service]\nExecStart=/usr/sbin/sshd -D\n",
+            0644);
         put(sd, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0644);
         assert_int_equal(symlink("usr/lib", lib), 0);
         assert_int_equal(run_argv(tar, NULL, NULL), 0);
@@ -484,15 +538,18 @@ static void test_systemd_services(void **state)
         if (stage(&r, &d) < 0)
                 fail_msg("stage_role: %s", d.msgs[0]);
         assert_link("lib", "usr/lib");
-        assert_link("etc/systemd/system/multi-user.target.wants/ssh.service", "/lib/systemd/system/ssh.service");
-        assert_link("etc/systemd/system/multi-user.target.wants/app.service", "/etc/systemd/system/app.service");
+        assert_link("etc/systemd/system/multi-user.target.wants/ssh.service",
+                    "/lib/systemd/system/ssh.service");
+        assert_link("etc/systemd/system/multi-user.target.wants/app.service",
+                    "/etc/systemd/system/app.service");
         assert_has_line("etc/systemd/system/app.service", "ExecStart=/usr/bin/app --serve");
         assert_int_equal(rm_rf(root), 0);
         assert_int_equal(mkdir(root, 0755), 0);
         r.services = &missing;
         r.n_services = 1;
-        expect_stage_error(&r, "roles/web.yaml:3:5: service \"nosuch\": no unit \"nosuch.service\" in "
-                               "/etc/systemd/system, /lib/systemd/system or /usr/lib/systemd/system");
+        expect_stage_error(&r,
+                           "roles/web.yaml:3:5: service \"nosuch\": no unit \"nosuch.service\" in "
+                           "/etc/systemd/system, /lib/systemd/system or /usr/lib/systemd/system");
 }
 
 /* Files of the packages land with their modes; maintainer scripts are not run. */
@@ -507,12 +564,15 @@ static void test_debs(void **state)
         struct stat st;
         _cleanup_free_ char *ran = path_join(root, "postinst-ran");
 
-        put(pkg, "DEBIAN/control", "Package: t\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.org>\n"
-                                   "Description: test package\n", 0644);
+        put(pkg, "DEBIAN/control",
+            "Package: t\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.org>\n"
+            "Description: test package\n",
+            0644);
         put(pkg, "DEBIAN/postinst", "#!/bin/sh\ntouch /postinst-ran\n", 0755);
         put(pkg, "usr/share/t/hello", "hello\n", 0644);
         put(pkg, "usr/bin/tsu", "#!/bin/sh\n", 04755);
-        assert_int_equal(run_argv(modes, NULL, NULL), 0); /* dpkg-deb wants 0755 dirs whatever the umask */
+        assert_int_equal(run_argv(modes, NULL, NULL),
+                         0); /* dpkg-deb wants 0755 dirs whatever the umask */
         assert_int_equal(run_argv(build, NULL, NULL), 0);
         memset(&r, 0, sizeof(r));
         r.name = "debs";
@@ -536,7 +596,8 @@ static void hash_role(const struct role *r, uint8_t out[SHA256_LEN])
 
 static void test_hash_inputs(void **state)
 {
-        _cleanup_free_ char *ov = path_join(scratch, "hash-ov"), *conf = path_join(scratch, "src.conf");
+        _cleanup_free_ char *ov = path_join(scratch, "hash-ov"),
+                            *conf = path_join(scratch, "src.conf");
         struct overlay_spec o = {.path = ov, .mark = M};
         struct file_spec f = {.path = "/etc/src.conf", .source = conf, .mark = M};
         uint8_t a[SHA256_LEN], b[SHA256_LEN], c[SHA256_LEN], e[SHA256_LEN];
@@ -565,7 +626,8 @@ static void test_hash_inputs(void **state)
         assert_int_equal(hasher_init(&h), 0);
         assert_int_not_equal(stage_hash_inputs(&r, &h, &d), 0);
         hasher_release(&h);
-        assert_true(has_msg(&d, "roles/web.yaml:3:5: overlay \"/nonexistent/ov\": No such file or directory"));
+        assert_true(has_msg(
+                &d, "roles/web.yaml:3:5: overlay \"/nonexistent/ov\": No such file or directory"));
         diag_release(&d);
 }
 

@@ -1,0 +1,69 @@
+#!/bin/bash
+# t0770-pxe-boot.sh: the PXE set boots over QEMU's TFTP (TCG): a BIOS client through the NIC's iPXE
+# and boot.ipxe; a UEFI Secure Boot client loads the signed UKI; an unsigned UKI is refused.
+. "$(dirname "$0")/lib.sh"
+
+KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+[ -n "$KERNEL" ] || skip_all "no kernel in /boot (linux-image-amd64)"
+for tool in xorriso mksquashfs mkfs.vfat mcopy debugfs qemu-system-x86_64; do
+        command -v $tool >/dev/null || skip_all "$tool missing (xorriso, squashfs-tools, dosfstools, mtools, e2fsprogs, qemu-system-x86)"
+done
+"$POCBAKE" pxe --help >/dev/null 2>&1 || skip_all "pocbake has no pxe verb"
+TIMEOUT=${POCBAKE_BOOT_TIMEOUT:-180}
+K=$T/keys
+quiet() { local out; out=$("$@" 2>&1) || { diag "$out"; return 1; }; }
+boot() { "$POCBAKE" boot --accel tcg --timeout "$TIMEOUT" "$@" 2>&1; }
+
+ok "keys init" quiet "$POCBAKE" keys init "$K" --cn-prefix t0770
+ok "build the sample role alpha" quiet "$POCBAKE" build "$TOP/test/data/sample/app.yaml" --role alpha \
+        --keys "$K" -o "$T/out"
+# The role's root as a squashfs: the one the iso carries.
+ok "iso" quiet "$POCBAKE" iso -o "$T/a.iso" --keys "$K" --image "$T/out/alpha/alpha.raw"
+xorriso -osirrox on -indev "$T/a.iso" -extract /live/root.squashfs "$T/root.squashfs" >/dev/null 2>&1
+ok "the live root is extracted" test -s "$T/root.squashfs"
+ROOTSHA=$(sha256sum <"$T/root.squashfs" | cut -d' ' -f1)
+ok "a network initrd" quiet "$POCBAKE" initrd -o "$T/initrd.img" --compress zstd --module virtio_pci \
+        --module virtio_net --module squashfs --module loop --module overlay --module efivarfs
+CMDLINE="console=ttyS0 pocbake.marker pocbake.root=tftp://10.0.2.2/root.squashfs pocbake.roothash=sha256:$ROOTSHA"
+ok "a signed UKI" quiet "$POCBAKE" uki -o "$T/signed.efi" --kernel "$KERNEL" --initrd "$T/initrd.img" \
+        --cmdline "$CMDLINE" --key "$K/db.key" --cert "$K/db.crt"
+ok "the same UKI unsigned" quiet "$POCBAKE" uki -o "$T/unsigned.efi" --kernel "$KERNEL" \
+        --initrd "$T/initrd.img" --cmdline "$CMDLINE"
+ok "pocbake pxe writes the set" quiet "$POCBAKE" pxe -o "$T/set" --kernel "$KERNEL" --initrd "$T/initrd.img" \
+        --uki "$T/signed.efi" --root "$T/root.squashfs" --cmdline "console=ttyS0 pocbake.marker" \
+        --keys "$K" --name lab
+cp "$T/unsigned.efi" "$T/set/unsigned.efi"
+
+out=$(boot --firmware seabios --pxe "$T/set" --bootfile boot.ipxe --expect "POCBAKE-CHECK alpha ok" \
+        --log "$T/bios.log")
+like "$out" "check passed in" "BIOS PXE: iPXE runs boot.ipxe, the root comes over TFTP, the role's check passes"
+diag "BIOS PXE boot: $out"
+log=$(tr -d '\r' <"$T/bios.log")
+like "$log" "Command line: console=ttyS0 pocbake.marker initrd=initrd.img pocbake.root=tftp://10.0.2.2/root.squashfs" \
+        "with boot.ipxe's command line"
+like "$log" "POCBAKE-MARKER secureboot=none" "and no Secure Boot"
+
+# Secure Boot on needs our keys enrolled: one boot of the role's disk with an empty store does it.
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$T/vars.fd"
+out=$(boot --vars "$T/vars.fd" --log "$T/enroll.log" "$T/out/alpha/alpha.raw")
+like "$out" "check passed in" "the role's disk enrolls its keys"
+diag "enrollment boot: $out"
+
+out=$(boot --vars "$T/vars.fd" --pxe "$T/set" --bootfile lab.efi --expect "POCBAKE-CHECK alpha ok" \
+        --log "$T/uefi.log")
+like "$out" "check passed in" "UEFI PXE: OVMF loads the signed UKI, the role's check passes"
+diag "UEFI PXE boot: $out"
+log=$(tr -d '\r' <"$T/uefi.log")
+like "$log" "POCBAKE-MARKER secureboot=1" "with Secure Boot on"
+like "$log" "root hash verified \(sha256:$ROOTSHA\)" "and the fetched root's hash checked"
+
+out=$(boot --vars "$T/vars.fd" --pxe "$T/set" --bootfile unsigned.efi --expect "POCBAKE-MARKER" \
+        --log "$T/refused.log")
+like "$? $out" "^1 pocbake boot: unsigned.efi: the firmware refused an image \(Access Denied\)" \
+        "UEFI PXE: an unsigned UKI is refused"
+diag "refusal: $(echo "$out" | head -n 1)"
+log=$(tr -d '\r' <"$T/refused.log")
+like "$log" "NBP filename is unsigned.efi" "after OVMF downloaded it"
+like "$log" "failed to load Boot[0-9A-F]+ \"UEFI PXEv4 .*: Access Denied" "OVMF says Access Denied"
+ok "and the kernel never ran" sh -c '! printf "%s" "$1" | grep -q "POCBAKE-MARKER"' - "$log"
+done_testing
