@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../disk/disk.h"
 #include "../fs/fs.h"
@@ -369,7 +370,14 @@ int graph_plan(struct graph *g, const struct appliance *a, const struct graph_op
         g->epoch = o->epoch;
         g->boot = o->boot;
         g->app = a;
-        g->cache = strdup(o->cache);
+        /* absolute: tools run by workers may change directory (mmdebstrap does) */
+        if (o->cache[0] == '/')
+                g->cache = strdup(o->cache);
+        else {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+                g->cache = cwd ? path_join(cwd, o->cache) : NULL;
+        }
         if (!g->cache)
                 return -ENOMEM;
         if ((rc = graph_check(a, o, d)) < 0)
