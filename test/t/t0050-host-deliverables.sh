@@ -44,7 +44,7 @@ is "$(tar -xOf "$T/out/sample-host.tar.zst" --zstd manifest.json | jq -r '[.arti
         "host/host.qcow2 host/host.raw" "the bundle's manifest lists the host image"
 
 is "$(xorriso -indev "$T/out/sample-host.iso" -report_el_torito plain 2>/dev/null |
-        awk '/El Torito boot img :/ {print $6}' | tr '\n' ' ')" "BIOS UEFI " "the ISO has BIOS and UEFI boot entries"
+        awk '/El Torito boot img :/ {print $7}' | tr '\n' ' ')" "BIOS UEFI " "the ISO has BIOS and UEFI boot entries"
 start=$(date +%s)
 "$POCBAKE" boot --accel tcg --as cdrom --timeout 240 --expect "POCBAKE-CHECK host ok" \
         "$T/out/sample-host.iso" >/dev/null 2>"$T/err"
