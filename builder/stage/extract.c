@@ -40,16 +40,13 @@ static int refuse(struct xctx *x, const char *entry, const char *fmt, ...)
 
 static int refuse(struct xctx *x, const char *entry, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = diag_ventry(x->d, -EPERM, x->name, entry, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return diag_err(x->d, -EPERM, "%s: entry \"%s\": %s", x->name, entry, msg);
+        return r;
 }
 
 /* Normalize a name from the archive (the entry's path, or its hard link target

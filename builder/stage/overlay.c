@@ -27,16 +27,13 @@ static int refuse(struct octx *c, const char *rel, const char *fmt, ...)
 /* Same shape as the archive messages: "<overlay>: entry "<rel>": what". */
 static int refuse(struct octx *c, const char *rel, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = diag_ventry(c->d, -EPERM, c->ov->path, rel, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return diag_err(c->d, -EPERM, "%s: entry \"%s\": %s", c->ov->path, rel, msg);
+        return r;
 }
 
 /* Make room for a non-directory at name: whatever is there goes (a symlink is

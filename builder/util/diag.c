@@ -68,6 +68,18 @@ int diag_at(struct diag *d, const struct mark *m, const char *fmt, ...)
         return -EINVAL;
 }
 
+int diag_ventry(struct diag *d, int err, const char *container, const char *entry, const char *fmt,
+                va_list ap)
+{
+        char *msg = NULL;
+
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return -ENOMEM;
+        diag_err(d, err, "%s: entry \"%s\": %s", container, entry, msg);
+        free(msg);
+        return err;
+}
+
 void diag_move(struct diag *dst, struct diag *src)
 {
         for (size_t i = 0; i < src->n; i++)

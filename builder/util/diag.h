@@ -23,6 +23,10 @@ int diag_at(struct diag *d, const struct mark *m, const char *fmt, ...)
 /* A message with no position; returns err (a negative errno) unchanged. */
 int diag_err(struct diag *d, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int diag_verr(struct diag *d, int err, const char *fmt, va_list ap);
+/* "CONTAINER: entry "ENTRY": message" (an archive member, an overlay file);
+ * returns err. */
+int diag_ventry(struct diag *d, int err, const char *container, const char *entry, const char *fmt,
+                va_list ap);
 /* Move every message of src to the end of dst. */
 void diag_move(struct diag *dst, struct diag *src);
 void diag_print(const struct diag *d, const char *prefix);
