@@ -57,7 +57,8 @@ static int plan_iso(struct graph *g, struct diag *d)
         struct node *iso;
 
         if (!host)
-                return diag_at(d, &a->mark, "output iso installs the host (expected a host: section)");
+                return diag_at(d, &a->mark,
+                               "output iso installs the host (expected a host: section)");
         iso = graph_add_node(g, NODE_ISO, a->host, a->name);
         if (!iso || asprintf(&iso->export_name, "%s.iso", a->name) < 0)
                 return -ENOMEM;
@@ -115,14 +116,14 @@ int plan_deliverables(struct graph *g, struct diag *d)
         return 0;
 }
 
-
 /* Everything iso_write reads besides the host image: the boot chain's inputs,
  * the installer, the isolinux menu, the keys. */
 static int iso_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
 {
         static const char *const data[] = {
-                "firmware/initrd/init", "firmware/initrd/udhcpc.script", "firmware/installer/install.sh",
-                "firmware/isolinux/isolinux.cfg.in", "firmware/loader.conf",
+                "firmware/initrd/init",          "firmware/initrd/udhcpc.script",
+                "firmware/installer/install.sh", "firmware/isolinux/isolinux.cfg.in",
+                "firmware/loader.conf",
         };
         static const char *const files[] = {UKI_DEFAULT_STUB, "/bin/busybox"};
         _cleanup_free_ char *db = key_path(g, "db.crt"), *pk = key_path(g, "PK.crt");

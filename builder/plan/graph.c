@@ -24,8 +24,8 @@ static const char *const rootfs_keys[] = {
 
 const char *node_kind_name(enum node_kind k)
 {
-        static const char *const names[] = {"rootfs", "fs",  "disk", "convert", "initrd",
-                                            "uki",    "host", "pxe", "iso",  "bundle"};
+        static const char *const names[] = {"rootfs", "fs",   "disk", "convert", "initrd",
+                                            "uki",    "host", "pxe",  "iso",     "bundle"};
 
         return k < ARRAY_SIZE(names) ? names[k] : "?";
 }
