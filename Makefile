@@ -12,7 +12,8 @@ O ?= build
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libguestfs is loaded with dlopen on first use (builder/guest/gfs.c): not linked
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libguestfs,$(PKGS)) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wno-unused-parameter
 ifdef DEVELOPER
@@ -26,7 +27,7 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -D_GNU_SOU
         -DPOCBAKE_VERSION='"$(VERSION)"' -DPOCBAKE_DATADIR='"$(PREFIX)/share/pocbake"' \
         -Ibuilder -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
-LIBS := $(PKG_LIBS) -lpthread
+LIBS := $(PKG_LIBS) -lpthread -ldl
 
 LIB_SRCS := $(filter-out builder/main.c,$(shell find builder -name '*.c' | LC_ALL=C sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)

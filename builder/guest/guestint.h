@@ -1,7 +1,7 @@
 /* guestint.h: helpers shared by the libguestfs modules (guest-private). */
 #pragma once
 
-#include <guestfs.h>
+#include "gfs.h"
 #include <stdbool.h>
 
 #include "guest.h"

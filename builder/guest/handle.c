@@ -76,6 +76,8 @@ int guest_open(const char *image, const char *format, bool readonly, guestfs_h *
                 return diag_err(d, -EINVAL,
                                 "POCBAKE_ACCEL \"%s\" is not valid (expected auto, kvm or tcg)",
                                 getenv("POCBAKE_ACCEL"));
+        if (gfs_load(d) < 0)
+                return -ENOENT;
         g = guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
         if (!g)
                 return diag_err(d, -ENOMEM, "%s: cannot create a libguestfs handle", image);
