@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "media/bundle.h"
 #include "media/dpkg.h"
 #include "media/jsonr.h"
@@ -57,20 +59,6 @@ static int teardown(void **state)
         rm_rf(scratch);
         X509_free(db_cert);
         return 0;
-}
-
-static void assert_msg(struct diag *d, const char *want)
-{
-        bool found = false;
-
-        for (size_t i = 0; i < d->n; i++)
-                if (strstr(d->msgs[i], want))
-                        found = true;
-        if (!found)
-                for (size_t i = 0; i < d->n; i++)
-                        print_message("message: %s\n", d->msgs[i]);
-        assert_true(found);
-        diag_release(d);
 }
 
 static const struct bundle_item items[] = {

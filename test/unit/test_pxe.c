@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "media/cms.h"
 #include "media/pxe.h"
 #include "media/sums.h"
@@ -94,21 +96,6 @@ static struct pxe_spec spec(void)
                                  .cmdline = "console=ttyS0",
                                  .key = key,
                                  .cert = crt};
-}
-
-/* One of the messages in d contains want; d is emptied. */
-static void assert_msg(struct diag *d, const char *want)
-{
-        bool found = false;
-
-        for (size_t i = 0; i < d->n; i++)
-                if (strstr(d->msgs[i], want))
-                        found = true;
-        if (!found)
-                for (size_t i = 0; i < d->n; i++)
-                        print_message("message: %s\n", d->msgs[i]);
-        assert_true(found);
-        diag_release(d);
 }
 
 static char *slurp(const char *p)
