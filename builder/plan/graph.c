@@ -15,7 +15,7 @@
 #include "../util/fsutil.h"
 
 /* Bumped whenever the bytes an unchanged recipe produces change. */
-#define KEY_SCHEMA "pocbake-key-3"
+#define KEY_SCHEMA "pocbake-key-4"
 
 /* The recipe keys that shape a role's root tree. */
 static const char *const rootfs_keys[] = {

@@ -79,6 +79,8 @@ static const struct {
         {"home", 0755},       {"mnt", 0755},
 };
 
+#define BB_REL "bin/busybox"
+
 static int bb_copy_binary(int rootfd)
 {
         _cleanup_close_ int in = open(BUSYBOX, O_RDONLY | O_CLOEXEC);
@@ -103,7 +105,10 @@ static int bb_copy_binary(int rootfd)
         return (fchown(out, 0, 0) < 0 || fchmod(out, 0755) < 0) ? -errno : 0;
 }
 
-/* One link per applet at the place busybox itself lists, all to /bin/busybox. */
+/* One link per applet at the place busybox itself lists, all hard links to
+ * /bin/busybox as `busybox --install` makes them: a directory entry each, no inode
+ * (every step after this one replaces a path by unlink or rename, never writes
+ * through it). */
 static int bb_link_applets(int rootfd, struct diag *d)
 {
         const char *const argv[] = {BUSYBOX, "--list-full", NULL};
@@ -119,13 +124,13 @@ static int bb_link_applets(int rootfd, struct diag *d)
                 /* --list-full names busybox itself: a link there would replace the binary */
                 if (!l[0] || !strcmp(base ? base + 1 : l, "busybox"))
                         continue;
-                r = rootfs_symlink(rootfd, l, BUSYBOX);
+                r = rootfs_hardlink(rootfd, l, BB_REL);
                 if (r < 0)
                         return diag_err(d, r, "base busybox: applet link \"/%s\": %s", l,
                                         strerror(-r));
         }
         if (!rootfs_exists(rootfd, "sbin/init")) {
-                r = rootfs_symlink(rootfd, "sbin/init", BUSYBOX);
+                r = rootfs_hardlink(rootfd, "sbin/init", BB_REL);
                 if (r < 0)
                         return diag_err(d, r, "base busybox: \"/sbin/init\": %s", strerror(-r));
         }

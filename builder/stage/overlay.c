@@ -3,6 +3,7 @@
 #include "extract.h"
 #include "rootfs.h"
 #include "../util/cleanup.h"
+#include "../util/copypool.h"
 #include "../util/fsutil.h"
 
 #include <dirent.h>
@@ -19,6 +20,7 @@
 struct octx {
         const struct overlay_spec *ov;
         struct diag *d;
+        struct copy_pool *pool; /* file data is copied on the other cores */
 };
 
 static int refuse(struct octx *c, const char *rel, const char *fmt, ...)
@@ -50,25 +52,27 @@ static int clear_slot(struct octx *c, int dfd, const char *name, const char *rel
 static int copy_regular(struct octx *c, int sfd, int dfd, const char *name, const struct stat *st,
                         const char *rel)
 {
-        _cleanup_close_ int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        _cleanup_close_ int out = -1;
+        int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out;
         int r;
 
         if (in < 0)
                 return refuse(c, rel, "cannot read: %s", strerror(errno));
         r = clear_slot(c, dfd, name, rel);
-        if (r < 0)
+        if (r < 0) {
+                close(in);
                 return r;
+        }
         out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (out < 0 || ftruncate(out, st->st_size) < 0)
-                return refuse(c, rel, "cannot write: %s", strerror(errno));
-        r = copy_sparse_range(in, 0, out, 0, st->st_size);
-        if (r < 0)
-                return refuse(c, rel, "cannot copy: %s", strerror(-r));
-        /* owner 0:0, not the build host's: chown first, it clears setuid bits */
-        if (fchown(out, 0, 0) < 0 || fchmod(out, st->st_mode & 07777) < 0)
-                return refuse(c, rel, "cannot set owner and mode: %s", strerror(errno));
-        return 0;
+        if (out < 0 || ftruncate(out, st->st_size) < 0) {
+                r = errno;
+                close(in);
+                if (out >= 0)
+                        close(out);
+                return refuse(c, rel, "cannot write: %s", strerror(r));
+        }
+        /* the pool copies, then sets owner 0:0 and the mode */
+        r = copy_pool_add(c->pool, in, out, st->st_size, st->st_mode, rel);
+        return r < 0 ? refuse(c, rel, "cannot copy: %s", strerror(-r)) : 0;
 }
 
 static int copy_symlink(struct octx *c, int sfd, int dfd, const char *name, const char *rel)
@@ -217,7 +221,9 @@ int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, s
         _cleanup_close_ int src = -1;
         struct extract_opts x = {.allow_devices = ov->allow_devices,
                                  .allow_setuid = ov->allow_setuid};
+        _cleanup_free_ char *failed = NULL;
         struct stat st;
+        int r, pr;
 
         if (stat(ov->path, &st) < 0)
                 return diag_at(d, &ov->mark, "overlay \"%s\": %s", ov->path, strerror(errno));
@@ -226,5 +232,10 @@ int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, s
         src = open(ov->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (src < 0)
                 return diag_at(d, &ov->mark, "overlay \"%s\": %s", ov->path, strerror(errno));
-        return copy_tree(&c, src, rootfd, "");
+        c.pool = getenv("NOPOOL") ? NULL : copy_pool_start();
+        r = copy_tree(&c, src, rootfd, "");
+        pr = copy_pool_finish(c.pool, &failed);
+        if (r >= 0 && pr < 0)
+                r = refuse(&c, failed ? failed : "?", "cannot copy: %s", strerror(-pr));
+        return r;
 }

@@ -252,6 +252,18 @@ int rootfs_symlink(int rootfd, const char *path, const char *target)
         return fchownat(dfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
+int rootfs_hardlink(int rootfd, const char *path, const char *existing)
+{
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int dfd = rootfs_parent(rootfd, path, &name);
+
+        if (dfd < 0)
+                return dfd;
+        if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        return linkat(rootfd, existing, dfd, name, 0) < 0 ? -errno : 0;
+}
+
 int rootfs_read(int rootfd, const char *path, char **out, size_t *len)
 {
         _cleanup_close_ int fd = rootfs_open(rootfd, path, O_RDONLY, 0);

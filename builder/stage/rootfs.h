@@ -39,6 +39,8 @@ int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mod
 int rootfs_rewrite(int rootfd, const char *path, const void *data, size_t len);
 /* Replace whatever is at path with a symlink to target (owner 0:0). */
 int rootfs_symlink(int rootfd, const char *path, const char *target);
+/* A hard link at path to the existing file at existing (both relative to the root). */
+int rootfs_hardlink(int rootfd, const char *path, const char *existing);
 /* Read a file of the tree; a missing file gives -ENOENT. */
 int rootfs_read(int rootfd, const char *path, char **out, size_t *len);
 /* Set the access and modification time of every entry (not following links). */

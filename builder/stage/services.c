@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,24 +83,37 @@ static const struct {
         {"inetd", "-f"},   {"acpid", "-f"}, {"ifplugd", "-n"}, {"watchdog", "-F"},
 };
 
-/* "/sbin/NAME" when the root has NAME as a link to busybox in one of the usual places. */
+/* "/sbin/NAME" when the root has NAME in one of the usual places as a link to busybox:
+ * a symlink naming busybox, or a hard link to the root's /bin/busybox. */
 static char *applet_path(int rootfd, const char *name)
 {
         static const char *const dirs[] = {"/bin", "/sbin", "/usr/bin", "/usr/sbin"};
+        _cleanup_close_ int bb = rootfs_open(rootfd, "/bin/busybox", O_PATH, 0);
+        struct stat bst;
+        bool have_bb = bb >= 0 && fstat(bb, &bst) == 0 && S_ISREG(bst.st_mode);
 
         for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
                 _cleanup_close_ int dfd = rootfs_open(rootfd, dirs[i], O_PATH | O_DIRECTORY, 0);
                 char t[PATH_MAX];
                 const char *base;
+                struct stat st;
                 ssize_t n;
                 char *p = NULL;
 
-                if (dfd < 0 || (n = readlinkat(dfd, name, t, sizeof(t) - 1)) < 0)
+                if (dfd < 0 || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                t[n] = 0;
-                base = strrchr(t, '/');
-                if (!strcmp(base ? base + 1 : t, "busybox"))
-                        return asprintf(&p, "%s/%s", dirs[i], name) < 0 ? NULL : p;
+                if (S_ISREG(st.st_mode)) {
+                        if (!have_bb || st.st_dev != bst.st_dev || st.st_ino != bst.st_ino)
+                                continue;
+                } else {
+                        if ((n = readlinkat(dfd, name, t, sizeof(t) - 1)) < 0)
+                                continue;
+                        t[n] = 0;
+                        base = strrchr(t, '/');
+                        if (strcmp(base ? base + 1 : t, "busybox"))
+                                continue;
+                }
+                return asprintf(&p, "%s/%s", dirs[i], name) < 0 ? NULL : p;
         }
         return NULL;
 }

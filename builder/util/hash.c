@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,24 @@ int sha256_file(const char *path, uint8_t out[SHA256_LEN])
         return hasher_final(&h, out);
 }
 
+/* A tree is walked once in name order into a list; the regular files' digests are
+ * then computed on every core, and the list is fed into the tree's hasher in order.
+ * The result does not depend on the number of threads. */
+struct tree_ent {
+        char *rel;
+        char *path; /* regular files only, until hashed */
+        char *link; /* symlink target */
+        struct stat st;
+        uint8_t digest[SHA256_LEN];
+        int err;
+};
+
+struct tree_list {
+        struct tree_ent *v;
+        size_t n, cap;
+        size_t next; /* next file to hash, taken atomically by the workers */
+};
+
 static int cmp_names(const struct dirent **a, const struct dirent **b)
 {
         return strcmp((*a)->d_name, (*b)->d_name);
@@ -140,9 +159,9 @@ static int skip_dots(const struct dirent *e)
         return strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 }
 
-static int tree_entry(struct hasher *h, const char *path, const char *rel);
+static int tree_walk(struct tree_list *t, const char *path, const char *rel);
 
-static int tree_dir(struct hasher *h, const char *path, const char *rel)
+static int tree_dir(struct tree_list *t, const char *path, const char *rel)
 {
         struct dirent **list = NULL;
         int n = scandir(path, &list, skip_dots, cmp_names), r = 0;
@@ -154,44 +173,110 @@ static int tree_dir(struct hasher *h, const char *path, const char *rel)
                 _cleanup_free_ char *q = path_join(rel, list[i]->d_name);
 
                 if (r >= 0)
-                        r = (p && q) ? tree_entry(h, p, q) : -ENOMEM;
+                        r = (p && q) ? tree_walk(t, p, q) : -ENOMEM;
                 free(list[i]);
         }
         free(list);
         return r;
 }
 
-static int tree_entry(struct hasher *h, const char *path, const char *rel)
+static int tree_walk(struct tree_list *t, const char *path, const char *rel)
 {
-        struct stat st;
+        struct tree_ent *e;
 
-        if (lstat(path, &st) < 0)
+        if (t->n == t->cap) {
+                size_t cap = t->cap ? 2 * t->cap : 256;
+                struct tree_ent *v = realloc(t->v, cap * sizeof(*v));
+
+                if (!v)
+                        return -ENOMEM;
+                t->v = v;
+                t->cap = cap;
+        }
+        e = &t->v[t->n];
+        memset(e, 0, sizeof(*e));
+        if (lstat(path, &e->st) < 0)
                 return -errno;
-        hasher_str(h, rel);
-        hasher_u64(h, st.st_mode);
-        if (S_ISLNK(st.st_mode)) {
-                char t[PATH_MAX];
-                ssize_t n = readlink(path, t, sizeof(t) - 1);
+        if (!(e->rel = strdup(rel)))
+                return -ENOMEM;
+        t->n++;
+        if (S_ISLNK(e->st.st_mode)) {
+                char target[PATH_MAX];
+                ssize_t n = readlink(path, target, sizeof(target) - 1);
 
                 if (n < 0)
                         return -errno;
-                t[n] = 0;
-                hasher_str(h, t);
-                return 0;
+                target[n] = 0;
+                return (e->link = strdup(target)) ? 0 : -ENOMEM;
         }
-        if (S_ISREG(st.st_mode)) {
-                hasher_u64(h, (uint64_t)st.st_size);
-                return hasher_file(h, path);
+        if (S_ISREG(e->st.st_mode))
+                return (e->path = strdup(path)) ? 0 : -ENOMEM;
+        if (S_ISDIR(e->st.st_mode))
+                return tree_dir(t, path, rel);
+        return 0;
+}
+
+static void *tree_hash_worker(void *arg)
+{
+        struct tree_list *t = arg;
+
+        for (;;) {
+                size_t i = __atomic_fetch_add(&t->next, 1, __ATOMIC_RELAXED);
+
+                if (i >= t->n)
+                        return NULL;
+                if (t->v[i].path)
+                        t->v[i].err = sha256_file(t->v[i].path, t->v[i].digest);
         }
-        if (S_ISDIR(st.st_mode))
-                return tree_dir(h, path, rel);
-        hasher_u64(h, st.st_rdev);
+}
+
+static int tree_hash_files(struct tree_list *t)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n = cpus < 1 ? 1 : cpus > 8 ? 8 : (size_t)cpus, started = 0;
+        pthread_t th[8];
+
+        t->next = 0;
+        for (size_t i = 1; i < n; i++)
+                if (pthread_create(&th[started], NULL, tree_hash_worker, t) == 0)
+                        started++;
+        tree_hash_worker(t); /* this thread works too, so no thread is also fine */
+        for (size_t i = 0; i < started; i++)
+                pthread_join(th[i], NULL);
+        for (size_t i = 0; i < t->n; i++)
+                if (t->v[i].err < 0)
+                        return t->v[i].err;
         return 0;
 }
 
 int hasher_tree(struct hasher *h, const char *path)
 {
-        return tree_entry(h, path, "");
+        struct tree_list t = {0};
+        int r = tree_walk(&t, path, "");
+
+        if (r >= 0)
+                r = tree_hash_files(&t);
+        for (size_t i = 0; i < t.n; i++) {
+                struct tree_ent *e = &t.v[i];
+
+                if (r >= 0) {
+                        hasher_str(h, e->rel);
+                        hasher_u64(h, e->st.st_mode);
+                        if (S_ISLNK(e->st.st_mode)) {
+                                hasher_str(h, e->link);
+                        } else if (S_ISREG(e->st.st_mode)) {
+                                hasher_u64(h, (uint64_t)e->st.st_size);
+                                hasher_update(h, e->digest, SHA256_LEN);
+                        } else if (!S_ISDIR(e->st.st_mode)) {
+                                hasher_u64(h, e->st.st_rdev);
+                        }
+                }
+                free(e->rel);
+                free(e->path);
+                free(e->link);
+        }
+        free(t.v);
+        return r;
 }
 
 void uuid_derive(struct uuid *u, const char *purpose, const char *a, const char *b)
