@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define QUEUE 64
+#define QUEUE   64
 #define WORKERS 7
 
 struct copy_job {

@@ -253,8 +253,7 @@ static int copy_data(int in, off_t in_off, int out, off_t out_off, off_t len, bo
                 len -= n;
                 if (kick && (out_off - kicked >= COPY_CHUNK || len == 0)) {
                         /* a hint only: failure leaves the work to fsync */
-                        (void)sync_file_range(out, kicked, out_off - kicked,
-                                              SYNC_FILE_RANGE_WRITE);
+                        (void)sync_file_range(out, kicked, out_off - kicked, SYNC_FILE_RANGE_WRITE);
                         kicked = out_off;
                 }
         }
