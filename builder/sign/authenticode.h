@@ -48,6 +48,21 @@ int authenticode_certs(const struct pe_image *pe, struct win_cert **certs, size_
 int authenticode_signed_digest(const uint8_t *der, size_t len, uint8_t md[AUTHENTICODE_MD_LEN],
                                const char *name, struct diag *d);
 
+/* A signed image as three pieces written one after the other: a patched copy of the
+ * headers, the input's own bytes after them (not copied), and the new tail (padding
+ * and certificate table). */
+struct signed_parts {
+        uint8_t *head;
+        size_t head_len;
+        const uint8_t *mid; /* points into the input */
+        size_t mid_len;
+        uint8_t *tail;
+        size_t tail_len;
+};
+int authenticode_sign_parts(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *cert, bool append,
+                            struct signed_parts *out, const char *name, struct diag *d);
+void signed_parts_release(struct signed_parts *p);
+
 /* Sign an image held in memory: a new malloc'd image in *out with one signature
  * (replacing any before) or, with append, one more. */
 int authenticode_sign_buf(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *cert, bool append,

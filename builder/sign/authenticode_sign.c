@@ -207,16 +207,24 @@ static int make_signature(const struct pe_image *pe, uint32_t keep, EVP_PKEY *ke
         return r;
 }
 
-int authenticode_sign_buf(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *cert, bool append,
-                          uint8_t **out, size_t *out_len, const char *name, struct diag *d)
+void signed_parts_release(struct signed_parts *p)
+{
+        free(p->head);
+        free(p->tail);
+        memset(p, 0, sizeof(*p));
+}
+
+int authenticode_sign_parts(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *cert, bool append,
+                            struct signed_parts *out, const char *name, struct diag *d)
 {
         _cleanup_free_ uint8_t *der = NULL;
         uint32_t keep = 0, old = 0, certdir_off, checksum_off;
-        size_t base, der_len = 0, total;
+        size_t base, der_len = 0, total, head;
         struct pe_image pe;
-        uint8_t *buf;
+        uint64_t sum;
         int r;
 
+        memset(out, 0, sizeof(*out));
         r = pe_parse(&pe, in, len, name, d);
         if (r < 0)
                 return r;
@@ -232,16 +240,52 @@ int authenticode_sign_buf(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *ce
         total = base + ALIGN8((size_t)old) + ALIGN8(WIN_CERT_HDR_LEN + der_len);
         if (total > UINT32_MAX)
                 return diag_err(d, -EFBIG, "%s: signed image would exceed 4 GiB", name);
-        buf = malloc(total);
-        if (!buf)
+        /* The fields that change sit in the headers: a copy of those, the input's
+         * mapped bytes after them as they are, and a new tail. */
+        head = certdir_off + 8 > checksum_off + 4 ? certdir_off + 8 : checksum_off + 4;
+        head = head > keep ? keep : head;
+        out->head = malloc(head ? head : 1);
+        out->tail = calloc(1, total - keep);
+        if (!out->head || !out->tail) {
+                signed_parts_release(out);
                 return diag_err(d, -ENOMEM, "%s: out of memory", name);
-        memcpy(buf, in, keep);
-        memset(buf + keep, 0, total - keep);
-        memcpy(buf + base, in + keep, old);
-        put_entry(buf + base + ALIGN8((size_t)old), der, der_len);
-        pe_put32(buf + certdir_off, (uint32_t)base);
-        pe_put32(buf + certdir_off + 4, (uint32_t)(total - base));
-        pe_put32(buf + checksum_off, pe_checksum(buf, total, checksum_off));
+        }
+        memcpy(out->head, in, head);
+        out->head_len = head;
+        out->mid = in + head;
+        out->mid_len = keep - head;
+        out->tail_len = total - keep;
+        memcpy(out->tail + (base - keep), in + keep, old);
+        put_entry(out->tail + (base - keep) + ALIGN8((size_t)old), der, der_len);
+        pe_put32(out->head + certdir_off, (uint32_t)base);
+        pe_put32(out->head + certdir_off + 4, (uint32_t)(total - base));
+        pe_put32(out->head + checksum_off, 0);
+        sum = pe_sum(out->head, out->head_len, 0) + pe_sum(out->mid, out->mid_len, head) +
+              pe_sum(out->tail, out->tail_len, keep);
+        pe_put32(out->head + checksum_off, pe_sum_fold(sum, total));
+        return 0;
+}
+
+int authenticode_sign_buf(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *cert, bool append,
+                          uint8_t **out, size_t *out_len, const char *name, struct diag *d)
+{
+        struct signed_parts p;
+        size_t total;
+        uint8_t *buf;
+        int r = authenticode_sign_parts(in, len, key, cert, append, &p, name, d);
+
+        if (r < 0)
+                return r;
+        total = p.head_len + p.mid_len + p.tail_len;
+        buf = malloc(total);
+        if (!buf) {
+                signed_parts_release(&p);
+                return diag_err(d, -ENOMEM, "%s: out of memory", name);
+        }
+        memcpy(buf, p.head, p.head_len);
+        memcpy(buf + p.head_len, p.mid, p.mid_len);
+        memcpy(buf + p.head_len + p.mid_len, p.tail, p.tail_len);
+        signed_parts_release(&p);
         *out = buf;
         *out_len = total;
         return 0;

@@ -226,19 +226,41 @@ const struct pe_section *pe_find_section(const struct pe_image *pe, const char *
 /* The 16-bit one's-complement style sum of the spec. Summing into 64 bits and
  * folding once gives the same result as folding after every word (both are the
  * sum modulo 0xffff, never 0 unless every word is 0), and runs at memory speed. */
-uint32_t pe_checksum(const uint8_t *data, size_t len, uint32_t checksum_off)
+uint64_t pe_sum(const uint8_t *p, size_t len, size_t off)
 {
         uint64_t sum = 0;
-        size_t i;
 
-        for (i = 0; i + 1 < len; i += 2)
-                sum += pe_le16(data + i);
-        if (i < len)
-                sum += data[i];
-        /* Take the CheckSum field's own bytes back out: it counts as zero. */
-        for (size_t k = checksum_off; k < (size_t)checksum_off + 4 && k < len; k++)
-                sum -= (uint64_t)data[k] << (8 * (k & 1));
+        if ((off & 1) && len) { /* the high byte of a word that began before p */
+                sum += (uint64_t)p[0] << 8;
+                p++;
+                len--;
+        }
+        /* Eight bytes at a time as two 32-bit words: a 32-bit word is its two 16-bit
+         * halves modulo 0xffff, which is all the fold keeps. */
+        for (; len >= 8; p += 8, len -= 8) {
+                uint32_t lo = pe_le32(p), hi = pe_le32(p + 4);
+
+                sum += (uint64_t)lo + hi;
+        }
+        for (; len >= 2; p += 2, len -= 2)
+                sum += pe_le16(p);
+        if (len)
+                sum += p[0];
+        return sum;
+}
+
+uint32_t pe_sum_fold(uint64_t sum, size_t total_len)
+{
         while (sum >> 16)
                 sum = (sum & 0xffff) + (sum >> 16);
-        return (uint32_t)(sum + len);
+        return (uint32_t)(sum + total_len);
+}
+
+uint32_t pe_checksum(const uint8_t *data, size_t len, uint32_t checksum_off)
+{
+        size_t field = checksum_off < len ? checksum_off : len;
+        size_t after = (size_t)checksum_off + 4 < len ? (size_t)checksum_off + 4 : len;
+
+        /* the CheckSum field's own bytes count as zero */
+        return pe_sum_fold(pe_sum(data, field, 0) + pe_sum(data + after, len - after, after), len);
 }

@@ -53,6 +53,10 @@ int pe_parse(struct pe_image *pe, const uint8_t *data, size_t len, const char *n
 void pe_release(struct pe_image *pe);
 /* The PE checksum of data, with the 4 bytes at checksum_off counted as zero. */
 uint32_t pe_checksum(const uint8_t *data, size_t len, uint32_t checksum_off);
+/* The same over pieces: pe_sum of each piece (off = its file offset; pieces may
+ * start at odd offsets), added up, then pe_sum_fold with the file's length. */
+uint64_t pe_sum(const uint8_t *p, size_t len, size_t off);
+uint32_t pe_sum_fold(uint64_t sum, size_t total_len);
 /* The section named name (compared on the 8-byte name), or NULL. */
 const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name);
 

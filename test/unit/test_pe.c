@@ -234,8 +234,29 @@ static void test_checksum(void **state)
                 uint32_t ck = (uint32_t)(rand() % 90);
 
                 for (size_t i = 0; i < len; i++)
-                        buf[i] = (uint8_t)(round & 1 ? 0xff : rand());
+                        buf[i] = (uint8_t)(round % 3 == 1 ? 0xff : round % 3 == 2 ? 0 : rand());
                 assert_int_equal(pe_checksum(buf, len, ck), checksum_ref(buf, len, ck));
+        }
+}
+
+/* The checksum summed in pieces cut at odd and even offsets (as a signed image is
+ * written: headers, input, tail) is the checksum of the whole. */
+static void test_checksum_pieces(void **state)
+{
+        static uint8_t buf[4099];
+
+        srand(11);
+        for (int round = 0; round < 50; round++) {
+                size_t len = 200 + (size_t)(rand() % 3800);
+                size_t a = 1 + (size_t)(rand() % 90), b = a + 1 + (size_t)(rand() % 90);
+                uint64_t sum;
+
+                for (size_t i = 0; i < len; i++)
+                        buf[i] = (uint8_t)rand();
+                buf[0] = buf[1] = 0; /* the "field" at 0 counts as zero */
+                buf[2] = buf[3] = 0;
+                sum = pe_sum(buf, a, 0) + pe_sum(buf + a, b - a, a) + pe_sum(buf + b, len - b, b);
+                assert_int_equal(pe_sum_fold(sum, len), checksum_ref(buf, len, 0));
         }
 }
 
@@ -265,10 +286,15 @@ static void test_checksum_real(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_good),     cmocka_unit_test(test_pe32),
-                cmocka_unit_test(test_dos_coff), cmocka_unit_test(test_optional),
-                cmocka_unit_test(test_sections), cmocka_unit_test(test_certdir),
-                cmocka_unit_test(test_checksum), cmocka_unit_test(test_checksum_real),
+                cmocka_unit_test(test_good),
+                cmocka_unit_test(test_pe32),
+                cmocka_unit_test(test_dos_coff),
+                cmocka_unit_test(test_optional),
+                cmocka_unit_test(test_sections),
+                cmocka_unit_test(test_certdir),
+                cmocka_unit_test(test_checksum),
+                cmocka_unit_test(test_checksum_real),
+                cmocka_unit_test(test_checksum_pieces),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
