@@ -112,6 +112,7 @@ void role_free(struct role *r)
         }
         free(r->services);
         free(r->cmdline);
+        free_strv(r->kernel_modules, r->n_kernel_modules);
         free(r->kernel);
         vm_release(&r->vm);
         disk_release(&r->disk);

@@ -156,6 +156,8 @@ static TABLE(service_schema, "service", struct service_spec, offsetof(struct ser
 static const struct field kernel_schema_fields[] = {
         { "cmdline", bind_str, false, offsetof(struct role, cmdline), 0, NULL, NULL },
         { "image", bind_path, false, offsetof(struct role, kernel), 0, NULL, NULL },
+        { "modules", bind_strlist, false, offsetof(struct role, kernel_modules),
+          offsetof(struct role, n_kernel_modules), NULL, NULL },
 };
 static TABLE(kernel_schema, "kernel", struct role, NO_MARK, NULL, NULL, NULL);
 

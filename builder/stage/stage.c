@@ -169,8 +169,14 @@ int stage_hash_inputs(const struct role *r, struct hasher *h, struct diag *d)
 
         if (!b)
                 return diag_at(d, &r->base.mark, "base: none given");
-        hasher_str(h, "pocbake-stage-1");
+        hasher_str(h, "pocbake-stage-2");
         hasher_str(h, b->name);
+        /* the partitions /etc/fstab names */
+        for (size_t i = 0; i < r->disk.n_partitions; i++) {
+                hasher_str(h, r->disk.partitions[i].name);
+                hasher_str(h, r->disk.partitions[i].fs);
+                hasher_str(h, r->disk.partitions[i].mountpoint);
+        }
         rr = b->hash(r, h, d);
         for (size_t i = 0; rr >= 0 && i < r->n_overlays; i++)
                 rr = hash_overlay(&r->overlays[i], h, d);
@@ -211,6 +217,8 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
                 rr = files_apply(r, rootfd, d);
         if (rr >= 0)
                 rr = services_apply(r, rootfd, d);
+        if (rr >= 0)
+                rr = fstab_apply(r, rootfd, d);
         if (rr >= 0)
                 rr = selfcheck_apply(r, rootfd, d);
         if (rr < 0)

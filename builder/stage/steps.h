@@ -17,6 +17,9 @@ int account_id(int rootfd, const char *db, const char *name, long *id, long *gid
 int files_apply(const struct role *r, int rootfd, struct diag *d);
 /* Services: systemd units enabled, or busybox init lines. */
 int services_apply(const struct role *r, int rootfd, struct diag *d);
+/* /etc/fstab from the disk's partitions (PARTUUID, mountpoint, fs), unless the root
+ * already has entries of its own. */
+int fstab_apply(const struct role *r, int rootfd, struct diag *d);
 /* The role's boot-time check: a script, started by busybox init or systemd, that
  * prints "POCBAKE-CHECK ROLE ok|failed" on the console. */
 int selfcheck_apply(const struct role *r, int rootfd, struct diag *d);
