@@ -27,9 +27,27 @@
  * SATA, NVMe and USB disks, CDs, the filesystems it mounts, efivarfs for the
  * SecureBoot marker, and a NIC for network roots. */
 static const char *const initrd_modules[] = {
-        "virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net",  "sd_mod", "sr_mod",
-        "ahci",       "nvme",       "xhci_pci",    "usb_storage", "uas",    "ext4",
-        "vfat",       "efivarfs",   "squashfs",    "isofs",       "loop",   "overlay",
+        "virtio_pci",
+        "virtio_blk",
+        "virtio_scsi",
+        "virtio_net",
+        "sd_mod",
+        "sr_mod",
+        "ahci",
+        "nvme",
+        "xhci_pci",
+        "usb_storage",
+        "uas",
+        "ext4",
+        "vfat",
+        "efivarfs",
+        "squashfs",
+        "isofs",
+        "loop",
+        "overlay",
+        /* the ESP's vfat: its default codepage and character set */
+        "nls_cp437",
+        "nls_utf8",
 };
 
 static const char *const key_files[] = {"PK.crt", "KEK.crt", "db.crt"};
