@@ -190,8 +190,8 @@ struct role {
         size_t n_users;
         struct service_spec *services;
         size_t n_services;
-        char *cmdline; /* kernel command line */
-        char *kernel;  /* kernel image path; NULL = the Debian kernel package */
+        char *cmdline;         /* kernel command line */
+        char *kernel;          /* kernel image path; NULL = the Debian kernel package */
         char **kernel_modules; /* loaded by the initrd besides its own (nf_tables …) */
         size_t n_kernel_modules;
         struct vm_spec vm;
