@@ -191,8 +191,8 @@ int boot_hash(const struct graph *g, const struct node *n, struct hasher *h, str
                 for (size_t i = 0; i < ARRAY_SIZE(initrd_modules); i++)
                         hasher_str(h, initrd_modules[i]);
                 hasher_str(h, "role modules");
-                for (size_t i = 0; n->role && i < n->role->n_kernel_modules; i++)
-                        hasher_str(h, n->role->kernel_modules[i]);
+                for (size_t i = 0; i < n->n_modules; i++)
+                        hasher_str(h, n->modules[i]);
                 if ((rc = hash_data_file(h, "firmware/initrd/init", d)) < 0 ||
                     (rc = hash_data_file(h, "firmware/initrd/udhcpc.script", d)) < 0 ||
                     (rc = hash_file(h, "/bin/busybox", d)) < 0)
@@ -218,7 +218,7 @@ int boot_hash(const struct graph *g, const struct node *n, struct hasher *h, str
 int make_initrd(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
         _cleanup_free_ char *kver = NULL, *out = path_join(dir, "initrd.img");
-        size_t extra = n->role ? n->role->n_kernel_modules : 0;
+        size_t extra = n->n_modules;
         _cleanup_free_ const char **mods =
                 calloc(ARRAY_SIZE(initrd_modules) + extra + 1, sizeof(*mods));
         struct initrd_spec s = {
@@ -237,7 +237,7 @@ int make_initrd(const struct graph *g, const struct node *n, const char *dir, st
          * from a kernel whose modules are not in the role's root) */
         memcpy(mods, initrd_modules, sizeof(initrd_modules));
         for (size_t i = 0; i < extra; i++)
-                mods[ARRAY_SIZE(initrd_modules) + i] = n->role->kernel_modules[i];
+                mods[ARRAY_SIZE(initrd_modules) + i] = n->modules[i];
         s.kver = kver;
         return initrd_write(&s, out, d);
 }

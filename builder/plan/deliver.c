@@ -89,7 +89,7 @@ int plan_deliverables(struct graph *g, struct diag *d)
                         return diag_at(d, &a->mark,
                                        "output pxe boots the host (expected a host: section)");
                 initrd = graph_initrd(g, a->host->kernel ? a->host->kernel : g->boot->kernel,
-                                      a->name);
+                                      a->host->kernel_modules, a->host->n_kernel_modules, a->name);
                 pxe = initrd ? graph_add_node(g, NODE_PXE, a->host, a->name) : NULL;
                 if (!pxe)
                         return -ENOMEM;

@@ -98,16 +98,31 @@ struct node *graph_add_node(struct graph *g, enum node_kind kind, struct role *r
         return node_new_owned(g, kind, r, owner, NULL);
 }
 
-struct node *graph_initrd(struct graph *g, const char *kernel, const char *owner)
+static bool same_modules(const struct node *n, char *const *modules, size_t n_modules)
+{
+        if (n->n_modules != n_modules)
+                return false;
+        for (size_t i = 0; i < n_modules; i++)
+                if (strcmp(n->modules[i], modules[i]))
+                        return false;
+        return true;
+}
+
+struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modules,
+                          size_t n_modules, const char *owner)
 {
         struct node *n;
 
         for (size_t i = 0; i < g->n; i++)
-                if (g->nodes[i]->kind == NODE_INITRD && !strcmp(g->nodes[i]->kernel, kernel))
+                if (g->nodes[i]->kind == NODE_INITRD && !strcmp(g->nodes[i]->kernel, kernel) &&
+                    same_modules(g->nodes[i], modules, n_modules))
                         return g->nodes[i];
         n = node_new_owned(g, NODE_INITRD, NULL, owner, NULL);
-        if (n)
+        if (n) {
                 n->kernel = kernel;
+                n->modules = modules;
+                n->n_modules = n_modules;
+        }
         return n;
 }
 
@@ -257,8 +272,8 @@ static int plan_role(struct graph *g, struct role *r, struct diag *d)
         if (!root)
                 return -ENOMEM;
         if (g->boot && role_has_esp(r)) {
-                struct node *initrd =
-                        graph_initrd(g, r->kernel ? r->kernel : g->boot->kernel, r->name);
+                struct node *initrd = graph_initrd(g, r->kernel ? r->kernel : g->boot->kernel,
+                                                   r->kernel_modules, r->n_kernel_modules, r->name);
 
                 uki = initrd ? node_new(g, NODE_UKI, r, NULL) : NULL;
                 if (!uki)

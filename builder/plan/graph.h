@@ -26,10 +26,12 @@ enum node_status { NODE_SKIPPED, NODE_CACHED, NODE_BUILT, NODE_FAILED };
 
 struct node {
         enum node_kind kind;
-        char *id;            /* "rootfs:ROLE", "fs:ROLE/PART", "disk:ROLE", "qcow2:ROLE" */
-        struct role *role;   /* NULL for appliance-wide nodes (initrd) */
-        const char *owner;   /* role or appliance name, for ids and events */
-        const char *kernel;  /* NODE_INITRD, NODE_UKI: the kernel image */
+        char *id;             /* "rootfs:ROLE", "fs:ROLE/PART", "disk:ROLE", "qcow2:ROLE" */
+        struct role *role;    /* NULL for appliance-wide nodes (initrd) */
+        const char *owner;    /* role or appliance name, for ids and events */
+        const char *kernel;   /* NODE_INITRD, NODE_UKI: the kernel image */
+        char *const *modules; /* NODE_INITRD: the roles' kernel.modules, besides the init's */
+        size_t n_modules;
         size_t part;         /* NODE_FS: index into role->disk.partitions */
         enum output_fmt fmt; /* NODE_CONVERT */
         struct node *inputs[64];
@@ -85,7 +87,10 @@ void graph_mark_needed(struct graph *g);
 
 /* Boot chain nodes (boot.c): the initrd for a kernel (shared), a role's UKI,
  * and the key material that goes into an ESP. */
-struct node *graph_initrd(struct graph *g, const char *kernel, const char *owner);
+/* The initrd for a kernel and a list of extra modules: shared by every role that asks
+ * for the same pair. */
+struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modules,
+                          size_t n_modules, const char *owner);
 int boot_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d);
 int boot_check(const struct boot_config *b, struct diag *d);
 int make_initrd(const struct graph *g, const struct node *n, const char *dir, struct diag *d);

@@ -169,7 +169,7 @@ int stage_hash_inputs(const struct role *r, struct hasher *h, struct diag *d)
 
         if (!b)
                 return diag_at(d, &r->base.mark, "base: none given");
-        hasher_str(h, "pocbake-stage-2");
+        hasher_str(h, "pocbake-stage-3");
         hasher_str(h, b->name);
         /* the partitions /etc/fstab names */
         for (size_t i = 0; i < r->disk.n_partitions; i++) {
@@ -185,6 +185,29 @@ int stage_hash_inputs(const struct role *r, struct hasher *h, struct diag *d)
                         rr = base_hash_file(&r->files[i].mark, "file source", r->files[i].source, h,
                                             d);
         return rr;
+}
+
+/* The role's host name in /etc/hostname and /etc/hosts (the busybox base writes its
+ * own; an image keeps what it has). Overlays and files come after and may differ. */
+static int identity_apply(const struct role *r, int rootfd, struct diag *d)
+{
+        _cleanup_free_ char *host = stage_hostname(r), *name = NULL, *hosts = NULL;
+        int rc;
+
+        if (r->base.kind == BASE_BUSYBOX || r->base.kind == BASE_IMAGE)
+                return 0;
+        if (!host || asprintf(&name, "%s\n", host) < 0 ||
+            asprintf(&hosts,
+                     "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n"
+                     "::1\tlocalhost ip6-localhost ip6-loopback\n",
+                     host) < 0)
+                return diag_err(d, -ENOMEM, "out of memory");
+        rc = rootfs_write(rootfd, "/etc/hostname", name, strlen(name), 0644, 0, 0);
+        if (rc >= 0)
+                rc = rootfs_write(rootfd, "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0);
+        return rc < 0 ? diag_err(d, rc, "role %s: cannot write its host name: %s", r->name,
+                                 strerror(-rc))
+                      : 0;
 }
 
 int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d)
@@ -207,6 +230,9 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
                 return diag_err(d, -errno, "root \"%s\": %s", root, strerror(errno));
         if (fchown(rootfd, 0, 0) < 0 || fchmod(rootfd, 0755) < 0)
                 return diag_err(d, -errno, "root \"%s\": %s", root, strerror(errno));
+        rr = identity_apply(r, rootfd, d);
+        if (rr < 0)
+                return rr;
         for (size_t i = 0; i < r->n_overlays; i++) {
                 rr = overlay_apply(&r->overlays[i], root, rootfd, d);
                 if (rr < 0)

@@ -56,6 +56,15 @@ like "$(debugfs -R 'cat /etc/group' "$A" 2>/dev/null)" '^ops:x:1500:' "alpha: gr
 like "$(debugfs -R 'cat /etc/inittab' "$A" 2>/dev/null)" 'respawn:httpd -f -p 8080 -h /srv' "alpha: service in inittab"
 is "$(debugfs -R 'ls -p /boot/efi' "$A" 2>/dev/null | grep -c 'hello.txt')" 0 "alpha: esp files are not in the root filesystem"
 is "$(mtype -i "$T/alpha.esp" ::/hello.txt)" "on the esp" "alpha: esp file on the vfat partition (mtools)"
+# /etc/fstab names the disk's partitions by the GUIDs the GPT carries
+guids=$(sfdisk --json "$out/alpha/alpha.raw" | jq -r '.partitiontable.partitions[].uuid' | tr A-Z a-z)
+esp_guid=$(echo "$guids" | sed -n 1p) root_guid=$(echo "$guids" | sed -n 2p)
+fstab=$(debugfs -R 'cat /etc/fstab' "$A" 2>/dev/null)
+like "$fstab" "^PARTUUID=$root_guid / ext4 defaults 0 1\$" "alpha: fstab mounts the root partition at /"
+like "$fstab" "^PARTUUID=$esp_guid /boot/efi vfat umask=0077,nofail 0 2\$" "alpha: fstab mounts the ESP at /boot/efi"
+ok "alpha: applets are hard links to /bin/busybox" sh -c "debugfs -R 'stat /bin/sh' '$A' 2>/dev/null | grep -q 'Links: [0-9][0-9][0-9]*'"
+is "$(debugfs -R 'stat /bin/sh' "$A" 2>/dev/null | grep -o 'Inode: [0-9]*')" \
+        "$(debugfs -R 'stat /bin/busybox' "$A" 2>/dev/null | grep -o 'Inode: [0-9]*')" "alpha: /bin/sh is /bin/busybox's inode"
 is "$(stat_field "$T/beta.root" /etc/beta.conf)" "0600 0 0" "beta: /etc/beta.conf mode 0600 root"
 is "$(debugfs -R 'cat /etc/hostname' "$T/beta.root" 2>/dev/null)" "beta" "beta: hostname"
 

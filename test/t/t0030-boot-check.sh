@@ -8,8 +8,11 @@ have_qemu_uefi_secure || skip_all "qemu-system-x86_64 or OVMF secure boot firmwa
 ls /boot/vmlinuz-* >/dev/null 2>&1 || skip_all "no kernel in /boot (linux-image-amd64)"
 
 cp -r "$TOP/test/data/sample" "$T/r"
+# the check also shows the root mounted read-write (the command line says rw) and
+# the role's kernel.modules loaded by the initrd
 cat >>"$T/r/roles/alpha.yaml" <<'YAML'
-check: {command: "cat /etc/motd", expect: "welcome to alpha", timeout: 60}
+kernel: {cmdline: "console=ttyS0 pocbake.marker", modules: [nf_tables]}
+check: {command: "touch /rw-probe && grep -q '^nf_tables ' /proc/modules && cat /etc/motd", expect: "welcome to alpha", timeout: 60}
 YAML
 cat >>"$T/r/roles/beta.yaml" <<'YAML'
 check: {command: "echo the answer is no", expect: "yes", timeout: 4}

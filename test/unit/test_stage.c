@@ -544,13 +544,32 @@ static void test_systemd_services(void **state)
         put(sd, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0644);
         assert_int_equal(symlink("usr/lib", lib), 0);
         assert_int_equal(run_argv(tar, NULL, NULL), 0);
+        struct partition_spec parts[2] = {
+                {.name = "esp", .fs = "vfat", .mountpoint = "/boot/efi", .mark = M},
+                {.name = "root", .fs = "ext4", .mountpoint = "/", .mark = M}};
+        char want[128], uuid[UUID_STR];
+        struct uuid u;
+
         memset(&r, 0, sizeof(r));
-        r.name = "sd";
+        r.name = "SD";
         r.base = (struct base_spec){.kind = BASE_TARBALL, .path = tarball, .mark = M};
         r.services = svc;
         r.n_services = 2;
+        r.disk.partitions = parts;
+        r.disk.n_partitions = 2;
         if (stage(&r, &d) < 0)
                 fail_msg("stage_role: %s", d.msgs[0]);
+        /* the role's identity and its disk's mounts */
+        assert_has_line("etc/hostname", "sd");
+        assert_has_line("etc/hosts", "127.0.1.1\tsd");
+        uuid_derive(&u, "part", "SD", "root");
+        uuid_format(&u, uuid);
+        snprintf(want, sizeof(want), "PARTUUID=%s / ext4 defaults 0 1", uuid);
+        assert_has_line("etc/fstab", want);
+        uuid_derive(&u, "part", "SD", "esp");
+        uuid_format(&u, uuid);
+        snprintf(want, sizeof(want), "PARTUUID=%s /boot/efi vfat umask=0077,nofail 0 2", uuid);
+        assert_has_line("etc/fstab", want);
         assert_link("lib", "usr/lib");
         assert_link("etc/systemd/system/multi-user.target.wants/ssh.service",
                     "/lib/systemd/system/ssh.service");
