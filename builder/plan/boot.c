@@ -47,6 +47,7 @@ static const char *const initrd_modules[] = {
         "overlay",
         /* the ESP's vfat: its default codepage and character set */
         "nls_cp437",
+        "nls_ascii",
         "nls_utf8",
 };
 
