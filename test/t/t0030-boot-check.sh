@@ -8,11 +8,12 @@ have_qemu_uefi_secure || skip_all "qemu-system-x86_64 or OVMF secure boot firmwa
 ls /boot/vmlinuz-* >/dev/null 2>&1 || skip_all "no kernel in /boot (linux-image-amd64)"
 
 cp -r "$TOP/test/data/sample" "$T/r"
-# the check also shows the root mounted read-write (the command line says rw) and
-# the role's kernel.modules loaded by the initrd
+# the check also shows the root mounted read-write (the command line says rw), the
+# role's kernel.modules loaded by the initrd, and the ESP mountable (vfat's codepage
+# and charset modules are there)
 cat >>"$T/r/roles/alpha.yaml" <<'YAML'
 kernel: {cmdline: "console=ttyS0 pocbake.marker", modules: [nf_tables]}
-check: {command: "touch /rw-probe && grep -q '^nf_tables ' /proc/modules && cat /etc/motd", expect: "welcome to alpha", timeout: 60}
+check: {command: "touch /rw-probe && grep -q '^nf_tables ' /proc/modules && mount -t vfat /dev/vda1 /mnt && test -d /mnt/loader && cat /etc/motd", expect: "welcome to alpha", timeout: 60}
 YAML
 cat >>"$T/r/roles/beta.yaml" <<'YAML'
 check: {command: "echo the answer is no", expect: "yes", timeout: 4}
