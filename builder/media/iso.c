@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,16 +375,80 @@ static int gz_pump(z_stream *z, int flush, int fd, struct hasher *hz, uint8_t *b
         return flush == Z_FINISH && zr != Z_STREAM_END ? -EIO : 0;
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+        uint64_t acc = 0, w;
+
+        for (; n >= 8; p += 8, n -= 8) {
+                memcpy(&w, p, 8);
+                acc |= w;
+        }
+        while (n--)
+                acc |= *p++;
+        return acc == 0;
+}
+
+/* A megabyte of zeros deflated once, byte-aligned at both ends (a full flush, no
+ * final bit): a stream flushed the same way can carry these bytes for every zero
+ * megabyte of the image instead of deflating it again. Disk images are mostly
+ * zeros, and deflate spends as long on zeros as on data. */
+static int zero_block(uint8_t **out, size_t *len)
+{
+        _cleanup_free_ uint8_t *zeros = calloc(1, MEDIA_CHUNK);
+        size_t cap = MEDIA_CHUNK / 256;
+        uint8_t *buf = malloc(cap);
+        z_stream z = {0};
+        int zr;
+
+        if (!zeros || !buf || deflateInit2(&z, 6, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+                free(buf);
+                return -ENOMEM;
+        }
+        z.next_in = zeros;
+        z.avail_in = MEDIA_CHUNK;
+        z.next_out = buf;
+        z.avail_out = (uInt)cap;
+        zr = deflate(&z, Z_FULL_FLUSH);
+        if ((zr != Z_OK && zr != Z_BUF_ERROR) || z.avail_in || !z.avail_out) {
+                deflateEnd(&z);
+                free(buf);
+                return -EIO; /* cap is far above what a megabyte of zeros takes */
+        }
+        *len = cap - z.avail_out;
+        *out = buf;
+        deflateEnd(&z);
+        return 0;
+}
+
+struct gz_out {
+        int fd;
+        struct hasher *hz;
+};
+
+static int gz_emit(struct gz_out *g, const void *p, size_t n)
+{
+        hasher_update(g->hz, p, n);
+        return write_all(g->fd, p, n) < 0 ? -EIO : 0;
+}
+
 /* The host image gzip'd (busybox in the initrd has gunzip, not zstd), with
  * the SHA-256 of the raw bytes and of the .gz taken in the same pass. The gzip
- * header carries no time or name: the same image gives the same bytes. */
+ * header carries no time or name: the same image gives the same bytes. The deflate
+ * stream is written raw between a header and trailer of our own, so that zero
+ * megabytes can be spliced in as the precomputed block. */
 static int gzip_image(struct iso_run *r, const char *out)
 {
+        static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
         _cleanup_close_ int in = open(r->s->image, O_RDONLY | O_CLOEXEC);
         _cleanup_close_ int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         _cleanup_free_ uint8_t *ibuf = malloc(MEDIA_CHUNK), *obuf = malloc(MEDIA_CHUNK);
-        uint8_t dr[SHA256_LEN], dz[SHA256_LEN];
+        _cleanup_free_ uint8_t *zblock = NULL;
+        uint8_t dr[SHA256_LEN], dz[SHA256_LEN], trailer[8];
+        size_t zblock_len = 0;
+        uLong crc = crc32(0, NULL, 0), zcrc;
         struct hasher hr, hz;
+        struct gz_out g = {.fd = o, .hz = &hz};
+        bool flushed = true; /* the stream is at a byte boundary with no history */
         z_stream z = {0};
         ssize_t n;
         int rc = 0;
@@ -392,22 +457,58 @@ static int gzip_image(struct iso_run *r, const char *out)
                 return diag_err(r->d, -errno, "cannot open %s or %s: %m", r->s->image, out);
         if (!ibuf || !obuf || hasher_init(&hr) < 0 || hasher_init(&hz) < 0)
                 return -ENOMEM;
-        if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        memset(ibuf, 0, MEDIA_CHUNK);
+        zcrc = crc32(0, ibuf, MEDIA_CHUNK);
+        if (zero_block(&zblock, &zblock_len) < 0 ||
+            deflateInit2(&z, 6, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
                 rc = -ENOMEM;
+        if (rc >= 0)
+                rc = gz_emit(&g, header, sizeof(header));
         r->raw_size = 0;
-        while (rc >= 0 && (n = read(in, ibuf, MEDIA_CHUNK)) != 0) {
-                if (n < 0) {
-                        rc = diag_err(r->d, -errno, "cannot read %s: %m", r->s->image);
-                        break;
+        while (rc >= 0) {
+                size_t got = 0;
+
+                /* whole megabytes, so that zero runs line up with the block */
+                while (got < MEDIA_CHUNK && (n = read(in, ibuf + got, MEDIA_CHUNK - got)) != 0) {
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0) {
+                                rc = diag_err(r->d, -errno, "cannot read %s: %m", r->s->image);
+                                break;
+                        }
+                        got += (size_t)n;
                 }
-                hasher_update(&hr, ibuf, (size_t)n);
-                r->raw_size += (uint64_t)n;
+                if (rc < 0 || !got)
+                        break;
+                hasher_update(&hr, ibuf, got);
+                r->raw_size += got;
+                if (got == MEDIA_CHUNK && all_zero(ibuf, got)) {
+                        if (!flushed) {
+                                z.next_in = ibuf;
+                                z.avail_in = 0;
+                                rc = gz_pump(&z, Z_FULL_FLUSH, o, &hz, obuf);
+                                flushed = true;
+                        }
+                        if (rc >= 0)
+                                rc = gz_emit(&g, zblock, zblock_len);
+                        crc = crc32_combine(crc, zcrc, MEDIA_CHUNK);
+                        continue;
+                }
+                crc = crc32(crc, ibuf, (uInt)got);
                 z.next_in = ibuf;
-                z.avail_in = (uInt)n;
+                z.avail_in = (uInt)got;
                 rc = gz_pump(&z, Z_NO_FLUSH, o, &hz, obuf);
+                flushed = false;
         }
         if (rc >= 0)
                 rc = gz_pump(&z, Z_FINISH, o, &hz, obuf);
+        if (rc >= 0) {
+                for (int i = 0; i < 4; i++) {
+                        trailer[i] = (uint8_t)(crc >> (8 * i));
+                        trailer[4 + i] = (uint8_t)(r->raw_size >> (8 * i));
+                }
+                rc = gz_emit(&g, trailer, sizeof(trailer));
+        }
         if (rc == -EIO)
                 diag_err(r->d, rc, "cannot write %s", out);
         deflateEnd(&z);
