@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,116 @@ static int out_open(struct out *o, const char *zst, const char *gz, struct diag 
         return 0;
 }
 
+/* A file's data runs, 64 KiB-aligned: a block is data when any of its bytes is not
+ * zero. Decided by the bytes, not by where the filesystem keeps holes, so the same
+ * image gives the same map (and the same bundle) on every machine. */
+#define SPARSE_BLOCK ((off_t)64 << 10)
+#define SPARSE_MIN   ((off_t)1 << 20) /* fewer zero bytes than this: not worth a map */
+
+struct run {
+        off_t off, len;
+};
+
+struct sparse_map {
+        struct run *v;
+        size_t n, cap;
+        off_t zero; /* bytes in holes */
+};
+
+static int map_add(struct sparse_map *m, off_t off, off_t len)
+{
+        if (m->n && m->v[m->n - 1].off + m->v[m->n - 1].len == off) {
+                m->v[m->n - 1].len += len;
+                return 0;
+        }
+        if (m->n == m->cap) {
+                size_t cap = m->cap ? 2 * m->cap : 64;
+                struct run *v = realloc(m->v, cap * sizeof(*v));
+
+                if (!v)
+                        return -ENOMEM;
+                m->v = v;
+                m->cap = cap;
+        }
+        m->v[m->n++] = (struct run){off, len};
+        return 0;
+}
+
+static bool block_zero(const uint8_t *p, size_t n)
+{
+        uint64_t acc = 0, w;
+
+        for (; n >= 8; p += 8, n -= 8) {
+                memcpy(&w, p, 8);
+                acc |= w;
+        }
+        while (n--)
+                acc |= *p++;
+        return acc == 0;
+}
+
+/* Scan fd (size bytes) into m, in whole 64 KiB blocks, each looked at once; what the
+ * filesystem reports as holes is skipped unread (it is zeros either way). */
+static int sparse_scan(int fd, off_t size, uint8_t *buf, struct sparse_map *m)
+{
+        off_t next = 0; /* first block not yet looked at */
+
+        while (next < size) {
+                off_t data = lseek(fd, next, SEEK_DATA), end;
+
+                if (data < 0 && errno == ENXIO)
+                        break;
+                if (data < 0)
+                        return -errno;
+                end = lseek(fd, data, SEEK_HOLE);
+                if (end < 0)
+                        return -errno;
+                data -= data % SPARSE_BLOCK;
+                if (data < next)
+                        data = next;
+                end = end > size ? size : end;
+                end += (SPARSE_BLOCK - end % SPARSE_BLOCK) % SPARSE_BLOCK;
+                end = end > size ? size : end;
+                for (off_t b = data; b < end;) {
+                        size_t want =
+                                (size_t)(end - b < (off_t)MEDIA_CHUNK ? end - b : MEDIA_CHUNK);
+                        ssize_t n = pread(fd, buf, want, b);
+
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0 || (size_t)n != want)
+                                return n < 0 ? -errno : -EIO;
+                        for (off_t i = 0; i < n; i += SPARSE_BLOCK) {
+                                off_t len = n - i < SPARSE_BLOCK ? n - i : SPARSE_BLOCK;
+
+                                if (!block_zero(buf + i, (size_t)len) && map_add(m, b + i, len) < 0)
+                                        return -ENOMEM;
+                        }
+                        b += n;
+                }
+                next = end;
+        }
+        /* the last block always as data: a map ending in a hole is not read back the
+         * same way by every tar reader (some stop at the last data byte) */
+        if (size > 0 && (!m->n || m->v[m->n - 1].off + m->v[m->n - 1].len < size)) {
+                off_t last = (size - 1) - (size - 1) % SPARSE_BLOCK;
+
+                if (map_add(m, last, size - last) < 0)
+                        return -ENOMEM;
+        }
+        m->zero = size;
+        for (size_t i = 0; i < m->n; i++)
+                m->zero -= m->v[i].len;
+        return 0;
+}
+
+static void map_release(struct sparse_map *m)
+{
+        free(m->v);
+}
+
 static int out_header(struct out *o, const char *name, uint64_t size, mode_t perm, int64_t epoch,
-                      struct diag *d)
+                      const struct sparse_map *m, struct diag *d)
 {
         struct archive_entry *e = archive_entry_new();
         int r = 0;
@@ -153,6 +262,10 @@ static int out_header(struct out *o, const char *name, uint64_t size, mode_t per
         archive_entry_set_gid(e, 0);
         archive_entry_set_uname(e, "root");
         archive_entry_set_gname(e, "root");
+        /* a disk image's zeros stay out of the archive: pax sparse (GNU 1.0) entries,
+         * the bytes of holes are dropped by the writer and restored by readers */
+        for (size_t i = 0; m && m->zero >= SPARSE_MIN && i < m->n; i++)
+                archive_entry_sparse_add_entry(e, m->v[i].off, m->v[i].len);
         if (archive_write_header(o->tar, e) != ARCHIVE_OK)
                 r = diag_err(d, -EIO, "cannot add \"%s\" to the bundle: %s", name,
                              archive_error_string(o->tar));
@@ -203,6 +316,7 @@ static int put_artifact(struct out *o, const struct bundle_item *it, int64_t epo
         _cleanup_close_ int fd = open(it->src, O_RDONLY | O_CLOEXEC);
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *sha1 = EVP_MD_CTX_new();
         struct hasher h = {0};
+        _cleanup_(map_release) struct sparse_map map = {0};
         uint8_t dig[SHA256_LEN], dig1[SHA1_LEN];
         uint64_t done = 0;
         struct stat st;
@@ -213,8 +327,13 @@ static int put_artifact(struct out *o, const struct bundle_item *it, int64_t epo
         if (!sha1 || !EVP_DigestInit_ex(sha1, EVP_sha1(), NULL) || hasher_init(&h) < 0)
                 return ossl_err(d, -EIO, "cannot start the digests");
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        r = sparse_scan(fd, st.st_size, buf, &map);
+        if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0) /* the scan moved the offset */
+                r = -errno;
+        if (r < 0)
+                return diag_err(d, r, "cannot read \"%s\": %s", it->src, strerror(-r));
         r = out_header(o, it->path, (uint64_t)st.st_size, (st.st_mode & 0111) ? 0755 : 0644, epoch,
-                       d);
+                       &map, d);
         while (r >= 0) {
                 ssize_t n = read(fd, buf, MEDIA_CHUNK);
 
@@ -251,7 +370,7 @@ static int put_artifact(struct out *o, const struct bundle_item *it, int64_t epo
 static int put_member(struct out *o, const char *name, const void *buf, size_t len, int64_t epoch,
                       struct diag *d)
 {
-        int r = out_header(o, name, len, 0644, epoch, d);
+        int r = out_header(o, name, len, 0644, epoch, NULL, d);
 
         return r < 0 ? r : out_data(o, buf, len, d);
 }
