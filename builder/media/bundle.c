@@ -172,19 +172,6 @@ static int map_add(struct sparse_map *m, off_t off, off_t len)
         return 0;
 }
 
-static bool block_zero(const uint8_t *p, size_t n)
-{
-        uint64_t acc = 0, w;
-
-        for (; n >= 8; p += 8, n -= 8) {
-                memcpy(&w, p, 8);
-                acc |= w;
-        }
-        while (n--)
-                acc |= *p++;
-        return acc == 0;
-}
-
 /* Scan fd (size bytes) into m, in whole 64 KiB blocks, each looked at once; what the
  * filesystem reports as holes is skipped unread (it is zeros either way). */
 static int sparse_scan(int fd, off_t size, uint8_t *buf, struct sparse_map *m)
@@ -219,7 +206,8 @@ static int sparse_scan(int fd, off_t size, uint8_t *buf, struct sparse_map *m)
                         for (off_t i = 0; i < n; i += SPARSE_BLOCK) {
                                 off_t len = n - i < SPARSE_BLOCK ? n - i : SPARSE_BLOCK;
 
-                                if (!block_zero(buf + i, (size_t)len) && map_add(m, b + i, len) < 0)
+                                if (!media_all_zero(buf + i, (size_t)len) &&
+                                    map_add(m, b + i, len) < 0)
                                         return -ENOMEM;
                         }
                         b += n;

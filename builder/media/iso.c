@@ -375,19 +375,6 @@ static int gz_pump(z_stream *z, int flush, int fd, struct hasher *hz, uint8_t *b
         return flush == Z_FINISH && zr != Z_STREAM_END ? -EIO : 0;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-        uint64_t acc = 0, w;
-
-        for (; n >= 8; p += 8, n -= 8) {
-                memcpy(&w, p, 8);
-                acc |= w;
-        }
-        while (n--)
-                acc |= *p++;
-        return acc == 0;
-}
-
 /* A megabyte of zeros deflated once, byte-aligned at both ends (a full flush, no
  * final bit): a stream flushed the same way can carry these bytes for every zero
  * megabyte of the image instead of deflating it again. Disk images are mostly
@@ -482,7 +469,7 @@ static int gzip_image(struct iso_run *r, const char *out)
                         break;
                 hasher_update(&hr, ibuf, got);
                 r->raw_size += got;
-                if (got == MEDIA_CHUNK && all_zero(ibuf, got)) {
+                if (got == MEDIA_CHUNK && media_all_zero(ibuf, got)) {
                         if (!flushed) {
                                 z.next_in = ibuf;
                                 z.avail_in = 0;

@@ -218,6 +218,20 @@ int media_dir_swap(const char *tmp, const char *outdir, struct diag *d)
         return 0;
 }
 
+bool media_all_zero(const void *p, size_t n)
+{
+        const uint8_t *b = p;
+        uint64_t acc = 0, w;
+
+        for (; n >= 8; b += 8, n -= 8) {
+                memcpy(&w, b, 8);
+                acc |= w;
+        }
+        while (n--)
+                acc |= *b++;
+        return acc == 0;
+}
+
 int64_t media_epoch(void)
 {
         const char *s = getenv("SOURCE_DATE_EPOCH");

@@ -19,6 +19,9 @@
 /* The chunk that large files stream in. */
 #define MEDIA_CHUNK (1u << 20)
 
+/* Whether n bytes at p are all zero (disk images' holes, read as data). */
+bool media_all_zero(const void *p, size_t n);
+
 /* A file's bytes pass once: hashed and (with a key) signed on the way. */
 struct media_stream {
         struct hasher h;
