@@ -228,6 +228,30 @@ static int sparse_scan(int fd, off_t size, uint8_t *buf, struct sparse_map *m)
         return 0;
 }
 
+/* Whether the bytes of [off, off + n) that the map calls holes are zeros: the file
+ * is read twice (scan, then data), and a hole's bytes never reach the archive. */
+static bool holes_still_zero(const struct sparse_map *m, size_t *run, off_t off, const uint8_t *buf,
+                             size_t n)
+{
+        off_t end = off + (off_t)n;
+
+        while (off < end) {
+                off_t next;
+
+                while (*run < m->n && m->v[*run].off + m->v[*run].len <= off)
+                        (*run)++;
+                if (*run < m->n && m->v[*run].off <= off) { /* in a data run */
+                        off = m->v[*run].off + m->v[*run].len;
+                        continue;
+                }
+                next = *run < m->n && m->v[*run].off < end ? m->v[*run].off : end;
+                if (!media_all_zero(buf + (n - (size_t)(end - off)), (size_t)(next - off)))
+                        return false;
+                off = next;
+        }
+        return true;
+}
+
 static void map_release(struct sparse_map *m)
 {
         free(m->v);
@@ -307,6 +331,7 @@ static int put_artifact(struct out *o, const struct bundle_item *it, int64_t epo
         _cleanup_(map_release) struct sparse_map map = {0};
         uint8_t dig[SHA256_LEN], dig1[SHA1_LEN];
         uint64_t done = 0;
+        size_t run = 0;
         struct stat st;
         int r;
 
@@ -333,6 +358,11 @@ static int put_artifact(struct out *o, const struct bundle_item *it, int64_t epo
                         break;
                 if (done + (uint64_t)n > (uint64_t)st.st_size) {
                         r = diag_err(d, -EIO, "\"%s\" grew while it was read", it->src);
+                        break;
+                }
+                if (map.zero >= SPARSE_MIN &&
+                    !holes_still_zero(&map, &run, (off_t)done, buf, (size_t)n)) {
+                        r = diag_err(d, -EIO, "\"%s\" changed while it was read", it->src);
                         break;
                 }
                 hasher_update(&h, buf, (size_t)n);

@@ -243,7 +243,8 @@ int authenticode_sign_parts(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *
         /* The fields that change sit in the headers: a copy of those, the input's
          * mapped bytes after them as they are, and a new tail. */
         head = certdir_off + 8 > checksum_off + 4 ? certdir_off + 8 : checksum_off + 4;
-        head = head > keep ? keep : head;
+        if (head > keep) /* pe_parse keeps the table after the headers: not reached */
+                return diag_err(d, -EINVAL, "%s: the headers overlap the certificate table", name);
         out->head = malloc(head ? head : 1);
         out->tail = calloc(1, total - keep);
         if (!out->head || !out->tail) {

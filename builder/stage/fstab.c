@@ -45,10 +45,14 @@ static void entry(FILE *f, const struct role *r, const struct partition_spec *p)
         /* the partition GUID the disk writer derives for this partition */
         uuid_derive(&u, "part", r->name, p->name);
         uuid_format(&u, uuid);
-        fprintf(f, "PARTUUID=%s %s %s %s 0 %d\n", uuid, p->mountpoint, p->fs, opts,
-                readonly ? 0
-                : root   ? 1
-                         : 2);
+        fprintf(f, "PARTUUID=%s ", uuid);
+        /* fstab(5) fields are separated by blanks: those in a path go as octal */
+        for (const char *c = p->mountpoint; *c; c++)
+                if (strchr(" \t\n\\", *c))
+                        fprintf(f, "\\%03o", (unsigned char)*c);
+                else
+                        fputc(*c, f);
+        fprintf(f, " %s %s 0 %d\n", p->fs, opts, readonly ? 0 : root ? 1 : 2);
 }
 
 int fstab_apply(const struct role *r, int rootfd, struct diag *d)

@@ -53,6 +53,7 @@ static int copy_regular(struct octx *c, int sfd, int dfd, const char *name, cons
                         const char *rel)
 {
         int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out;
+        const char *what = "copy";
         int r;
 
         if (in < 0)
@@ -71,8 +72,10 @@ static int copy_regular(struct octx *c, int sfd, int dfd, const char *name, cons
                 return refuse(c, rel, "cannot write: %s", strerror(r));
         }
         /* the pool copies, then sets owner 0:0 and the mode */
-        r = copy_pool_add(c->pool, in, out, st->st_size, st->st_mode, rel);
-        return r < 0 ? refuse(c, rel, "cannot copy: %s", strerror(-r)) : 0;
+        r = copy_pool_add(c->pool, in, out, st->st_size, st->st_mode, rel, &what);
+        if (r == -ECANCELED)
+                return r; /* overlay_apply reports the copy that failed first */
+        return r < 0 ? refuse(c, rel, "cannot %s: %s", what, strerror(-r)) : 0;
 }
 
 static int copy_symlink(struct octx *c, int sfd, int dfd, const char *name, const char *rel)
@@ -222,6 +225,7 @@ int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, s
         struct extract_opts x = {.allow_devices = ov->allow_devices,
                                  .allow_setuid = ov->allow_setuid};
         _cleanup_free_ char *failed = NULL;
+        const char *what = "copy";
         struct stat st;
         int r, pr;
 
@@ -234,8 +238,9 @@ int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, s
                 return diag_at(d, &ov->mark, "overlay \"%s\": %s", ov->path, strerror(errno));
         c.pool = getenv("NOPOOL") ? NULL : copy_pool_start();
         r = copy_tree(&c, src, rootfd, "");
-        pr = copy_pool_finish(c.pool, &failed);
-        if (r >= 0 && pr < 0)
-                r = refuse(&c, failed ? failed : "?", "cannot copy: %s", strerror(-pr));
+        pr = copy_pool_finish(c.pool, &failed, &what);
+        /* a failed copy came before whatever stopped the walk */
+        if (pr < 0 && (r >= 0 || r == -ECANCELED))
+                r = refuse(&c, failed ? failed : "?", "cannot %s: %s", what, strerror(-pr));
         return r;
 }

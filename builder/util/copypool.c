@@ -35,27 +35,32 @@ struct copy_pool {
         int err;
         uint64_t err_seq;
         char *err_rel;
+        const char *err_what;
 };
 
-static int run_job(const struct copy_job *j)
+static int run_job(const struct copy_job *j, const char **what)
 {
         int r = copy_sparse_range(j->in, 0, j->out, 0, j->size);
 
+        *what = "copy";
         /* owner 0:0 first: chown clears setuid bits, the mode sets them again */
-        if (r >= 0 && (fchown(j->out, 0, 0) < 0 || fchmod(j->out, j->mode & 07777) < 0))
+        if (r >= 0 && (fchown(j->out, 0, 0) < 0 || fchmod(j->out, j->mode & 07777) < 0)) {
                 r = -errno;
+                *what = "set owner and mode";
+        }
         close(j->in);
         close(j->out);
         return r;
 }
 
-static void note_result(struct copy_pool *p, struct copy_job *j, int r)
+static void note_result(struct copy_pool *p, struct copy_job *j, int r, const char *what)
 {
         if (r < 0 && (!p->err || j->seq < p->err_seq)) {
                 free(p->err_rel);
                 p->err = r;
                 p->err_seq = j->seq;
                 p->err_rel = j->rel;
+                p->err_what = what;
                 j->rel = NULL;
         }
         free(j->rel);
@@ -68,6 +73,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&p->lock);
         for (;;) {
                 struct copy_job j;
+                const char *what;
                 int r;
 
                 while (!p->len && !p->closing)
@@ -79,9 +85,9 @@ static void *worker(void *arg)
                 p->len--;
                 pthread_cond_signal(&p->room);
                 pthread_mutex_unlock(&p->lock);
-                r = run_job(&j);
+                r = run_job(&j, &what);
                 pthread_mutex_lock(&p->lock);
-                note_result(p, &j, r);
+                note_result(p, &j, r, what);
         }
         pthread_mutex_unlock(&p->lock);
         return NULL;
@@ -102,20 +108,30 @@ struct copy_pool *copy_pool_start(void)
                 if (pthread_create(&p->th[p->n_threads], NULL, worker, p) == 0)
                         p->n_threads++;
         if (!p->n_threads) {
+                pthread_mutex_destroy(&p->lock);
+                pthread_cond_destroy(&p->more);
+                pthread_cond_destroy(&p->room);
                 free(p);
                 return NULL;
         }
         return p;
 }
 
-int copy_pool_add(struct copy_pool *p, int in, int out, off_t size, mode_t mode, const char *rel)
+int copy_pool_add(struct copy_pool *p, int in, int out, off_t size, mode_t mode, const char *rel,
+                  const char **what)
 {
         struct copy_job j = {.in = in, .out = out, .size = size, .mode = mode};
 
         if (!p)
-                return run_job(&j);
-        j.rel = strdup(rel);
+                return run_job(&j, what);
         pthread_mutex_lock(&p->lock);
+        if (p->err) { /* a copy failed: the walk stops, copy_pool_finish says where */
+                pthread_mutex_unlock(&p->lock);
+                close(in);
+                close(out);
+                return -ECANCELED;
+        }
+        j.rel = strdup(rel);
         j.seq = p->seq++;
         while (p->len == QUEUE)
                 pthread_cond_wait(&p->room, &p->lock);
@@ -126,11 +142,12 @@ int copy_pool_add(struct copy_pool *p, int in, int out, off_t size, mode_t mode,
         return 0;
 }
 
-int copy_pool_finish(struct copy_pool *p, char **rel)
+int copy_pool_finish(struct copy_pool *p, char **rel, const char **what)
 {
         int r;
 
         *rel = NULL;
+        *what = "copy";
         if (!p)
                 return 0;
         pthread_mutex_lock(&p->lock);
@@ -141,6 +158,8 @@ int copy_pool_finish(struct copy_pool *p, char **rel)
                 pthread_join(p->th[i], NULL);
         r = p->err;
         *rel = p->err_rel;
+        if (p->err_what)
+                *what = p->err_what;
         pthread_mutex_destroy(&p->lock);
         pthread_cond_destroy(&p->more);
         pthread_cond_destroy(&p->room);

@@ -544,9 +544,10 @@ static void test_systemd_services(void **state)
         put(sd, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0644);
         assert_int_equal(symlink("usr/lib", lib), 0);
         assert_int_equal(run_argv(tar, NULL, NULL), 0);
-        struct partition_spec parts[2] = {
+        struct partition_spec parts[3] = {
                 {.name = "esp", .fs = "vfat", .mountpoint = "/boot/efi", .mark = M},
-                {.name = "root", .fs = "ext4", .mountpoint = "/", .mark = M}};
+                {.name = "root", .fs = "ext4", .mountpoint = "/", .mark = M},
+                {.name = "data", .fs = "ext4", .mountpoint = "/srv/my data", .mark = M}};
         char want[128], uuid[UUID_STR];
         struct uuid u;
 
@@ -556,7 +557,7 @@ static void test_systemd_services(void **state)
         r.services = svc;
         r.n_services = 2;
         r.disk.partitions = parts;
-        r.disk.n_partitions = 2;
+        r.disk.n_partitions = 3;
         if (stage(&r, &d) < 0)
                 fail_msg("stage_role: %s", d.msgs[0]);
         /* the role's identity and its disk's mounts */
@@ -569,6 +570,11 @@ static void test_systemd_services(void **state)
         uuid_derive(&u, "part", "SD", "esp");
         uuid_format(&u, uuid);
         snprintf(want, sizeof(want), "PARTUUID=%s /boot/efi vfat umask=0077,nofail 0 2", uuid);
+        assert_has_line("etc/fstab", want);
+        uuid_derive(&u, "part", "SD", "data");
+        uuid_format(&u, uuid);
+        /* a blank in a mount point is written as fstab(5) wants it */
+        snprintf(want, sizeof(want), "PARTUUID=%s /srv/my\\040data ext4 defaults,nofail 0 2", uuid);
         assert_has_line("etc/fstab", want);
         assert_link("lib", "usr/lib");
         assert_link("etc/systemd/system/multi-user.target.wants/ssh.service",
