@@ -15,7 +15,7 @@ static const char boot_help[] =
         "usage: pocbake boot [--firmware ovmf-secboot|ovmf|seabios] [--accel auto|kvm|tcg]\n"
         "                    [--vars FILE] [--as disk|cdrom|usb] [--memory MB] [--timeout S]\n"
         "                    [--expect TEXT] [--log FILE] [--console] [-o DIR]\n"
-        "                    [--disk FILE] IMAGE|ROLE\n"
+        "                    [--disk FILE] [--nic] IMAGE|ROLE\n"
         "       pocbake boot [options] --pxe DIR --bootfile FILE [IMAGE]\n"
         "\n"
         "Boot IMAGE (raw, qcow2 or vhdx; an ISO with --as cdrom or usb), or the disk of a\n"
@@ -25,7 +25,9 @@ static const char boot_help[] =
         "for the role's boot-time check on the serial console (\"POCBAKE-CHECK ROLE ok\",\n"
         "or --expect TEXT). The image is never written. --accel defaults to\n"
         "$POCBAKE_ACCEL, else auto (KVM when /dev/kvm opens, else TCG). --disk FILE adds\n"
-        "a raw virtio disk that is written in place (an installer's target). --pxe DIR\n"
+        "a raw virtio disk that is written in place (an installer's target). --nic gives\n"
+        "the VM a virtio NIC on QEMU's user network (host services not reachable), for\n"
+        "services that need an interface (VRRP, DHCP). --pxe DIR\n"
         "boots from the network: QEMU's TFTP server serves DIR and DHCP names --bootfile\n"
         "(UEFI: OVMF's own stack loads it, Secure Boot applies; BIOS: the NIC's iPXE\n"
         "runs it, e.g. boot.ipxe).\n"
@@ -45,7 +47,8 @@ enum {
         O_HELP,
         O_DISK,
         O_PXE,
-        O_BOOTFILE
+        O_BOOTFILE,
+        O_NIC
 };
 
 static const struct option opts[] = {
@@ -62,6 +65,7 @@ static const struct option opts[] = {
         {"disk", required_argument, NULL, O_DISK},
         {"pxe", required_argument, NULL, O_PXE},
         {"bootfile", required_argument, NULL, O_BOOTFILE},
+        {"nic", no_argument, NULL, O_NIC},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -126,6 +130,7 @@ static int parse_opt(int opt, struct boot_run *b, const char **out)
         case O_DISK: b->disk = optarg; return 0;
         case O_PXE: b->pxe_dir = optarg; return 0;
         case O_BOOTFILE: b->bootfile = optarg; return 0;
+        case O_NIC: b->nic = true; return 0;
         case 'o': *out = optarg; return 0;
         }
         return -EINVAL;

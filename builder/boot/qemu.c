@@ -172,6 +172,13 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
                 addf(a, "user,id=n0,tftp=%s,bootfile=%s", b->pxe_dir, b->bootfile);
                 add(a, "-device");
                 addf(a, "virtio-net-pci,netdev=n0,bootindex=0%s", p->code ? ",romfile=" : "");
+        } else if (b->nic) {
+                /* the role's NIC as libvirt would give it, without the host's services
+                 * (restrict=on) and without a boot ROM (the disk boots) */
+                add(a, "-netdev");
+                add(a, "user,id=n0,restrict=on");
+                add(a, "-device");
+                add(a, "virtio-net-pci,netdev=n0,romfile=");
         } else {
                 add(a, "-net");
                 add(a, "none");

@@ -21,6 +21,7 @@ struct boot_run {
         unsigned timeout; /* seconds */
         bool console;     /* copy the serial console to stdout as it comes */
         const char *disk; /* an extra raw disk (virtio), written in place: an installer's target */
+        bool nic;         /* a virtio NIC on QEMU's user network (no host services reachable) */
         const char *pxe_dir;  /* network boot from QEMU's TFTP server serving this directory */
         const char *bootfile; /* with pxe_dir: the file DHCP names (boot.ipxe, NAME.efi) */
 };
