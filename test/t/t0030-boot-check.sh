@@ -16,7 +16,7 @@ kernel: {cmdline: "console=ttyS0 pocbake.marker", modules: [nf_tables]}
 check: {command: "touch /rw-probe && grep -q '^nf_tables ' /proc/modules && mount -t vfat /dev/vda1 /mnt && test -d /mnt/loader && cat /etc/motd", expect: "welcome to alpha", timeout: 60}
 YAML
 cat >>"$T/r/roles/beta.yaml" <<'YAML'
-check: {command: "echo the answer is no", expect: "yes", timeout: 4}
+check: {command: "echo the answer is no; echo nics: $(ls /sys/class/net)", expect: "yes", timeout: 4}
 YAML
 "$POCBAKE" keys init "$T/keys" >/dev/null
 "$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$T/r/app.yaml" 2>"$T/err"
@@ -34,6 +34,9 @@ is "$rc" 1 "beta's failing check exits 1"
 like "$(cat "$T/e2")" "the role's check failed" "the failure is named"
 like "$(cat "$T/e2")" "pocbake-check: the answer is no" "the check's output is shown"
 like "$(cat "$T/beta.log")" "POCBAKE-CHECK beta failed" "--log keeps the console"
+like "$(cat "$T/e2")" "nics: lo[^[:alnum:]]" "without --nic the VM has no NIC"
+"$POCBAKE" boot --accel tcg --nic --timeout 180 "$T/out/beta/beta.qcow2" >/dev/null 2>"$T/e4"
+like "$(cat "$T/e4")" "nics: eth0 lo" "--nic gives the VM a NIC"
 
 "$POCBAKE" boot -o "$T/out" no-such-role 2>"$T/e3"; rc=$?
 is "$rc" 2 "an unknown role is a usage error"
