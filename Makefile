@@ -28,6 +28,12 @@ ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -D_GNU_SOU
         -Ibuilder -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS := $(PKG_LIBS) -lpthread -ldl
+ifdef SANITIZE
+# Sanitizer builds link libguestfs at start-up: ASan resolves the real functions behind
+# its interceptors when it starts, and those of libraries that arrive later by dlopen
+# (libguestfs's own dependencies) would stay unresolved, a call through NULL.
+LIBS += -Wl,--no-as-needed $(shell pkg-config --libs libguestfs 2>/dev/null) -Wl,--as-needed
+endif
 
 LIB_SRCS := $(filter-out builder/main.c,$(shell find builder -name '*.c' | LC_ALL=C sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
