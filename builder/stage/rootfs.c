@@ -238,15 +238,28 @@ int rootfs_rewrite(int rootfd, const char *path, const void *data, size_t len)
         return rootfs_write(rootfd, path, data, len, st.st_mode & 07777, st.st_uid, st.st_gid);
 }
 
+/* The directory that will hold path, with whatever is at path removed (not followed):
+ * the slot a new link goes into. */
+static int empty_slot(int rootfd, const char *path, char **name)
+{
+        int dfd = rootfs_parent(rootfd, path, name);
+
+        if (dfd >= 0 && unlinkat(dfd, *name, 0) < 0 && errno != ENOENT) {
+                int e = -errno;
+
+                close(dfd);
+                return e;
+        }
+        return dfd;
+}
+
 int rootfs_symlink(int rootfd, const char *path, const char *target)
 {
         _cleanup_free_ char *name = NULL;
-        _cleanup_close_ int dfd = rootfs_parent(rootfd, path, &name);
+        _cleanup_close_ int dfd = empty_slot(rootfd, path, &name);
 
         if (dfd < 0)
                 return dfd;
-        if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-                return -errno;
         if (symlinkat(target, dfd, name) < 0)
                 return -errno;
         return fchownat(dfd, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
@@ -255,12 +268,10 @@ int rootfs_symlink(int rootfd, const char *path, const char *target)
 int rootfs_hardlink(int rootfd, const char *path, const char *existing)
 {
         _cleanup_free_ char *name = NULL;
-        _cleanup_close_ int dfd = rootfs_parent(rootfd, path, &name);
+        _cleanup_close_ int dfd = empty_slot(rootfd, path, &name);
 
         if (dfd < 0)
                 return dfd;
-        if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-                return -errno;
         return linkat(rootfd, existing, dfd, name, 0) < 0 ? -errno : 0;
 }
 
