@@ -35,7 +35,7 @@ ifdef SANITIZE
 LIBS += -Wl,--no-as-needed $(shell pkg-config --libs libguestfs 2>/dev/null) -Wl,--as-needed
 endif
 
-LIB_SRCS := $(filter-out builder/main.c,$(shell find builder -name '*.c' | LC_ALL=C sort))
+LIB_SRCS := $(filter-out builder/cli/main.c,$(shell find builder -name '*.c' | LC_ALL=C sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:test/unit/%.c=$(O)/test/%)
@@ -51,7 +51,7 @@ $(O)/libpocbake.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(O)/pocbake: $(O)/builder/main.o $(O)/libpocbake.a
+$(O)/pocbake: $(O)/builder/cli/main.o $(O)/libpocbake.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/test/%: test/unit/%.c $(O)/libpocbake.a
@@ -61,8 +61,13 @@ $(O)/test/%: test/unit/%.c $(O)/libpocbake.a
 deps:
 	scripts/deps
 
+# Includes point one way, private headers stay private, no include or call cycle
+# (scripts/layers says which rule; it reads the objects for the call graph).
+layers: all
+	scripts/layers $(CURDIR) $(O)
+
 # The unit tests first, then the TAP scripts: the run ends with prove's summary.
-check: deps all $(UNIT_BINS)
+check: deps all layers $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) prove $(PROVE_FLAGS) test/t/t[0-9]*.sh
 
@@ -98,5 +103,5 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps check check-roles demo bench fuzz style install clean
--include $(LIB_OBJS:.o=.d) $(O)/builder/main.d
+.PHONY: all deps layers check check-roles demo bench fuzz style install clean
+-include $(LIB_OBJS:.o=.d) $(O)/builder/cli/main.d

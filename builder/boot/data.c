@@ -1,5 +1,5 @@
 /* data.c: finding pocbake's data files in the source tree or the install prefix. */
-#include "boot/data.h"
+#include "data.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /* esp.c: writes the ESP tree: db-signed systemd-boot and UKIs, loader.conf, enrollment keys. */
-#include "boot/esp.h"
+#include "esp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "boot/data.h"
+#include "data.h"
 #include "sign/sign.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"

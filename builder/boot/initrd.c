@@ -1,5 +1,5 @@
 /* initrd.c: builds the initramfs: init, busybox and its applet links, kernel modules. */
-#include "boot/initrd.h"
+#include "initrd.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "boot/data.h"
-#include "boot/kmod.h"
+#include "data.h"
+#include "kmod.h"
 #include "util/cleanup.h"
 #include "util/exec.h"
 #include "util/fsutil.h"

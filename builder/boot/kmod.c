@@ -1,5 +1,5 @@
 /* kmod.c: module dependency resolution from modules.dep, .softdep, .alias, .builtin. */
-#include "boot/kmod.h"
+#include "kmod.h"
 
 #include <errno.h>
 #include <stdbool.h>

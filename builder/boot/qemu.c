@@ -1,5 +1,5 @@
 /* qemu.c: QEMU launch with a firmware profile, serial log watching, and cleanup. */
-#include "boot/qemu.h"
+#include "qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot/data.h"
+#include "data.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 

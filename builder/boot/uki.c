@@ -1,5 +1,5 @@
 /* uki.c: assembles a UKI from systemd-stub, kernel, initrd, command line and os-release. */
-#include "boot/uki.h"
+#include "uki.h"
 
 #include <errno.h>
 #include <stdlib.h>

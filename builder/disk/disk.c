@@ -1,9 +1,9 @@
 /* disk.c: a role's GPT disk: layout from the recipe, assembly, conversions. */
 #include "disk.h"
 #include "vhdx.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
-#include "../util/fsutil.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
+#include "util/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
 /* disk.h: a role's disk image: layout, filesystems into partitions, conversions. */
 #pragma once
 
-#include "../fs/fs.h"
-#include "../recipe/recipe.h"
-#include "../util/diag.h"
+#include "fs/fs.h"
+#include "recipe/recipe.h"
+#include "util/diag.h"
 #include "gpt.h"
 
 /* Compute the GPT for a role's disk spec (sizes, alignment, rest, GUIDs derived

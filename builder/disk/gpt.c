@@ -1,6 +1,6 @@
 /* gpt.c: a GUID partition table (protective MBR, primary and backup copies). */
 #include "gpt.h"
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 #include <stdio.h>

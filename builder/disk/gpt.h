@@ -4,9 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../recipe/recipe.h"
-#include "../util/diag.h"
-#include "../util/hash.h"
+#include "recipe/recipe.h"
+#include "util/diag.h"
+#include "util/hash.h"
 
 #define GPT_SECTOR  512
 #define GPT_ALIGN   (1024 * 1024)

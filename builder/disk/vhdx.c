@@ -1,9 +1,9 @@
 /* vhdx.c: replace the random identifiers qemu-img writes into a VHDX (MS-VHDX 1.0). */
 #include "vhdx.h"
-#include "crc32c.h"
+#include "util/crc32c.h"
 #include "gpt.h"
-#include "../util/cleanup.h"
-#include "../util/hash.h"
+#include "util/cleanup.h"
+#include "util/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* vhdx.h: make qemu-img's VHDX output reproducible by replacing its random GUIDs. */
 #pragma once
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 /* fd: a VHDX file qemu-img just wrote (read-write). Replaces FileWriteGuid,
  * DataWriteGuid and the Virtual Disk ID with GUIDs derived from seed, makes

@@ -1,8 +1,8 @@
 /* erofs.c: read-only EROFS images with mkfs.erofs; the label is written by us. */
 #include "fsint.h"
-#include "../disk/crc32c.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
+#include "util/crc32c.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* ext4.c: ext4 images with mkfs.ext4 -d, reproducible through a fixed clock and seeds. */
 #include "fsint.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>

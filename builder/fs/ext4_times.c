@@ -1,7 +1,7 @@
 /* ext4_times.c: rewrite every in-use inode's times in an ext4 image to the epoch. */
 #include "fsint.h"
-#include "../disk/crc32c.h"
-#include "../util/cleanup.h"
+#include "util/crc32c.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* fs.c: the table of filesystem handlers and the helpers they share. */
 #include "fsint.h"
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "../util/diag.h"
-#include "../util/hash.h"
+#include "util/diag.h"
+#include "util/hash.h"
 
 struct fs_spec {
         const char *type; /* "ext4", "vfat", "squashfs", "erofs" */

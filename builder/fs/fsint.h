@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "fs.h"
-#include "../util/fsutil.h"
+#include "util/fsutil.h"
 
 extern const struct fs_type fs_ext4, fs_vfat, fs_squashfs, fs_erofs;
 

@@ -1,7 +1,7 @@
 /* squashfs.c: read-only squashfs images (zstd) with mksquashfs. */
 #include "fsint.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
 
 #include <stdio.h>
 #include <string.h>

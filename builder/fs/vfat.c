@@ -1,7 +1,7 @@
 /* vfat.c: FAT images with mkfs.vfat, filled by mtools in a sorted walk (no mounting). */
 #include "fsint.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
 
 #include <ctype.h>
 #include <dirent.h>

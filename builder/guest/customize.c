@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../stage/steps.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
-#include "../util/fsutil.h"
+#include "stage/steps.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
+#include "util/fsutil.h"
 
 /* The recipe's changes are staged in a scratch tree with the stage module's own
  * steps (the same hostile-archive checks, owner lookups and account editing as

@@ -4,7 +4,7 @@
 
 #include <guestfs.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 /* Every libguestfs function the guest module calls. */
 #define GFS_FUNCS(X)                                                                               \

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../recipe/recipe.h"
-#include "../util/diag.h"
+#include "recipe/recipe.h"
+#include "util/diag.h"
 
 /* Where the host image keeps what pocbake puts into it. */
 #define GUEST_STATE_DIR   "/var/lib/pocbake"

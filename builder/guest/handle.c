@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 int guest_accel_settings(const char **settings)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #define ROOT_X86_64_GUID "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../boot/data.h"
-#include "../util/cleanup.h"
-#include "../util/hash.h"
-#include "../util/json.h"
+#include "boot/data.h"
+#include "util/cleanup.h"
+#include "util/hash.h"
+#include "util/json.h"
 
 /* Names become file names in the image and words in the host's sh scripts. */
 static bool safe_name(const char *s)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
-#include "../util/hash.h"
+#include "util/cleanup.h"
+#include "util/hash.h"
 
 static char *part_device(const struct role *r, size_t i)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
-#include "../util/hash.h"
+#include "util/cleanup.h"
+#include "util/hash.h"
 
 /* Text and attribute values: names come from recipes, so escape all five. */
 static void xml_put(FILE *f, const char *s)

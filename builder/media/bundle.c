@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../sign/ossl.h"
-#include "../sign/sign.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "sign/ossl.h"
+#include "sign/sign.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "bundle_int.h"
 #include "cms.h"
 #include "fanout.h"

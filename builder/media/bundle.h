@@ -7,7 +7,7 @@
 
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 #include "dpkg.h"
 
 struct bundle_item {

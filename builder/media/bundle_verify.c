@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 #include "bundle_int.h"
 #include "cms.h"
 #include "jsonr.h"

@@ -9,7 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "../sign/ossl.h"
+#include "sign/ossl.h"
 
 DEFINE_TRIVIAL_CLEANUP(CMS_ContentInfo *, CMS_ContentInfo_free)
 

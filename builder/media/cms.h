@@ -7,7 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 /* A signature being made while the content streams through cms_signer_update:
  * SHA-256, no signed attributes (so the same key and bytes give the same DER),

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 #include "media.h"
 
 /* A status file of a big root is a few MB; the bounds keep a hostile one cheap. */

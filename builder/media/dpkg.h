@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 struct dpkg_pkg {
         char *name;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 struct fanout;
 

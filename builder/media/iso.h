@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../boot/esp.h"
-#include "../util/diag.h"
+#include "boot/esp.h"
+#include "util/diag.h"
 
 #define ISO_DEFAULT_LABEL "POCBAKE"
 #define ISO_LABEL_MAX     32

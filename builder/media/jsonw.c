@@ -4,7 +4,7 @@
 
 #include <inttypes.h>
 
-#include "../util/json.h"
+#include "util/json.h"
 
 /* Comma, newline and indentation before a value, then its key. */
 static void lead(struct jsonw *w, const char *key)

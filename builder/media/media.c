@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../boot/data.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "boot/data.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 
 int media_stream_init(struct media_stream *m, EVP_PKEY *key, X509 *cert, struct diag *d)
 {

@@ -9,8 +9,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
-#include "../util/hash.h"
+#include "util/diag.h"
+#include "util/hash.h"
 #include "cms.h"
 
 /* Bounds for the small files a verifier reads whole. */

@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../boot/data.h"
-#include "../sign/ossl.h"
-#include "../sign/sign.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "boot/data.h"
+#include "sign/ossl.h"
+#include "sign/sign.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "cms.h"
 #include "media.h"
 #include "sums.h"

@@ -6,7 +6,7 @@
 
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 struct pxe_spec {
         const char *name;    /* the UKI is served as NAME.efi; NULL: "pocbake" */

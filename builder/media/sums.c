@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 /* A bundle or a PXE set holds tens of files; the bound keeps a hostile list cheap. */
 #define SUMS_MAX 4096

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../util/diag.h"
-#include "../util/hash.h"
+#include "util/diag.h"
+#include "util/hash.h"
 
 struct sum {
         char *name;

@@ -9,18 +9,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../boot/data.h"
-#include "../boot/esp.h"
-#include "../boot/initrd.h"
-#include "../boot/uki.h"
-#include "../disk/disk.h"
-#include "../sign/keygen.h"
-#include "../sign/sign.h"
-#include "../sign/ossl.h"
-#include "../stage/rootfs.h"
-#include "../stage/steps.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "boot/data.h"
+#include "boot/esp.h"
+#include "boot/initrd.h"
+#include "boot/uki.h"
+#include "disk/disk.h"
+#include "sign/keygen.h"
+#include "sign/sign.h"
+#include "sign/ossl.h"
+#include "stage/rootfs.h"
+#include "stage/steps.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "graph.h"
 
 /* What the init needs to find a root on virtual and real machines: virtio,

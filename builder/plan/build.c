@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
-#include "../util/json.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/json.h"
 
 struct worker {
         pid_t pid;

@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../boot/uki.h"
-#include "../fs/fs.h"
-#include "../boot/data.h"
-#include "../media/bundle.h"
-#include "../media/iso.h"
-#include "../media/pxe.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "boot/uki.h"
+#include "fs/fs.h"
+#include "boot/data.h"
+#include "media/bundle.h"
+#include "media/iso.h"
+#include "media/pxe.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "graph.h"
 
 #define PXE_ROOT_URL "pocbake.root=tftp://next-server/root.squashfs"

@@ -8,11 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../disk/disk.h"
-#include "../fs/fs.h"
-#include "../stage/stage.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "disk/disk.h"
+#include "fs/fs.h"
+#include "stage/stage.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 
 /* Bumped whenever the bytes an unchanged recipe produces change. */
 #define KEY_SCHEMA "pocbake-key-4"

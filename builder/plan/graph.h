@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../recipe/recipe.h"
-#include "../util/diag.h"
-#include "../util/hash.h"
+#include "recipe/recipe.h"
+#include "util/diag.h"
+#include "util/hash.h"
 
 enum node_kind {
         NODE_ROOTFS,  /* staged root tree */

@@ -9,12 +9,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../disk/disk.h"
-#include "../fs/fs.h"
-#include "../guest/guest.h"
-#include "../stage/stage.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "disk/disk.h"
+#include "fs/fs.h"
+#include "guest/guest.h"
+#include "stage/stage.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 
 static bool is_root_mount(const struct partition_spec *p)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 static bool all_in(const char *s, const char *set)
 {

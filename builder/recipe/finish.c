@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
-#include "../util/size.h"
+#include "util/cleanup.h"
+#include "util/size.h"
 
 #define MIB          (UINT64_C(1) << 20)
 #define MIN_MEMORY   (16 * MIB)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #define MAX_NEST     32   /* files open at once through extends/include */
 #define MAX_LOADS    1000 /* files read in one load: bounds diamond-shaped include graphs */

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "../util/cleanup.h"
-#include "../util/hash.h"
+#include "util/cleanup.h"
+#include "util/hash.h"
 
 static ssize_t map_index(const struct ynode *map, const char *key)
 {

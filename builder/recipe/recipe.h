@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 #include "ynode.h"
 
 /* Every path in the typed tree is already resolved: relative paths in a recipe

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
-#include "../util/size.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/size.h"
 
 #define AT(obj, off) ((void *)((char *)(obj) + (off)))
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/cleanup.h"
-#include "../util/size.h"
+#include "util/cleanup.h"
+#include "util/size.h"
 
 /* The tables are aligned by hand, row per key: clang-format would reflow them. */
 /* clang-format off */

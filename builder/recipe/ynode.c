@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 
 #define DEFAULT_MAX_DEPTH 64
 #define DEFAULT_MAX_ALIAS 10000

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
 

@@ -10,7 +10,7 @@
 #include <openssl/objects.h>
 #include <openssl/pkcs7.h>
 
-#include "../util/hash.h"
+#include "util/hash.h"
 #include "der.h"
 #include "ossl.h"
 

@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 #include "pe.h"
 
 #define WIN_CERT_REVISION_2_0          0x0200

@@ -11,7 +11,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "../util/hash.h"
+#include "util/hash.h"
 #include "authenticode.h"
 #include "authenticode_asn1.h"
 #include "ossl.h"

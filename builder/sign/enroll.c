@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/fsutil.h"
-#include "../util/hash.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
 #include "esl.h"
 #include "keygen.h"
 #include "ossl.h"

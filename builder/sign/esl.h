@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 /* A GUID in its EFI memory layout (first three fields little-endian). */
 struct efi_guid {

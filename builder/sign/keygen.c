@@ -13,7 +13,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "../util/fsutil.h"
+#include "util/fsutil.h"
 #include "ossl.h"
 
 const char *const keygen_names[KEY_COUNT] = {"PK", "KEK", "db", "codesign"};

@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 struct keygen_opts {
         const char *cn_prefix; /* subject CN is "<prefix> PK", ... */

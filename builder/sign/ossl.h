@@ -6,8 +6,8 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
-#include "../util/cleanup.h"
-#include "../util/diag.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
 
 DEFINE_TRIVIAL_CLEANUP(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_TRIVIAL_CLEANUP(X509 *, X509_free)

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 #define PE_DIR_CERTIFICATE 4 /* data directory index of the certificate table */
 #define PE_SECTION_HDR_LEN 40

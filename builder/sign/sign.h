@@ -7,7 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 /* Load a private key from a PEM file (refused when group or others can read it:
  * -EPERM) or from any "scheme:" URI through OpenSSL's OSSL_STORE (file:, pkcs11:

@@ -2,7 +2,7 @@
  * homes and ssh keys. */
 #include "steps.h"
 #include "rootfs.h"
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

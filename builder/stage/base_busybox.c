@@ -2,10 +2,10 @@
  * init. */
 #include "base.h"
 #include "rootfs.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
-#include "../util/fsutil.h"
-#include "../util/hash.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
+#include "util/fsutil.h"
+#include "util/hash.h"
 
 #include <ctype.h>
 #include <elf.h>

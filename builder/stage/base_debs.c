@@ -1,7 +1,7 @@
 /* base_debs.c: a root unpacked from local .deb files (their data members only). */
 #include "base.h"
 #include "extract.h"
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -2,9 +2,9 @@
  */
 #include "base.h"
 #include "extract.h"
-#include "../util/cleanup.h"
-#include "../util/exec.h"
-#include "../util/fsutil.h"
+#include "util/cleanup.h"
+#include "util/exec.h"
+#include "util/fsutil.h"
 
 #include <errno.h>
 #include <inttypes.h>

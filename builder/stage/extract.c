@@ -2,7 +2,7 @@
  * first. */
 #include "extract.h"
 #include "rootfs.h"
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #include <archive.h>
 #include <archive_entry.h>

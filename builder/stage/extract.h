@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "../util/diag.h"
+#include "util/diag.h"
 
 struct extract_opts {
         bool allow_devices;       /* device nodes and FIFOs */

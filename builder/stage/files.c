@@ -1,8 +1,8 @@
 /* files.c: the recipe's files, directories and symlinks written into the staged root. */
 #include "steps.h"
 #include "rootfs.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

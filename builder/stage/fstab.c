@@ -7,8 +7,8 @@
 
 #include "rootfs.h"
 #include "steps.h"
-#include "../util/cleanup.h"
-#include "../util/hash.h"
+#include "util/cleanup.h"
+#include "util/hash.h"
 
 /* Whether the root already has an fstab of its own (a line that is not a comment):
  * an overlay's or a file's fstab is the user's choice and stays. */

@@ -2,9 +2,9 @@
 #include "steps.h"
 #include "extract.h"
 #include "rootfs.h"
-#include "../util/cleanup.h"
-#include "../util/copypool.h"
-#include "../util/fsutil.h"
+#include "util/cleanup.h"
+#include "util/copypool.h"
+#include "util/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>

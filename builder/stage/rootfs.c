@@ -1,7 +1,7 @@
 /* rootfs.c: operations on a staged root tree that never reach outside it. */
 #include "rootfs.h"
-#include "../util/fsutil.h"
-#include "../util/cleanup.h"
+#include "util/fsutil.h"
+#include "util/cleanup.h"
 
 #include <dirent.h>
 #include <errno.h>

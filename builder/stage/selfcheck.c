@@ -7,7 +7,7 @@
 
 #include "rootfs.h"
 #include "steps.h"
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #define CHECK_SCRIPT "/usr/lib/pocbake/check"
 

@@ -1,7 +1,7 @@
 /* services.c: services enabled in the staged root: systemd unit links, or busybox init lines. */
 #include "steps.h"
 #include "rootfs.h"
-#include "../util/cleanup.h"
+#include "util/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

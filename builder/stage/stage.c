@@ -4,8 +4,8 @@
 #include "base.h"
 #include "rootfs.h"
 #include "steps.h"
-#include "../util/cleanup.h"
-#include "../util/hash.h"
+#include "util/cleanup.h"
+#include "util/hash.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -4,8 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../recipe/recipe.h"
-#include "../util/diag.h"
+#include "recipe/recipe.h"
+#include "util/diag.h"
 
 struct hasher;
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../cmd.h"
+#include "cmd.h"
 
 static void list(FILE *f, const char *verb, const struct subcmd *t, size_t n)
 {

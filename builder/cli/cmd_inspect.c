@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../cmd.h"
-#include "../util/json.h"
-#include "guest.h"
+#include "cmd.h"
+#include "util/json.h"
+#include "guest/guest.h"
 
 static const char inspect_usage[] =
         "usage: pocbake inspect [--json] IMAGE\n\n"

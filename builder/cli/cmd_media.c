@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cmd.h"
-#include "../sign/ossl.h"
-#include "../util/cleanup.h"
-#include "../util/fsutil.h"
-#include "bundle.h"
-#include "media.h"
-#include "pxe.h"
+#include "cmd.h"
+#include "sign/ossl.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+#include "media/bundle.h"
+#include "media/media.h"
+#include "media/pxe.h"
 
 static const char pxe_usage[] =
         "usage: pocbake pxe -o DIR --kernel VMLINUZ --initrd INITRD --uki NAME.efi --root IMAGE\n"

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../cmd.h"
-#include "ossl.h"
-#include "sign.h"
+#include "cmd.h"
+#include "sign/ossl.h"
+#include "sign/sign.h"
 #include "subcmd.h"
 
 static const char verify_efi_usage[] =

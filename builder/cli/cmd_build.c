@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../cmd.h"
-#include "../util/cleanup.h"
-#include "build.h"
-#include "graph.h"
-#include "../boot/esp.h"
+#include "cmd.h"
+#include "util/cleanup.h"
+#include "plan/build.h"
+#include "plan/graph.h"
+#include "boot/esp.h"
 
 /* FAT cannot store dates before 1980: the default epoch is its first second. */
 #define DEFAULT_EPOCH 315532800ULL

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../cmd.h"
-#include "../util/cleanup.h"
-#include "keygen.h"
+#include "cmd.h"
+#include "util/cleanup.h"
+#include "sign/keygen.h"
 #include "subcmd.h"
 
 /* EFI_TIME holds any year, but keep to before 3000. */
