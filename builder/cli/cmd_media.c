@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "sign/ossl.h"
 #include "util/cleanup.h"
+#include "util/epoch.h"
 #include "util/fsutil.h"
 #include "media/bundle.h"
 #include "media/media.h"
@@ -241,16 +242,16 @@ static void bundle_args_release(struct bundle_args *ba)
 static int bundle_run(struct bundle_spec *s, struct bundle_args *ba, const char *out,
                       const char *gz, int argc, char **argv, struct diag *d)
 {
-        int64_t epoch = media_epoch();
+        uint64_t epoch;
+        int rc = epoch_from_env(&epoch, d);
 
-        if (epoch < 0)
-                return diag_err(d, -EINVAL, "SOURCE_DATE_EPOCH \"%s\" is not a number of seconds",
-                                getenv("SOURCE_DATE_EPOCH"));
+        if (rc < 0)
+                return rc;
         for (int i = optind; i < argc; i++)
                 if (parse_item(ba, argv[i]) < 0)
                         return diag_err(d, -EINVAL, "\"%s\": expected PATH=FILE[:ROLE[:KIND]]",
                                         argv[i]);
-        s->epoch = epoch;
+        s->epoch = (int64_t)epoch;
         s->items = ba->items;
         s->n_items = ba->n_items;
         s->deps = ba->deps;

@@ -16,6 +16,7 @@
 #include "sign/ossl.h"
 #include "sign/sign.h"
 #include "util/cleanup.h"
+#include "util/epoch.h"
 #include "util/fsutil.h"
 #include "bundle_int.h"
 #include "cms.h"
@@ -430,7 +431,7 @@ static int meta_digests(struct bundle_meta *m, struct diag *d)
                 snprintf(m->recipe_digest, sizeof(m->recipe_digest), "%s", s->recipe_digest);
         else
                 hex_encode(dig, SHA256_LEN, m->recipe_digest);
-        media_iso8601(s->epoch, m->epoch_iso);
+        epoch_iso8601((uint64_t)s->epoch, m->epoch_iso);
         return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "stage/rootfs.h"
 #include "sign/sign.h"
 #include "util/cleanup.h"
+#include "util/epoch.h"
 #include "util/exec.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
@@ -533,7 +534,7 @@ static void manifest_text(struct iso_run *r, FILE *f)
 {
         char when[32];
 
-        media_iso8601(r->epoch, when);
+        epoch_iso8601((uint64_t)r->epoch, when);
         fprintf(f, "{\n  \"format\": \"pocbake-iso/1\",\n  \"label\": ");
         json_put_str(f, r->label);
         fprintf(f,

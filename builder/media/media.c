@@ -246,12 +246,3 @@ int64_t media_epoch(void)
                 return -1;
         return v;
 }
-
-void media_iso8601(int64_t epoch, char out[32])
-{
-        time_t t = (time_t)epoch;
-        struct tm tm;
-
-        gmtime_r(&t, &tm);
-        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}

@@ -56,5 +56,3 @@ int media_dir_swap(const char *tmp, const char *outdir, struct diag *d);
 
 /* $SOURCE_DATE_EPOCH, 0 when unset; -1 when it is not a number. */
 int64_t media_epoch(void);
-/* "YYYY-MM-DDThh:mm:ssZ". */
-void media_iso8601(int64_t epoch, char out[32]);
