@@ -7,22 +7,30 @@ enum {
         EXIT_USAGE = 2,  /* bad usage or a bad recipe */
 };
 
+struct diag;
+
+/* The one mapping from a verb's result to its exit code: 0 done; 2 when what
+ * the user gave is wrong (-EINVAL: a bad option, recipe or value; -ENOENT,
+ * -ENOTDIR, -EISDIR, -ELOOP, -ENAMETOOLONG: a named input that is not there;
+ * -E2BIG, -EFBIG: an input too large; -EEXIST: an output that would be
+ * overwritten; -EPERM: a private key others can read); 1 for everything else
+ * (a build, a verification or a boot that failed, a full disk, ...). */
+int exit_code(int rc);
+/* Print d's messages with prefix, release d, and return exit_code(rc). */
+int cmd_finish(struct diag *d, const char *prefix, int rc);
+
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
-/* builder/sign */
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
-/* builder/boot */
 int cmd_initrd(int argc, char **argv);
 int cmd_uki(int argc, char **argv);
 int cmd_esp(int argc, char **argv);
-/* builder/guest */
 int cmd_inspect(int argc, char **argv);
 int cmd_verify_image(int argc, char **argv); /* a row of "pocbake verify" */
-/* builder/media */
 int cmd_pxe(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_verify_pxe(int argc, char **argv);

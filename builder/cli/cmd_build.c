@@ -6,14 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "util/cleanup.h"
-#include "plan/build.h"
-#include "plan/graph.h"
 #include "boot/esp.h"
-
-/* FAT cannot store dates before 1980: the default epoch is its first second. */
-#define DEFAULT_EPOCH 315532800ULL
+#include "cmd.h"
+#include "plan/build.h"
+#include "plan/plan.h"
+#include "util/cleanup.h"
+#include "util/epoch.h"
+#include "util/parse.h"
 
 struct common {
         const char *recipe;
@@ -31,26 +30,6 @@ struct common {
         char *kernel_owned;
 };
 
-static int epoch_from_env(uint64_t *out)
-{
-        const char *s = getenv("SOURCE_DATE_EPOCH");
-        char *end = NULL;
-        unsigned long long v;
-
-        *out = DEFAULT_EPOCH;
-        if (!s || !*s)
-                return 0;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || *end || s[0] == '-') {
-                fprintf(stderr, "pocbake: SOURCE_DATE_EPOCH \"%s\" is not a number of seconds\n",
-                        s);
-                return -EINVAL;
-        }
-        *out = v;
-        return 0;
-}
-
 static void common_release(struct common *c)
 {
         graph_release(&c->g);
@@ -67,13 +46,11 @@ static int boot_setup(struct common *c, struct graph_opts *go)
 
         if (!c->keys)
                 return 0;
-        if (c->enroll && esp_enroll_parse(c->enroll, &e) < 0) {
-                fprintf(stderr, "pocbake: --enroll \"%s\": expected force, manual or off\n",
-                        c->enroll);
-                return -EINVAL;
-        }
+        if (c->enroll && esp_enroll_parse(c->enroll, &e) < 0)
+                return diag_err(&c->d, -EINVAL, "--enroll \"%s\": expected force, manual or off",
+                                c->enroll);
         c->boot.keys = c->keys;
-        c->boot.kernel = c->kernel_owned = boot_default_kernel();
+        c->boot.kernel = c->kernel_owned = plan_default_kernel();
         c->boot.enroll = (int)e;
         go->boot = &c->boot;
         return 0;
@@ -86,19 +63,18 @@ static int common_plan(struct common *c)
         struct graph_opts go = {.roles = c->roles, .n_roles = c->n_roles};
         int rc;
 
-        if (epoch_from_env(&go.epoch) < 0 || boot_setup(c, &go) < 0)
-                return EXIT_USAGE;
-        go.cache = c->cache;
-        if (!go.cache)
-                go.cache = c->cache_owned = cache_default();
-        if (!go.cache)
-                return EXIT_FAILED;
-        rc = recipe_load(c->recipe, &lo, &c->app, &c->d);
+        if ((rc = epoch_from_env(&go.epoch, &c->d)) >= 0 && (rc = boot_setup(c, &go)) >= 0) {
+                go.cache = c->cache;
+                if (!go.cache && !(go.cache = c->cache_owned = cache_default()))
+                        rc = -ENOMEM;
+        }
+        if (rc >= 0)
+                rc = recipe_load(c->recipe, &lo, &c->app, &c->d);
         if (rc >= 0)
                 rc = graph_plan(&c->g, c->app, &go, &c->d);
         if (rc < 0) {
-                diag_print(&c->d, NULL);
-                return rc == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+                diag_print(&c->d, NULL); /* recipe messages start with file:line:col */
+                return exit_code(rc);
         }
         return EXIT_DONE;
 }
@@ -207,7 +183,7 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
 
         optind = 1;
         while ((opt = getopt_long(argc, argv, "o:j:", long_opts, NULL)) != -1) {
-                char *end = NULL;
+                uint64_t v;
 
                 if (!(opt_bit(opt) & allowed)) {
                         fputs(help, stderr);
@@ -216,13 +192,13 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
                 switch (opt) {
                 case 'o': a->out = optarg; break;
                 case 'j':
-                        a->jobs = (unsigned)strtoul(optarg, &end, 10);
-                        if (!*optarg || *end || a->jobs < 1 || a->jobs > 256) {
+                        if (parse_uint(optarg, 1, 256, &v) < 0) {
                                 fprintf(stderr,
                                         "pocbake: -j \"%s\": expected a number from 1 to 256\n",
                                         optarg);
                                 return EXIT_USAGE;
                         }
+                        a->jobs = (unsigned)v;
                         break;
                 case OPT_PROFILE: a->c.profile = optarg; break;
                 case OPT_CACHE: a->c.cache = optarg; break;
@@ -267,9 +243,7 @@ int cmd_validate(int argc, char **argv)
         }
         diag_print(&a.c.d, NULL);
         common_release(&a.c);
-        if (rc < 0)
-                return rc == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-        return EXIT_DONE;
+        return exit_code(rc);
 }
 
 static void plan_print(const struct graph *g, bool json)
@@ -281,8 +255,7 @@ static void plan_print(const struct graph *g, bool json)
                 if (json)
                         printf("{\"node\":\"%s\",\"kind\":\"%s\",\"role\":\"%s\",\"key\":\"%s\","
                                "\"state\":\"%s\",\"inputs\":%zu}\n",
-                               n->id, node_kind_name(n->kind), n->owner, n->key, state,
-                               n->n_inputs);
+                               n->id, n->type->name, n->owner, n->key, state, n->n_inputs);
                 else
                         printf("%-10s %-40s %.16s  %s\n", state, n->id, n->key,
                                n->export_name ? n->export_name : "");
@@ -322,8 +295,7 @@ int cmd_build(int argc, char **argv)
         bo.tty = isatty(STDERR_FILENO);
         bo.quiet = a.quiet;
         rc = build_run(&a.c.g, &bo, &a.c.d);
-        if (rc < 0)
-                diag_print(&a.c.d, "pocbake: ");
+        diag_print(&a.c.d, "pocbake: ");
         common_release(&a.c);
-        return rc < 0 ? EXIT_FAILED : EXIT_DONE;
+        return exit_code(rc);
 }

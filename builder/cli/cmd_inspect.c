@@ -168,7 +168,7 @@ int cmd_inspect(int argc, char **argv)
         struct guest_report rep;
         struct diag d = {0};
         bool json = false;
-        int c, r;
+        int c, r, code;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -183,8 +183,7 @@ int cmd_inspect(int argc, char **argv)
                 return EXIT_USAGE;
         }
         r = guest_inspect(argv[optind], &rep, &d);
-        diag_print(&d, "pocbake inspect: ");
-        diag_release(&d);
+        code = cmd_finish(&d, "pocbake inspect: ", r);
         if (r >= 0) {
                 if (json)
                         print_json(&rep);
@@ -192,7 +191,7 @@ int cmd_inspect(int argc, char **argv)
                         print_human(&rep);
         }
         guest_report_release(&rep);
-        return r < 0 ? EXIT_FAILED : EXIT_DONE;
+        return code;
 }
 
 static const char verify_image_usage[] =
@@ -239,12 +238,11 @@ int cmd_verify_image(int argc, char **argv)
                 return EXIT_USAGE;
         }
         r = guest_inspect(argv[1], &rep, &d);
-        diag_print(&d, "pocbake verify: ");
-        diag_release(&d);
         if (r < 0) {
                 guest_report_release(&rep);
-                return EXIT_FAILED;
+                return cmd_finish(&d, "pocbake verify: ", r);
         }
+        cmd_finish(&d, "pocbake verify: ", r);
         if (!rep.has_manifest) {
                 fprintf(stderr, "pocbake verify: %s: no payload manifest (%s)\n", argv[1],
                         GUEST_MANIFEST);

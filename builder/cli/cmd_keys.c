@@ -9,11 +9,10 @@
 
 #include "cmd.h"
 #include "util/cleanup.h"
+#include "util/epoch.h"
+#include "util/parse.h"
 #include "sign/keygen.h"
 #include "subcmd.h"
-
-/* EFI_TIME holds any year, but keep to before 3000. */
-#define MAX_EPOCH 32503679999LL
 
 static const char init_usage[] =
         "usage: pocbake keys init DIR [--cn-prefix NAME] [--days N] [--rsa-bits N] [--force]\n\n"
@@ -28,22 +27,10 @@ static const char enroll_usage[] =
         "Write {PK,KEK,db}.esl (EFI signature lists of X.509 certificates) and\n"
         "{PK,KEK,db}.auth (time-based authenticated updates: PK and KEK signed by PK,\n"
         "db by KEK) into OUTDIR (default DIR). --db-extra adds certificates to db.\n"
-        "The timestamp is --timestamp, else SOURCE_DATE_EPOCH, else now; the\n"
-        "SignatureOwner GUID is --owner, else derived from PK.crt.\n";
-
-/* A whole decimal number in [lo, hi]. */
-static int number(const char *s, long long lo, long long hi, long long *out)
-{
-        char *end;
-        long long v;
-
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno || end == s || *end || v < lo || v > hi)
-                return -EINVAL;
-        *out = v;
-        return 0;
-}
+        "The timestamp is --timestamp, else SOURCE_DATE_EPOCH, else 1980-01-01 (the same\n"
+        "files every time; an update that must be newer than what is enrolled wants\n"
+        "--timestamp $(date +%s)). The SignatureOwner GUID is --owner, else derived\n"
+        "from PK.crt.\n";
 
 static int bad_number(const char *usage, const char *opt, const char *v)
 {
@@ -64,7 +51,7 @@ static int keys_init(int argc, char **argv)
         };
         struct keygen_opts o = {.cn_prefix = "pocbake", .days = 3650, .rsa_bits = 2048};
         struct diag d = {0};
-        long long v;
+        uint64_t v;
         int c, r;
 
         optind = 0;
@@ -72,12 +59,12 @@ static int keys_init(int argc, char **argv)
                 switch (c) {
                 case 'p': o.cn_prefix = optarg; break;
                 case 'd':
-                        if (number(optarg, 1, 36500, &v) < 0)
+                        if (parse_uint(optarg, 1, 36500, &v) < 0)
                                 return bad_number(init_usage, "--days", optarg);
                         o.days = (int)v;
                         break;
                 case 'b':
-                        if (number(optarg, 2048, 16384, &v) < 0)
+                        if (parse_uint(optarg, 2048, 16384, &v) < 0)
                                 return bad_number(init_usage, "--rsa-bits", optarg);
                         o.rsa_bits = (int)v;
                         break;
@@ -91,24 +78,7 @@ static int keys_init(int argc, char **argv)
                 return EXIT_USAGE;
         }
         r = keygen_init(argv[optind], &o, &d);
-        diag_print(&d, "pocbake keys: ");
-        diag_release(&d);
-        return r == -EEXIST ? EXIT_USAGE : r < 0 ? EXIT_FAILED : EXIT_DONE;
-}
-
-static int timestamp_default(time_t *t)
-{
-        const char *s = getenv("SOURCE_DATE_EPOCH");
-        long long v;
-
-        if (!s || !*s) {
-                *t = time(NULL);
-                return 0;
-        }
-        if (number(s, 0, MAX_EPOCH, &v) < 0)
-                return -EINVAL;
-        *t = (time_t)v;
-        return 0;
+        return cmd_finish(&d, "pocbake keys: ", r);
 }
 
 static int keys_enroll_cmd(int argc, char **argv)
@@ -125,7 +95,7 @@ static int keys_enroll_cmd(int argc, char **argv)
         struct enroll_opts o = {0};
         struct diag d = {0};
         bool have_time = false;
-        long long v;
+        uint64_t v;
         int c, r;
 
         extra = calloc((size_t)argc + 1, sizeof(*extra));
@@ -137,7 +107,7 @@ static int keys_enroll_cmd(int argc, char **argv)
                 case 'x': extra[o.n_db_extra++] = optarg; break;
                 case 'o': o.out_dir = optarg; break;
                 case 't':
-                        if (number(optarg, 0, MAX_EPOCH, &v) < 0)
+                        if (parse_uint(optarg, 0, EPOCH_MAX, &v) < 0)
                                 return bad_number(enroll_usage, "--timestamp", optarg);
                         o.timestamp = (time_t)v;
                         have_time = true;
@@ -151,18 +121,16 @@ static int keys_enroll_cmd(int argc, char **argv)
                 fputs(enroll_usage, stderr);
                 return EXIT_USAGE;
         }
-        if (!have_time && timestamp_default(&o.timestamp) < 0) {
-                fprintf(stderr, "pocbake keys: SOURCE_DATE_EPOCH \"%s\" is not a timestamp\n",
-                        getenv("SOURCE_DATE_EPOCH"));
-                return EXIT_USAGE;
+        if (!have_time) {
+                uint64_t e;
+
+                if ((r = epoch_from_env(&e, &d)) < 0)
+                        return cmd_finish(&d, "pocbake keys: ", r);
+                o.timestamp = (time_t)e;
         }
         o.db_extra = extra;
         r = keys_enroll(argv[optind], &o, &d);
-        diag_print(&d, "pocbake keys: ");
-        diag_release(&d);
-        return r == -EPERM || r == -EINVAL || r == -ENOENT ? EXIT_USAGE
-               : r < 0                                     ? EXIT_FAILED
-                                                           : EXIT_DONE;
+        return cmd_finish(&d, "pocbake keys: ", r);
 }
 
 static const struct subcmd keys_table[] = {

@@ -52,15 +52,6 @@ static int keys_paths(const char *keys, const char **key, const char **cert, cha
         return 0;
 }
 
-static int finish(struct diag *d, const char *prefix, int r)
-{
-        diag_print(d, prefix);
-        diag_release(d);
-        if (r == -EINVAL || r == -ENOENT || r == -EPERM || r == -EEXIST)
-                return EXIT_USAGE;
-        return r < 0 ? EXIT_FAILED : EXIT_DONE;
-}
-
 enum {
         O_KERNEL = 256,
         O_INITRD,
@@ -138,8 +129,8 @@ int cmd_pxe(int argc, char **argv)
                 return EXIT_USAGE;
         }
         if (keys_paths(keys, &s.key, &s.cert, &kbuf, &cbuf) < 0)
-                return EXIT_FAILED;
-        return finish(&d, "pocbake pxe: ", pxe_write(&s, out, &d));
+                return exit_code(-ENOMEM);
+        return cmd_finish(&d, "pocbake pxe: ", pxe_write(&s, out, &d));
 }
 
 static const char bundle_usage[] =
@@ -321,7 +312,7 @@ int cmd_bundle(int argc, char **argv)
         bundle_args_release(&ba);
         if (r == -EBADMSG) /* a bad dpkg status file is bad input */
                 r = -EINVAL;
-        return finish(&d, "pocbake bundle: ", r);
+        return cmd_finish(&d, "pocbake bundle: ", r);
 }
 
 static const char verify_pxe_usage[] =
@@ -365,15 +356,14 @@ static int verify_media(int argc, char **argv, bool pxe)
                 return EXIT_USAGE;
         }
         if (x509_load(certp, &cert, &d) < 0)
-                return finish(&d, "pocbake verify: ", -EINVAL);
+                return cmd_finish(&d, "pocbake verify: ", -EINVAL);
         if (pxe)
                 r = pxe_verify(argv[optind], cert, &n, &d);
         else
                 r = bundle_verify_file(argv[optind], cert, &n, &d);
-        diag_print(&d, "pocbake verify: ");
-        diag_release(&d);
         if (r < 0)
-                return EXIT_FAILED;
+                return cmd_finish(&d, "pocbake verify: ", r);
+        cmd_finish(&d, "pocbake verify: ", r);
         printf("%s: %zu %s ok (signatures chain to %s)\n", argv[optind], n,
                pxe ? "files" : "members", certp);
         return EXIT_DONE;

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/parse.h"
 
 static const char boot_help[] =
         "usage: pocbake boot [--firmware ovmf-secboot|ovmf|seabios] [--accel auto|kvm|tcg]\n"
@@ -72,10 +73,9 @@ static const struct option opts[] = {
 
 static int number(const char *s, unsigned max, unsigned *out)
 {
-        char *end = NULL;
-        unsigned long v = strtoul(s, &end, 10);
+        uint64_t v;
 
-        if (!*s || *end || v == 0 || v > max)
+        if (parse_uint(s, 1, max, &v) < 0)
                 return -EINVAL;
         *out = (unsigned)v;
         return 0;
@@ -182,11 +182,8 @@ run:
         b.image = image;
         b.name = name;
         rc = boot_image(&b, &secs, &d);
-        if (rc < 0) {
-                diag_print(&d, "pocbake boot: ");
-                diag_release(&d);
-                return EXIT_FAILED;
-        }
+        if (rc < 0)
+                return cmd_finish(&d, "pocbake boot: ", rc);
         printf("%s: check passed in %.0f s (%s, accel %s)\n", name, secs,
                b.firmware ? b.firmware : "ovmf-secboot", boot_accel(b.accel));
         diag_release(&d);

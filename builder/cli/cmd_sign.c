@@ -1,8 +1,11 @@
 /* cmd_sign.c: "pocbake sign efi": Authenticode-sign an EFI binary. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <errno.h>
 
 #include "cmd.h"
 #include "sign/ossl.h"
@@ -48,11 +51,8 @@ static int sign_efi(int argc, char **argv)
         r = signing_key_load(keyp, certp, &key, &cert, &d);
         if (r >= 0)
                 r = authenticode_sign_file(argv[optind], out, key, cert, append, &d);
-        diag_print(&d, "pocbake sign: ");
-        diag_release(&d);
-        if (r < 0)
-                return key ? EXIT_FAILED : EXIT_USAGE;
-        return EXIT_DONE;
+        /* a key that does not load is the user's to fix; a signing that fails is not */
+        return cmd_finish(&d, "pocbake sign: ", r < 0 && !key ? -EINVAL : r);
 }
 
 static const struct subcmd sign_table[] = {

@@ -1,7 +1,10 @@
 /* cmd_verify.c: "pocbake verify <kind>": check signatures; one row per kind of deliverable. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <errno.h>
 
 #include "cmd.h"
 #include "sign/ossl.h"
@@ -38,16 +41,12 @@ static int verify_efi(int argc, char **argv)
                 return EXIT_USAGE;
         }
         r = x509_load(certp, &cert, &d);
-        if (r < 0) {
-                diag_print(&d, "pocbake verify: ");
-                diag_release(&d);
-                return EXIT_USAGE;
-        }
-        r = authenticode_verify_file(argv[optind], cert, certp, &d);
-        diag_print(&d, "pocbake verify: ");
-        diag_release(&d);
         if (r < 0)
-                return EXIT_FAILED;
+                return cmd_finish(&d, "pocbake verify: ", -EINVAL);
+        r = authenticode_verify_file(argv[optind], cert, certp, &d);
+        if (r < 0)
+                return cmd_finish(&d, "pocbake verify: ", r);
+        cmd_finish(&d, "pocbake verify: ", r);
         printf("%s: signature ok (chains to %s)\n", argv[optind], certp);
         return EXIT_DONE;
 }

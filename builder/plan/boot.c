@@ -21,7 +21,7 @@
 #include "stage/steps.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
-#include "graph.h"
+#include "nodes.h"
 
 /* What the init needs to find a root on virtual and real machines: virtio,
  * SATA, NVMe and USB disks, CDs, the filesystems it mounts, efivarfs for the
@@ -182,41 +182,48 @@ static int hash_keys(const struct graph *g, struct hasher *h, struct diag *d)
         return rc;
 }
 
-int boot_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
+static int initrd_hash(const struct graph *g, const struct node *n, struct hasher *h,
+                       struct diag *d)
+{
+        int rc;
+
+        for (size_t i = 0; i < ARRAY_SIZE(initrd_modules); i++)
+                hasher_str(h, initrd_modules[i]);
+        hasher_str(h, "role modules");
+        for (size_t i = 0; i < n->n_modules; i++)
+                hasher_str(h, n->modules[i]);
+        if ((rc = hash_data_file(h, "firmware/initrd/init", d)) < 0 ||
+            (rc = hash_data_file(h, "firmware/initrd/udhcpc.script", d)) < 0 ||
+            (rc = hash_file(h, "/bin/busybox", d)) < 0)
+                return rc;
+        return hash_file(h, n->kernel, d);
+}
+
+static int uki_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
 {
         _cleanup_free_ char *cmdline = NULL;
         int rc;
 
-        switch (n->kind) {
-        case NODE_INITRD:
-                for (size_t i = 0; i < ARRAY_SIZE(initrd_modules); i++)
-                        hasher_str(h, initrd_modules[i]);
-                hasher_str(h, "role modules");
-                for (size_t i = 0; i < n->n_modules; i++)
-                        hasher_str(h, n->modules[i]);
-                if ((rc = hash_data_file(h, "firmware/initrd/init", d)) < 0 ||
-                    (rc = hash_data_file(h, "firmware/initrd/udhcpc.script", d)) < 0 ||
-                    (rc = hash_file(h, "/bin/busybox", d)) < 0)
-                        return rc;
-                return hash_file(h, n->kernel, d);
-        case NODE_UKI:
-                if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
-                        return rc;
-                hasher_str(h, cmdline);
-                if ((rc = hash_file(h, n->kernel, d)) < 0 ||
-                    (rc = hash_file(h, UKI_DEFAULT_STUB, d)) < 0)
-                        return rc;
-                return hash_keys(g, h, d);
-        default: /* the ESP */
-                hasher_u64(h, (uint64_t)g->boot->enroll);
-                if ((rc = hash_file(h, ESP_DEFAULT_LOADER, d)) < 0 ||
-                    (rc = hash_data_file(h, "firmware/loader.conf", d)) < 0)
-                        return rc;
-                return hash_keys(g, h, d);
-        }
+        if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
+                return rc;
+        hasher_str(h, cmdline);
+        if ((rc = hash_file(h, n->kernel, d)) < 0 || (rc = hash_file(h, UKI_DEFAULT_STUB, d)) < 0)
+                return rc;
+        return hash_keys(g, h, d);
 }
 
-int make_initrd(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
+int esp_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
+{
+        int rc;
+
+        hasher_u64(h, (uint64_t)g->boot->enroll);
+        if ((rc = hash_file(h, ESP_DEFAULT_LOADER, d)) < 0 ||
+            (rc = hash_data_file(h, "firmware/loader.conf", d)) < 0)
+                return rc;
+        return hash_keys(g, h, d);
+}
+
+static int make_initrd(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
         _cleanup_free_ char *kver = NULL, *out = path_join(dir, "initrd.img");
         size_t extra = n->n_modules;
@@ -265,13 +272,13 @@ int uki_signed(const struct graph *g, const char *kernel, const char *initrd, co
         return rc;
 }
 
-int make_uki(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
+static int make_uki(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
-        _cleanup_free_ char *in = node_object_dir(g, n->inputs[0]);
-        _cleanup_free_ char *initrd = NULL, *cmdline = NULL, *out = path_join(dir, "uki.efi");
+        _cleanup_free_ char *initrd = node_object_path(g, n->inputs[0]);
+        _cleanup_free_ char *cmdline = NULL, *out = path_join(dir, "uki.efi");
         int rc;
 
-        if (!in || !out || !(initrd = path_join(in, "initrd.img")))
+        if (!initrd || !out)
                 return -ENOMEM;
         if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
                 return rc;
@@ -306,15 +313,14 @@ int make_esp_tree(const struct graph *g, const struct node *n, const char *tree,
                   struct diag *d)
 {
         _cleanup_free_ char *updir = path_dirname(dir);
-        _cleanup_free_ char *view = NULL, *uki_obj = node_object_dir(g, n->inputs[1]);
-        _cleanup_free_ char *uki_src = NULL, *uki = NULL;
+        _cleanup_free_ char *view = NULL, *uki_src = node_object_path(g, n->uki);
+        _cleanup_free_ char *uki = NULL;
         _cleanup_close_ int fd = -1;
         struct esp_spec s = {.enroll = (enum esp_enroll)g->boot->enroll};
         const char *ukis[1];
         int rc;
 
-        if (!updir || !uki_obj || asprintf(&view, "%s/esp-keys", updir) < 0 ||
-            !(uki_src = path_join(uki_obj, "uki.efi")) ||
+        if (!updir || !uki_src || asprintf(&view, "%s/esp-keys", updir) < 0 ||
             asprintf(&uki, "%s/%s.efi", updir, n->role->name) < 0)
                 return -ENOMEM;
         if ((rc = mkdir_p(dir, 0755)) < 0)
@@ -344,4 +350,56 @@ int make_esp_tree(const struct graph *g, const struct node *n, const char *tree,
         if (rc >= 0 && rootfs_set_times(fd, g->epoch) < 0)
                 rc = diag_err(d, -EIO, "cannot set the times of the ESP tree");
         return rc;
+}
+
+static const char *initrd_object(const struct node *n)
+{
+        return "initrd.img";
+}
+
+static const char *uki_object(const struct node *n)
+{
+        return "uki.efi";
+}
+
+const struct node_type node_initrd = {
+        .name = "initrd",
+        .object = initrd_object,
+        .hash = initrd_hash,
+        .make = make_initrd,
+};
+
+const struct node_type node_uki = {
+        .name = "uki",
+        .object = uki_object,
+        .hash = uki_hash,
+        .make = make_uki,
+};
+
+static bool same_modules(const struct node *n, char *const *modules, size_t n_modules)
+{
+        if (n->n_modules != n_modules)
+                return false;
+        for (size_t i = 0; i < n_modules; i++)
+                if (strcmp(n->modules[i], modules[i]))
+                        return false;
+        return true;
+}
+
+struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modules,
+                          size_t n_modules, const char *owner)
+{
+        struct node *n;
+
+        for (size_t i = 0; i < g->n; i++)
+                if (g->nodes[i]->type == &node_initrd && !strcmp(g->nodes[i]->kernel, kernel) &&
+                    same_modules(g->nodes[i], modules, n_modules))
+                        return g->nodes[i];
+        n = graph_add_node(g, &node_initrd, NULL, owner, NULL);
+        if (n) {
+                n->kernel = kernel;
+                n->modules = modules;
+                n->n_modules = n_modules;
+        }
+        return n;
 }

@@ -2,7 +2,6 @@
 #include "build.h"
 
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,7 +56,7 @@ static void event_node(const struct run *r, const char *ev, const struct node *n
                 return;
         fprintf(f, "{\"event\":\"%s\",\"node\":", ev);
         json_put_str(f, n->id);
-        fprintf(f, ",\"kind\":\"%s\",\"role\":", node_kind_name(n->kind));
+        fprintf(f, ",\"kind\":\"%s\",\"role\":", n->type->name);
         json_put_str(f, n->owner);
         fprintf(f, ",\"key\":\"%s\"", n->key);
         if (!strcmp(ev, "done"))
@@ -101,7 +100,7 @@ child(struct graph *g, struct node *n, const char *tmp, const char *log)
         int rc;
 
         signal(SIGINT, SIG_DFL);
-        rc = obj ? node_make(g, n, tmp, &d) : -ENOMEM;
+        rc = obj ? n->type->make(g, n, tmp, &d) : -ENOMEM;
         if (rc >= 0 && rename(tmp, obj) < 0) {
                 if (errno == EEXIST || errno == ENOTEMPTY)
                         rm_rf(tmp); /* another build put the same bytes there first */
@@ -256,67 +255,34 @@ static void event_output(const struct run *r, const struct node *n, const char *
         fputs("}\n", r->o->json);
 }
 
-/* Copy one artifact file out of the cache (atomically). */
-static int export_file(struct run *r, const struct node *n, const char *src, const char *dst,
-                       struct diag *d)
+/* Copy every file of an exported node out of the cache (each atomically; the
+ * directories they go in are made as needed). */
+static int export_node(struct run *r, const struct node *n, struct diag *d)
 {
-        int rc = copy_file_sparse(src, dst, 0644);
+        struct export_list l = {0};
+        int rc = node_exports(r->g, n, &l);
 
         if (rc < 0)
-                return diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
-        event_output(r, n, dst);
-        return 0;
-}
+                diag_err(d, rc, "cannot list the outputs of %s: %s", n->id, strerror(-rc));
+        for (size_t i = 0; rc >= 0 && i < l.n; i++) {
+                _cleanup_free_ char *dst = path_join(r->o->out, l.v[i].out);
 
-/* A directory artifact (the PXE set): each file, into a directory of that name. */
-static int export_dir(struct run *r, const struct node *n, const char *src, const char *dst,
-                      struct diag *d)
-{
-        _cleanup_closedir_ DIR *dir = opendir(src);
-        struct dirent *e;
-        int rc = 0;
-
-        if (!dir)
-                return diag_err(d, -errno, "cannot read %s: %m", src);
-        while (rc >= 0 && (e = readdir(dir))) {
-                _cleanup_free_ char *from = NULL, *to = NULL;
-
-                if (e->d_type != DT_REG)
-                        continue;
-                if (!(from = path_join(src, e->d_name)) || !(to = path_join(dst, e->d_name)))
-                        return -ENOMEM;
-                rc = export_file(r, n, from, to, d);
+                if (!dst)
+                        rc = -ENOMEM;
+                else if ((rc = copy_file_sparse(l.v[i].src, dst, 0644)) < 0)
+                        diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
+                else
+                        event_output(r, n, dst);
         }
+        export_list_release(&l);
         return rc;
 }
 
 static int export_outputs(struct run *r, struct diag *d)
 {
         for (size_t i = 0; i < r->g->n; i++) {
-                struct node *n = r->g->nodes[i];
-                _cleanup_free_ char *obj = NULL, *src = NULL, *dst = NULL;
-                struct stat st;
-                int rc;
+                int rc = export_node(r, r->g->nodes[i], d);
 
-                if (!n->export_name)
-                        continue;
-                obj = node_object_dir(r->g, n);
-                if (!obj || !(src = path_join(obj, node_object_file(n))) ||
-                    !(dst = path_join(r->o->out, n->export_name)))
-                        return -ENOMEM;
-                if (stat(src, &st) == 0 && S_ISDIR(st.st_mode))
-                        rc = export_dir(r, n, src, dst, d);
-                else
-                        rc = export_file(r, n, src, dst, d);
-                if (rc >= 0 && n->kind == NODE_BUNDLE) { /* the .tar.gz beside the .tar.zst */
-                        _cleanup_free_ char *gz_src = path_join(obj, "bundle.tar.gz");
-                        _cleanup_free_ char *gz_dst = strdup(dst);
-
-                        if (!gz_src || !gz_dst || strlen(gz_dst) < 4)
-                                return -ENOMEM;
-                        strcpy(gz_dst + strlen(gz_dst) - 4, ".gz");
-                        rc = export_file(r, n, gz_src, gz_dst, d);
-                }
                 if (rc < 0)
                         return rc;
         }
@@ -353,8 +319,8 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
                 if (n->status == NODE_CACHED || (n->status == NODE_SKIPPED && !n->build))
                         event_node(&r, "done", n, NULL);
         }
-        if (rc >= 0)
-                rc = export_outputs(&r, d);
+        if (rc >= 0 && export_outputs(&r, d) < 0)
+                rc = -EIO; /* the message says why; the build failed, whatever the errno */
         if (o->json)
                 fprintf(o->json,
                         "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"

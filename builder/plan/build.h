@@ -15,8 +15,6 @@ struct build_opts {
 };
 
 /* Build what graph_mark_needed selected, then export every output into o->out
- * (each file atomically; nothing is exported when any node failed). */
+ * (each file atomically; nothing is exported when any node failed). -EIO when
+ * a node or the export failed, with d saying why. */
 int build_run(struct graph *g, const struct build_opts *o, struct diag *d);
-
-/* The work of one node, in a forked child: write the artifact into dir. */
-int node_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d);

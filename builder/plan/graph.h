@@ -1,4 +1,4 @@
-/* graph.h: the artifact graph of a recipe, content keys, and the cache. */
+/* graph.h: the artifact graph of a recipe: nodes, their types, content keys, and the cache. */
 #pragma once
 
 #include <stdbool.h>
@@ -9,32 +9,41 @@
 #include "util/diag.h"
 #include "util/hash.h"
 
-enum node_kind {
-        NODE_ROOTFS,  /* staged root tree */
-        NODE_FS,      /* one partition's filesystem image */
-        NODE_DISK,    /* the raw GPT disk */
-        NODE_CONVERT, /* qcow2 / vhdx of the disk */
-        NODE_INITRD,  /* the initrd every UKI of one kernel shares */
-        NODE_UKI,     /* a role's signed unified kernel image */
-        NODE_HOST,    /* the host disk with its storage pool and the roles as payloads */
-        NODE_PXE,     /* the host's PXE boot set (a directory) */
-        NODE_ISO,     /* the hybrid install ISO of the host */
-        NODE_BUNDLE,  /* the signed CI bundle of every output (.tar.zst and .tar.gz) */
+struct graph;
+struct node;
+
+/* What one kind of node is: a row of plan/nodes.h's types. graph.c reads these
+ * fields and knows no kind by name. */
+struct node_type {
+        const char *name; /* in node ids, events, manifests and content keys */
+        /* The artifact inside the node's object directory: a file, or a directory
+         * whose regular files are the artifact (a boot set). */
+        const char *(*object)(const struct node *n);
+        /* A second artifact exported beside the first: its object file, and the
+         * extension that replaces the export name's last one (".gz": a .tar.gz
+         * beside a .tar.zst); NULL when there is none. */
+        const char *also_object, *also_ext;
+        /* Feed everything the node's bytes depend on, besides what every key has
+         * (schema, version, epoch, type, owner, input keys). */
+        int (*hash)(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d);
+        /* Write the artifact into dir (in a forked worker). */
+        int (*make)(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
 };
 
 enum node_status { NODE_SKIPPED, NODE_CACHED, NODE_BUILT, NODE_FAILED };
 
 struct node {
-        enum node_kind kind;
+        const struct node_type *type;
         char *id;             /* "rootfs:ROLE", "fs:ROLE/PART", "disk:ROLE", "qcow2:ROLE" */
-        struct role *role;    /* NULL for appliance-wide nodes (initrd) */
+        struct role *role;    /* NULL for appliance-wide nodes (initrd, bundle) */
         const char *owner;    /* role or appliance name, for ids and events */
-        const char *kernel;   /* NODE_INITRD, NODE_UKI: the kernel image */
-        char *const *modules; /* NODE_INITRD: the roles' kernel.modules, besides the init's */
+        const char *kernel;   /* initrd, uki, pxe, iso: the kernel image */
+        char *const *modules; /* initrd: the roles' kernel.modules, besides the init's */
         size_t n_modules;
-        size_t part;         /* NODE_FS: index into role->disk.partitions */
-        enum output_fmt fmt; /* NODE_CONVERT */
-        struct node *inputs[64];
+        size_t part;             /* fs: index into role->disk.partitions */
+        enum output_fmt fmt;     /* convert */
+        const struct node *uki;  /* fs of an ESP: the role's signed UKI it carries */
+        struct node *inputs[64]; /* built before this node; their keys are in its key */
         size_t n_inputs;
         char key[SHA256_HEX];
         char *export_name; /* file in the output directory, NULL = intermediate */
@@ -69,52 +78,42 @@ struct graph_opts {
         const struct boot_config *boot;
 };
 
-/* The check phase alone: every role's stage inputs, layout and filesystems. */
-int graph_check(const struct appliance *a, const struct graph_opts *o, struct diag *d);
-/* Check everything that can be checked without writing (recipe-level checks of
- * every stage, layout and filesystem), then build the graph and its keys. */
-int graph_plan(struct graph *g, const struct appliance *a, const struct graph_opts *o,
-               struct diag *d);
+/* A new node of type t owned by owner (a role's or the appliance's name), with
+ * the id "TYPE:OWNER" or "TYPE:OWNER/WHAT"; appended to the build order. */
+struct node *graph_add_node(struct graph *g, const struct node_type *t, struct role *r,
+                            const char *owner, const char *what);
+/* Add in as an input of n; -E2BIG when n has no room left. */
+int node_add_input(struct node *n, struct node *in);
+/* The first node of type t for role r (NULL r: an appliance-wide node), or NULL. */
+struct node *graph_find(const struct graph *g, const struct node_type *t, const struct role *r);
+/* Every node's content key and whether the cache holds it, then graph_mark_needed. */
+int graph_keys(struct graph *g, struct diag *d);
 void graph_release(struct graph *g);
-const char *node_kind_name(enum node_kind k);
-/* Directory of a node's artifact in the cache. */
+
+/* Directory of a node's artifact in the cache, malloc'd. */
 char *node_object_dir(const struct graph *g, const struct node *n);
-/* The artifact file of a file-producing node inside its object directory. */
-const char *node_object_file(const struct node *n);
+/* The path of a node's artifact (file or directory) in the cache, malloc'd. */
+char *node_object_path(const struct graph *g, const struct node *n);
+/* The path of an input's artifact inside its object, malloc'd: the object's
+ * file "name" ("fs.img", "root", …). */
+char *node_input_file(const struct graph *g, const struct node *in, const char *name);
 /* Mark which nodes must be built: exported nodes not in the cache, and their
  * inputs, recursively, when those are not cached either. */
 void graph_mark_needed(struct graph *g);
 
-/* Boot chain nodes (boot.c): the initrd for a kernel (shared), a role's UKI,
- * and the key material that goes into an ESP. */
-/* The initrd for a kernel and a list of extra modules: shared by every role that asks
- * for the same pair. */
-struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modules,
-                          size_t n_modules, const char *owner);
-int boot_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d);
-int boot_check(const struct boot_config *b, struct diag *d);
-int make_initrd(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
-int make_uki(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
-/* A UKI of kernel + initrd + cmdline at out, signed with the build's db key. */
-int uki_signed(const struct graph *g, const char *kernel, const char *initrd, const char *cmdline,
-               const char *out, struct diag *d);
-/* Fill dir with the ESP tree: the recipe's files (tree, may be NULL), signed
- * systemd-boot, the role's UKI and the enrollment files. */
-int make_esp_tree(const struct graph *g, const struct node *n, const char *tree, const char *dir,
-                  struct diag *d);
-/* The root partition's PARTUUID as the kernel command line needs it. */
-/* The newest /boot/vmlinuz-*, malloc'd; NULL when there is none. */
-char *boot_default_kernel(void);
-int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d);
-
-/* Deliverable nodes (deliver.c): the host's PXE set and the CI bundle. */
-int plan_deliverables(struct graph *g, struct diag *d);
-int deliver_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d);
-int make_pxe(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
-int make_bundle(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
-int make_iso(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
-struct node *graph_add_node(struct graph *g, enum node_kind kind, struct role *r,
-                            const char *owner);
+/* One file a node puts in the output directory. */
+struct export_file {
+        char *out; /* relative to the output directory */
+        char *src; /* the artifact in the cache */
+};
+struct export_list {
+        struct export_file *v;
+        size_t n;
+};
+/* Append the files node n exports, in a fixed order (a directory artifact's
+ * files by name, then the second artifact). Nothing for an intermediate node. */
+int node_exports(const struct graph *g, const struct node *n, struct export_list *l);
+void export_list_release(struct export_list *l);
 
 /* Default cache: $XDG_CACHE_HOME/pocbake or ~/.cache/pocbake. */
 char *cache_default(void);

@@ -13,7 +13,7 @@
 #define MAX_NEST     32   /* files open at once through extends/include */
 #define MAX_LOADS    1000 /* files read in one load: bounds diamond-shaped include graphs */
 #define ROLE_OUTPUTS (OUT_RAW | OUT_QCOW2 | OUT_VHDX)
-#define ALL_OUTPUTS  (ROLE_OUTPUTS | OUT_ISO | OUT_PXE | OUT_BUNDLE)
+#define ALL_OUTPUTS  (ROLE_OUTPUTS | OUT_ISO | OUT_PXE | OUT_BUNDLE | OUT_SHA256SUMS)
 
 struct frame {
         dev_t dev;

@@ -165,6 +165,7 @@ enum output_fmt {
         OUT_ISO = 1 << 3,
         OUT_PXE = 1 << 4,
         OUT_BUNDLE = 1 << 5,
+        OUT_SHA256SUMS = 1 << 6,
 };
 
 struct check_spec {

@@ -302,6 +302,7 @@ int bind_array(struct bctx *c, const struct ynode *v, void *obj, const struct fi
 static const struct enum_name output_names[] = {
         {"raw", OUT_RAW}, {"qcow2", OUT_QCOW2}, {"vhdx", OUT_VHDX},
         {"iso", OUT_ISO}, {"pxe", OUT_PXE},     {"bundle", OUT_BUNDLE},
+        {"sha256sums", OUT_SHA256SUMS},
 };
 
 const char *output_fmt_name(enum output_fmt f)

@@ -1,0 +1,59 @@
+/* node_host.c: the host node: the host's disk with its storage pool and every role as a payload. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest/guest.h"
+#include "nodes.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+/* Storage and payload layout, networks, and the roles' definitions. */
+static int host_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
+{
+        hasher_str(h, "storage");
+        ynode_hash(ynode_get(n->role->tree, "storage"), h);
+        ynode_hash(g->app->tree, h);
+        for (size_t i = 0; i < g->app->n_roles; i++)
+                ynode_hash(g->app->roles[i]->tree, h);
+        return 0;
+}
+
+/* A copy of the host's plain disk, then the storage pool and every role's
+ * qcow2 put in through libguestfs (one launch). */
+static int host_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
+{
+        const struct appliance *a = g->app;
+        _cleanup_free_ char *src = node_object_path(g, n->inputs[0]);
+        _cleanup_free_ char *out = path_join(dir, "host.raw");
+        _cleanup_free_ const char **qcow2 = calloc(a->n_roles + 1, sizeof(*qcow2));
+        _cleanup_free_ char **owned = calloc(a->n_roles + 1, sizeof(*owned));
+        int rc;
+
+        if (!src || !out || !qcow2 || !owned)
+                return -ENOMEM;
+        for (size_t i = 1; i < n->n_inputs; i++)
+                for (size_t j = 0; j < a->n_roles; j++)
+                        if (a->roles[j] == n->inputs[i]->role && !owned[j])
+                                qcow2[j] = owned[j] = node_object_path(g, n->inputs[i]);
+        rc = copy_file_sparse(src, out, 0644);
+        if (rc < 0)
+                rc = diag_err(d, rc, "cannot copy the host disk: %s", strerror(-rc));
+        else
+                rc = guest_make_host(out, a, qcow2, d);
+        for (size_t j = 0; j < a->n_roles; j++)
+                free(owned[j]);
+        return rc;
+}
+
+static const char *host_object(const struct node *n)
+{
+        return "host.raw";
+}
+
+const struct node_type node_host = {
+        .name = "host",
+        .object = host_object,
+        .hash = host_hash,
+        .make = host_make,
+};

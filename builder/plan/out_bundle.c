@@ -1,0 +1,115 @@
+/* out_bundle.c: the bundle deliverable: every output, signed, with manifest, SBOM and provenance.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "media/bundle.h"
+#include "nodes.h"
+#include "outputs.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+static int bundle_hash(const struct graph *g, const struct node *n, struct hasher *h,
+                       struct diag *d)
+{
+        int rc = hash_key_file(h, g->boot, "codesign.crt", d);
+
+        if (rc < 0)
+                return rc;
+        hasher_str(h, g->app->file);
+        for (size_t i = 0; i < n->n_inputs; i++)
+                hasher_str(h, n->inputs[i]->export_name);
+        return 0;
+}
+
+/* The files every input puts in the output directory, as bundle items. */
+static int bundle_items(const struct graph *g, const struct node *n, struct export_list *l,
+                        struct bundle_item **items)
+{
+        size_t ends[ARRAY_SIZE(n->inputs)], k = 0;
+        int rc = 0;
+
+        for (size_t i = 0; rc >= 0 && i < n->n_inputs; i++) {
+                rc = node_exports(g, n->inputs[i], l);
+                ends[i] = l->n;
+        }
+        if (rc < 0)
+                return rc;
+        if (!(*items = calloc(l->n + 1, sizeof(**items))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n->n_inputs; i++) {
+                const struct node *in = n->inputs[i];
+
+                for (; k < ends[i]; k++)
+                        (*items)[k] = (struct bundle_item){
+                                .path = l->v[k].out,
+                                .src = l->v[k].src,
+                                .role = in->role ? in->role->name : NULL,
+                                .kind = in->type->name,
+                        };
+        }
+        return 0;
+}
+
+static int bundle_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
+{
+        _cleanup_free_ struct bundle_item *items = NULL;
+        _cleanup_free_ char *zst = path_join(dir, "bundle.tar.zst");
+        _cleanup_free_ char *gz = path_join(dir, "bundle.tar.gz");
+        _cleanup_free_ char *key = keys_file(g->boot, "codesign.key");
+        _cleanup_free_ char *cert = keys_file(g->boot, "codesign.crt");
+        struct export_list l = {0};
+        struct bundle_spec s = {
+                .recipe = g->app->file, .key = key, .cert = cert, .epoch = (int64_t)g->epoch};
+        int rc = (zst && gz && key && cert) ? 0 : -ENOMEM;
+
+        if (rc >= 0 && (rc = bundle_items(g, n, &l, &items)) < 0)
+                diag_err(d, rc, "cannot list the bundle's files: %s", strerror(-rc));
+        if (rc >= 0) {
+                s.items = items;
+                s.n_items = l.n;
+                rc = bundle_write(&s, zst, gz, d);
+        }
+        export_list_release(&l);
+        return rc;
+}
+
+static const char *bundle_object(const struct node *n)
+{
+        return "bundle.tar.zst";
+}
+
+static const struct node_type node_bundle = {
+        .name = "bundle",
+        .object = bundle_object,
+        .also_object = "bundle.tar.gz",
+        .also_ext = ".gz",
+        .hash = bundle_hash,
+        .make = bundle_make,
+};
+
+/* The bundle carries every file exported so far. */
+static int bundle_plan(struct graph *g, struct diag *d)
+{
+        const struct appliance *a = g->app;
+        struct node *b = graph_add_node(g, &node_bundle, NULL, a->name, NULL);
+
+        if (!b || asprintf(&b->export_name, "%s.tar.zst", a->name) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->n; i++)
+                if (g->nodes[i] != b && g->nodes[i]->export_name &&
+                    node_add_input(b, g->nodes[i]) < 0)
+                        return diag_at(d, &a->mark,
+                                       "too many outputs for one bundle (expected at most %zu)",
+                                       ARRAY_SIZE(b->inputs));
+        return 0;
+}
+
+const struct output_type out_bundle = {
+        .name = "bundle",
+        .bit = OUT_BUNDLE,
+        .needs_keys = true,
+        .plan = bundle_plan,
+};

@@ -1,0 +1,38 @@
+/* outputs.h: the appliance's deliverables (iso, pxe, bundle, sha256sums): one file each, one table.
+ */
+#pragma once
+
+#include "graph.h"
+
+/* One deliverable an appliance recipe can ask for in `outputs:`. Adding one is
+ * a new out_NAME.c defining its struct output_type and its node type, and a
+ * row in outputs.c's table. */
+struct output_type {
+        const char *name; /* as the recipe writes it */
+        unsigned bit;     /* enum output_fmt */
+        bool needs_keys;  /* signed: refused without --keys */
+        /* What can be checked before anything is built (keys, tools), or NULL. */
+        int (*check)(const struct appliance *a, const struct boot_config *b, struct diag *d);
+        /* Add the deliverable's nodes; runs after the roles' and the deliverables
+         * above it in the table (the bundle carries what they export). */
+        int (*plan)(struct graph *g, struct diag *d);
+};
+
+extern const struct output_type out_iso, out_pxe, out_bundle, out_sha256sums;
+
+/* The deliverables the appliance asks for: signed ones need keys b, and the
+ * codesign key in it must load; then each one's own check. */
+int outputs_check(const struct appliance *a, const struct boot_config *b, struct diag *d);
+/* The deliverables the appliance asks for: their nodes, in table order. */
+int outputs_plan(struct graph *g, struct diag *d);
+
+/* What the out_*.c files share (signing.c). */
+/* A file in the keys directory, malloc'd. */
+char *keys_file(const struct boot_config *b, const char *name);
+/* The codesign key and certificate that sign the deliverables: present, private
+ * key not readable by others, and the two a pair. */
+int codesign_check(const struct boot_config *b, struct diag *d);
+/* Feed the bytes of path, naming it when it cannot be read. */
+int hash_path(struct hasher *h, const char *path, struct diag *d);
+/* The same for a file of the keys directory. */
+int hash_key_file(struct hasher *h, const struct boot_config *b, const char *name, struct diag *d);

@@ -1,0 +1,45 @@
+/* signing.c: what the signed deliverables share: key files, their hashes, the codesign check. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outputs.h"
+#include "sign/sign.h"
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+char *keys_file(const struct boot_config *b, const char *name)
+{
+        return path_join(b->keys, name);
+}
+
+int hash_path(struct hasher *h, const char *path, struct diag *d)
+{
+        int rc = hasher_file(h, path);
+
+        return rc < 0 ? diag_err(d, rc, "cannot read %s: %s", path, strerror(-rc)) : 0;
+}
+
+int hash_key_file(struct hasher *h, const struct boot_config *b, const char *name, struct diag *d)
+{
+        _cleanup_free_ char *p = keys_file(b, name);
+
+        return p ? hash_path(h, p, d) : -ENOMEM;
+}
+
+int codesign_check(const struct boot_config *b, struct diag *d)
+{
+        _cleanup_free_ char *key = keys_file(b, "codesign.key");
+        _cleanup_free_ char *cert = keys_file(b, "codesign.crt");
+        EVP_PKEY *k = NULL;
+        X509 *c = NULL;
+        int rc;
+
+        if (!key || !cert)
+                return -ENOMEM;
+        rc = signing_key_load(key, cert, &k, &c, d);
+        EVP_PKEY_free(k);
+        X509_free(c);
+        /* whatever is wrong with the key is the user's to fix: a usage error */
+        return rc < 0 && rc != -ENOMEM ? -EINVAL : rc;
+}

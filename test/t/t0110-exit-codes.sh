@@ -1,0 +1,71 @@
+#!/bin/sh
+# t0110-exit-codes.sh: one exit-code mapping: what the user gave wrong exits 2 with a message, before any work.
+. "$(dirname "$0")/lib.sh"
+
+R=$TOP/test/data/recipes
+
+out=$("$POCBAKE" validate "$T/missing.yaml" 2>&1)
+is "$?" 2 "validate of a missing recipe exits 2"
+like "$out" "missing.yaml: cannot read" "and names the file"
+
+# a recipe over the 4 MiB bound: refused before it is parsed
+{ echo "role: big"; head -c 5000000 /dev/zero | tr '\0' '#'; echo; } >"$T/big.yaml"
+out=$("$POCBAKE" validate "$T/big.yaml" 2>&1)
+is "$?" 2 "an oversized recipe exits 2"
+like "$out" "big.yaml: larger than 4 MiB" "and says the bound"
+
+truncate -s 1M "$T/disk.raw"
+out=$("$POCBAKE" boot --firmware nosuch --timeout 5 "$T/disk.raw" 2>&1)
+is "$?" 2 "boot --firmware with an unknown profile exits 2"
+like "$out" 'firmware "nosuch"' "and names the firmware"
+
+out=$("$POCBAKE" frobnicate 2>&1)
+is "$?" 2 "an unknown verb exits 2"
+like "$out" 'unknown command "frobnicate"' "and names it"
+
+for verb in validate plan build boot inspect pxe bundle iso initrd uki esp; do
+        "$POCBAKE" $verb --no-such-option x >/dev/null 2>&1
+        is "$?" 2 "$verb: an unknown option exits 2"
+done
+for verb in "keys init" "keys enroll" "sign efi" "verify efi" "verify bundle" "verify pxe"; do
+        "$POCBAKE" $verb --no-such-option x >/dev/null 2>&1
+        is "$?" 2 "$verb: an unknown option exits 2"
+done
+
+out=$(SOURCE_DATE_EPOCH=yesterday "$POCBAKE" plan --cache "$T/c" "$R/minimal.yaml" 2>&1)
+is "$?" 2 "a SOURCE_DATE_EPOCH that is not a number exits 2"
+like "$out" 'SOURCE_DATE_EPOCH "yesterday": expected whole seconds' "and says what it expected"
+
+# A bad codesign key is found in the check phase: exit 2, no node ran, nothing written.
+"$POCBAKE" keys init --cn-prefix t0110 "$T/keys" >/dev/null 2>&1
+cp "$R/minimal.yaml" "$T/minimal.yaml"
+cat >"$T/app.yaml" <<'YAML'
+appliance: app
+roles: [minimal.yaml]
+outputs: [bundle]
+YAML
+cp "$T/keys/codesign.key" "$T/codesign.key.good"
+printf 'not a key\n' >"$T/keys/codesign.key"
+out=$("$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
+is "$?" 2 "a codesign key that does not load exits 2"
+like "$out" "codesign.key" "and names the key"
+is "$(ls "$T/cache/objects" 2>/dev/null | wc -l)" 0 "no node was built"
+ok "nothing was written to the output directory" test ! -e "$T/out"
+
+cp "$T/codesign.key.good" "$T/keys/codesign.key"
+chmod 0644 "$T/keys/codesign.key"
+out=$("$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
+is "$?" 2 "a codesign key others can read exits 2"
+like "$out" "codesign.key" "and names the key"
+chmod 0600 "$T/keys/codesign.key"
+
+"$POCBAKE" keys init --cn-prefix other "$T/other" >/dev/null 2>&1
+cp "$T/other/codesign.crt" "$T/keys/codesign.crt"
+out=$("$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
+is "$?" 2 "a codesign certificate of another key exits 2"
+is "$(ls "$T/cache/objects" 2>/dev/null | wc -l)" 0 "still no node was built"
+
+out=$("$POCBAKE" build --quiet --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
+is "$?" 2 "a signed output without keys exits 2"
+like "$out" "output bundle is signed: it needs keys" "and says which output"
+done_testing
