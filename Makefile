@@ -69,7 +69,7 @@ layers: all
 # The unit tests first, then the TAP scripts: the run ends with prove's summary.
 check: deps all layers $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
-	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) prove $(PROVE_FLAGS) test/t/t[0-9]*.sh
+	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) OBJDIR=$(CURDIR)/$(O) prove $(PROVE_FLAGS) test/t/t[0-9]*.sh
 
 # The full profile: real Debian roots from the mirror (slow; not part of check).
 check-roles: deps all

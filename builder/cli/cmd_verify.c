@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <errno.h>
-
 #include "cmd.h"
 #include "sign/ossl.h"
 #include "sign/sign.h"

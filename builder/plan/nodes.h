@@ -1,4 +1,5 @@
-/* nodes.h: the node types of the graph (one file each) and what plans a role's nodes. */
+/* nodes.h: the node types of the graph (one file each) and what plans a role's nodes;
+ * private to plan/. */
 #pragma once
 
 #include "graph.h"

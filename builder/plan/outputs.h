@@ -1,5 +1,4 @@
-/* outputs.h: the appliance's deliverables (iso, pxe, bundle, sha256sums): one file each, one table.
- */
+/* outputs.h: the appliance's deliverables: one file each, one table; private to plan/. */
 #pragma once
 
 #include "graph.h"
