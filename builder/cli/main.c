@@ -35,9 +35,9 @@ static void usage(FILE *f)
         fprintf(f, "usage: pocbake [--version] <command> [<args>]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f,
-                "\n'pocbake <command> --help' describes one command.\n"
-                "exit codes: 0 done, 1 build or verification failed, 2 bad usage or bad recipe\n");
+        fprintf(f, "\n'pocbake <command> --help' describes one command.\n"
+                   "exit codes: 0 done, 1 the work failed, 2 bad usage, recipe or input (nothing "
+                   "written)\n");
 }
 
 int main(int argc, char **argv)
