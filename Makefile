@@ -66,19 +66,25 @@ deps:
 layers: all
 	scripts/layers $(CURDIR) $(O)
 
+# check, check-roles, demo and bench install the packages first (scripts/deps),
+# then run a second make: the compiler flags come from pkg-config, which only
+# answers once the -dev packages are there, and make computes them as it starts.
+check check-roles demo bench: deps
+	@$(MAKE) --no-print-directory $@-run
+
 # The unit tests first, then the TAP scripts: the run ends with prove's summary.
-check: deps all layers $(UNIT_BINS)
+check-run: all layers $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) OBJDIR=$(CURDIR)/$(O) prove $(PROVE_FLAGS) test/t/t[0-9]*.sh
 
 # The full profile: real Debian roots from the mirror (slow; not part of check).
-check-roles: deps all
+check-roles-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) scripts/check-roles
 
-demo: deps all
+demo-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake scripts/demo
 
-bench: deps all
+bench-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake bench/run
 
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) \
@@ -103,5 +109,6 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps layers check check-roles demo bench fuzz style install clean
+.PHONY: all deps layers check check-roles demo bench fuzz style install clean \
+        check-run check-roles-run demo-run bench-run
 -include $(LIB_OBJS:.o=.d) $(O)/builder/cli/main.d
