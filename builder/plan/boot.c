@@ -352,29 +352,11 @@ int make_esp_tree(const struct graph *g, const struct node *n, const char *tree,
         return rc;
 }
 
-static const char *initrd_object(const struct node *n)
-{
-        return "initrd.img";
-}
-
-static const char *uki_object(const struct node *n)
-{
-        return "uki.efi";
-}
-
 const struct node_type node_initrd = {
-        .name = "initrd",
-        .object = initrd_object,
-        .hash = initrd_hash,
-        .make = make_initrd,
-};
+        .name = "initrd", .object = "initrd.img", .hash = initrd_hash, .make = make_initrd};
 
 const struct node_type node_uki = {
-        .name = "uki",
-        .object = uki_object,
-        .hash = uki_hash,
-        .make = make_uki,
-};
+        .name = "uki", .object = "uki.efi", .hash = uki_hash, .make = make_uki};
 
 static bool same_modules(const struct node *n, char *const *modules, size_t n_modules)
 {

@@ -33,7 +33,7 @@ char *node_input_file(const struct graph *g, const struct node *in, const char *
 
 char *node_object_path(const struct graph *g, const struct node *n)
 {
-        return node_input_file(g, n, n->type->object(n));
+        return node_input_file(g, n, n->type->object_of ? n->type->object_of(n) : n->type->object);
 }
 
 char *cache_default(void)

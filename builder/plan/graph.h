@@ -17,8 +17,10 @@ struct node;
 struct node_type {
         const char *name; /* in node ids, events, manifests and content keys */
         /* The artifact inside the node's object directory: a file, or a directory
-         * whose regular files are the artifact (a boot set). */
-        const char *(*object)(const struct node *n);
+         * whose regular files are the artifact (a boot set); object_of, when set,
+         * names it per node instead. */
+        const char *object;
+        const char *(*object_of)(const struct node *n);
         /* A second artifact exported beside the first: its object file, and the
          * extension that replaces the export name's last one (".gz": a .tar.gz
          * beside a .tar.zst); NULL when there is none. */

@@ -31,8 +31,4 @@ static int convert_make(const struct graph *g, const struct node *n, const char 
 }
 
 const struct node_type node_convert = {
-        .name = "convert",
-        .object = convert_object,
-        .hash = convert_hash,
-        .make = convert_make,
-};
+        .name = "convert", .object_of = convert_object, .hash = convert_hash, .make = convert_make};

@@ -76,14 +76,5 @@ static int disk_make(const struct graph *g, const struct node *n, const char *di
         return rc;
 }
 
-static const char *disk_object(const struct node *n)
-{
-        return "disk.raw";
-}
-
 const struct node_type node_disk = {
-        .name = "disk",
-        .object = disk_object,
-        .hash = disk_hash,
-        .make = disk_make,
-};
+        .name = "disk", .object = "disk.raw", .hash = disk_hash, .make = disk_make};

@@ -53,14 +53,5 @@ static int fs_make(const struct graph *g, const struct node *n, const char *dir,
         return rc;
 }
 
-static const char *fs_object(const struct node *n)
-{
-        return "fs.img";
-}
-
 const struct node_type node_fs = {
-        .name = "fs",
-        .object = fs_object,
-        .hash = fs_hash,
-        .make = fs_make,
-};
+        .name = "fs", .object = "fs.img", .hash = fs_hash, .make = fs_make};

@@ -46,14 +46,5 @@ static int host_make(const struct graph *g, const struct node *n, const char *di
         return rc;
 }
 
-static const char *host_object(const struct node *n)
-{
-        return "host.raw";
-}
-
 const struct node_type node_host = {
-        .name = "host",
-        .object = host_object,
-        .hash = host_hash,
-        .make = host_make,
-};
+        .name = "host", .object = "host.raw", .hash = host_hash, .make = host_make};

@@ -108,14 +108,5 @@ static int rootfs_make(const struct graph *g, const struct node *n, const char *
         return split_mounts(n->role, dir, g->epoch, d);
 }
 
-static const char *rootfs_object(const struct node *n)
-{
-        return "root";
-}
-
 const struct node_type node_rootfs = {
-        .name = "rootfs",
-        .object = rootfs_object,
-        .hash = rootfs_hash,
-        .make = rootfs_make,
-};
+        .name = "rootfs", .object = "root", .hash = rootfs_hash, .make = rootfs_make};

@@ -76,40 +76,22 @@ static int bundle_make(const struct graph *g, const struct node *n, const char *
         return rc;
 }
 
-static const char *bundle_object(const struct node *n)
-{
-        return "bundle.tar.zst";
-}
-
-static const struct node_type node_bundle = {
-        .name = "bundle",
-        .object = bundle_object,
-        .also_object = "bundle.tar.gz",
-        .also_ext = ".gz",
-        .hash = bundle_hash,
-        .make = bundle_make,
-};
+static const struct node_type node_bundle = {.name = "bundle",
+                                             .object = "bundle.tar.zst",
+                                             .also_object = "bundle.tar.gz",
+                                             .also_ext = ".gz",
+                                             .hash = bundle_hash,
+                                             .make = bundle_make};
 
 /* The bundle carries every file exported so far. */
 static int bundle_plan(struct graph *g, struct diag *d)
 {
-        const struct appliance *a = g->app;
-        struct node *b = graph_add_node(g, &node_bundle, NULL, a->name, NULL);
+        struct node *b = graph_add_node(g, &node_bundle, NULL, g->app->name, NULL);
 
-        if (!b || asprintf(&b->export_name, "%s.tar.zst", a->name) < 0)
+        if (!b || asprintf(&b->export_name, "%s.tar.zst", g->app->name) < 0)
                 return -ENOMEM;
-        for (size_t i = 0; i < g->n; i++)
-                if (g->nodes[i] != b && g->nodes[i]->export_name &&
-                    node_add_input(b, g->nodes[i]) < 0)
-                        return diag_at(d, &a->mark,
-                                       "too many outputs for one bundle (expected at most %zu)",
-                                       ARRAY_SIZE(b->inputs));
-        return 0;
+        return collect_exports(g, b, d);
 }
 
 const struct output_type out_bundle = {
-        .name = "bundle",
-        .bit = OUT_BUNDLE,
-        .needs_keys = true,
-        .plan = bundle_plan,
-};
+        .name = "bundle", .bit = OUT_BUNDLE, .needs_keys = true, .plan = bundle_plan};

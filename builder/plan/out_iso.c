@@ -65,17 +65,8 @@ static int iso_make(const struct graph *g, const struct node *n, const char *dir
         return iso_write(&s, out, d);
 }
 
-static const char *iso_object(const struct node *n)
-{
-        return "install.iso";
-}
-
 static const struct node_type node_iso = {
-        .name = "iso",
-        .object = iso_object,
-        .hash = iso_hash,
-        .make = iso_make,
-};
+        .name = "iso", .object = "install.iso", .hash = iso_hash, .make = iso_make};
 
 /* The install ISO carries the finished host image. */
 static int iso_plan(struct graph *g, struct diag *d)
@@ -95,8 +86,4 @@ static int iso_plan(struct graph *g, struct diag *d)
 }
 
 const struct output_type out_iso = {
-        .name = "iso",
-        .bit = OUT_ISO,
-        .needs_keys = true,
-        .plan = iso_plan,
-};
+        .name = "iso", .bit = OUT_ISO, .needs_keys = true, .plan = iso_plan};

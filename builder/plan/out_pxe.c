@@ -89,17 +89,8 @@ static int pxe_make(const struct graph *g, const struct node *n, const char *dir
         return rc;
 }
 
-static const char *pxe_object(const struct node *n)
-{
-        return "pxe";
-}
-
 static const struct node_type node_pxe = {
-        .name = "pxe",
-        .object = pxe_object,
-        .hash = pxe_hash,
-        .make = pxe_make,
-};
+        .name = "pxe", .object = "pxe", .hash = pxe_hash, .make = pxe_make};
 
 /* The set boots the host's root tree with the host's kernel and initrd. */
 static int pxe_plan(struct graph *g, struct diag *d)
@@ -121,8 +112,4 @@ static int pxe_plan(struct graph *g, struct diag *d)
 }
 
 const struct output_type out_pxe = {
-        .name = "pxe",
-        .bit = OUT_PXE,
-        .needs_keys = true,
-        .plan = pxe_plan,
-};
+        .name = "pxe", .bit = OUT_PXE, .needs_keys = true, .plan = pxe_plan};

@@ -75,40 +75,22 @@ static int sums_make(const struct graph *g, const struct node *n, const char *di
         return rc;
 }
 
-static const char *sums_object(const struct node *n)
-{
-        return "SHA256SUMS";
-}
-
-static const struct node_type node_sums = {
-        .name = "sha256sums",
-        .object = sums_object,
-        .also_object = "SHA256SUMS.sig",
-        .also_ext = ".sig",
-        .hash = sums_hash,
-        .make = sums_make,
-};
+static const struct node_type node_sums = {.name = "sha256sums",
+                                           .object = "SHA256SUMS",
+                                           .also_object = "SHA256SUMS.sig",
+                                           .also_ext = ".sig",
+                                           .hash = sums_hash,
+                                           .make = sums_make};
 
 /* Every file exported so far, the bundle included. */
 static int sums_plan(struct graph *g, struct diag *d)
 {
-        const struct appliance *a = g->app;
-        struct node *s = graph_add_node(g, &node_sums, NULL, a->name, NULL);
+        struct node *s = graph_add_node(g, &node_sums, NULL, g->app->name, NULL);
 
         if (!s || !(s->export_name = strdup("SHA256SUMS")))
                 return -ENOMEM;
-        for (size_t i = 0; i < g->n; i++)
-                if (g->nodes[i] != s && g->nodes[i]->export_name &&
-                    node_add_input(s, g->nodes[i]) < 0)
-                        return diag_at(d, &a->mark,
-                                       "too many outputs for one SHA256SUMS (expected at most %zu)",
-                                       ARRAY_SIZE(s->inputs));
-        return 0;
+        return collect_exports(g, s, d);
 }
 
 const struct output_type out_sha256sums = {
-        .name = "sha256sums",
-        .bit = OUT_SHA256SUMS,
-        .needs_keys = true,
-        .plan = sums_plan,
-};
+        .name = "sha256sums", .bit = OUT_SHA256SUMS, .needs_keys = true, .plan = sums_plan};

@@ -25,7 +25,9 @@ int outputs_check(const struct appliance *a, const struct boot_config *b, struct
 /* The deliverables the appliance asks for: their nodes, in table order. */
 int outputs_plan(struct graph *g, struct diag *d);
 
-/* What the out_*.c files share (signing.c). */
+/* What the out_*.c files share (out_common.c). */
+/* Make every node exported so far an input of n (a deliverable of them all). */
+int collect_exports(struct graph *g, struct node *n, struct diag *d);
 /* A file in the keys directory, malloc'd. */
 char *keys_file(const struct boot_config *b, const char *name);
 /* The codesign key and certificate that sign the deliverables: present, private

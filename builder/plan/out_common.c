@@ -1,4 +1,5 @@
-/* signing.c: what the signed deliverables share: key files, their hashes, the codesign check. */
+/* out_common.c: what the deliverables share: every export as input, key files, the codesign check.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,4 +43,15 @@ int codesign_check(const struct boot_config *b, struct diag *d)
         X509_free(c);
         /* whatever is wrong with the key is the user's to fix: a usage error */
         return rc < 0 && rc != -ENOMEM ? -EINVAL : rc;
+}
+
+int collect_exports(struct graph *g, struct node *n, struct diag *d)
+{
+        for (size_t i = 0; i < g->n; i++)
+                if (g->nodes[i] != n && g->nodes[i]->export_name &&
+                    node_add_input(n, g->nodes[i]) < 0)
+                        return diag_at(d, &g->app->mark,
+                                       "too many outputs for %s (expected at most %zu)", n->id,
+                                       ARRAY_SIZE(n->inputs));
+        return 0;
 }
