@@ -224,6 +224,7 @@ int make_iso(const struct graph *g, const struct node *n, const char *dir, struc
                 .default_entry = ISO_ENTRY_LIVE,
                 .timeout = 5,
                 .enroll = (enum esp_enroll)g->boot->enroll,
+                .epoch = g->epoch,
         };
 
         if (!host || !out || !(image = path_join(host, "host.raw")))
