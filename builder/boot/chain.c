@@ -187,7 +187,7 @@ static int make_view(const char *keys, uint64_t epoch, const char *view, struct 
                 _cleanup_free_ char *from = path_join(abs, link[i]), *to = path_join(view, link[i]);
 
                 if (!from || !to)
-                        return -ENOMEM;
+                        return diag_err(d, -ENOMEM, "out of memory");
                 if (symlink(from, to) < 0)
                         return diag_err(d, -errno, "cannot link %s: %m", to);
         }
@@ -204,7 +204,7 @@ int chain_esp(const struct esp_spec *s, const char *keys, uint64_t epoch, const 
         if (rc >= 0)
                 rc = esp_populate(&es, dir, d);
         rm_rf(view);
-        return rc == -ENOMEM ? diag_err(d, rc, "out of memory writing the ESP %s", dir) : rc;
+        return rc;
 }
 
 static int check_one(const char *keys, const char *name, struct diag *d)
@@ -220,6 +220,7 @@ static int check_one(const char *keys, const char *name, struct diag *d)
                                 name, keys);
         if (access(p, R_OK) < 0)
                 return diag_err(d, -EINVAL, "keys %s: cannot read %s: %m", keys, name);
+        /* key_load refuses a key that group or others can read */
         if (strstr(name, ".key") && key_load(p, &k, d) < 0)
                 return -EINVAL;
         return 0;

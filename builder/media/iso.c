@@ -1,5 +1,5 @@
-/* iso.c: the hybrid install ISO: live root, gzip'd host image with a signed manifest, ESP,
- * isolinux. */
+/* iso.c: the hybrid install ISO: input checks, live root, signed manifest, payloads, xorriso
+ * (the host image's gzip is in iso_gz.c, the boot files in iso_boot.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

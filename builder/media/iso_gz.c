@@ -161,7 +161,7 @@ static int gz_stream(struct gz *g, struct iso_run *r, const char *out)
 {
         static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
         uint8_t trailer[8];
-        ssize_t got;
+        ssize_t got = 0;
         int rc = gz_emit(g, header, sizeof(header));
 
         while (rc >= 0 && (got = gz_read(g)) > 0)
