@@ -341,7 +341,7 @@ static int write_entry(struct archive *a, const struct ientry *e, unsigned ino, 
         return 0;
 }
 
-static int itree_write(struct itree *t, const struct initrd_spec *s, int64_t mtime, const char *out,
+static int itree_write(struct itree *t, const struct initrd_spec *s, const char *out,
                        struct diag *d)
 {
         _cleanup_(archive_write_freep) struct archive *a = archive_write_new();
@@ -367,7 +367,7 @@ static int itree_write(struct itree *t, const struct initrd_spec *s, int64_t mti
         if (archive_write_open_fd(a, af.fd) != ARCHIVE_OK)
                 r = archive_fail(a, out, d);
         for (size_t i = 0; r >= 0 && i < t->n; i++)
-                if (write_entry(a, &t->e[i], (unsigned)i + 1, mtime) < 0)
+                if (write_entry(a, &t->e[i], (unsigned)i + 1, (int64_t)s->mtime) < 0)
                         r = archive_fail(a, out, d);
         if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
                 r = archive_fail(a, out, d);
@@ -387,22 +387,6 @@ int initrd_compress_parse(const char *s, enum initrd_compress *c)
                         return 0;
                 }
         return -EINVAL;
-}
-
-static int spec_mtime(const struct initrd_spec *s, int64_t *out, struct diag *d)
-{
-        const char *env = getenv("SOURCE_DATE_EPOCH");
-        char *end;
-
-        *out = s->mtime >= 0 ? s->mtime : 0;
-        if (s->mtime >= 0 || !env || !*env)
-                return 0;
-        errno = 0;
-        *out = strtoll(env, &end, 10);
-        if (errno || *end || *out < 0)
-                return diag_err(d, -EINVAL, "SOURCE_DATE_EPOCH \"%s\": expected seconds since 1970",
-                                env);
-        return 0;
 }
 
 /* The fixed part: /init, its helpers, mount points and /dev/console, which the
@@ -432,12 +416,8 @@ int initrd_write(const struct initrd_spec *s, const char *out, struct diag *d)
 {
         _cleanup_(itree_release) struct itree t = {0};
         _cleanup_free_ char *kver = NULL;
-        int64_t mtime;
         int r;
 
-        r = spec_mtime(s, &mtime, d);
-        if (r < 0)
-                return r;
         kver = s->kver ? strdup(s->kver) : NULL;
         if (!s->kver && (r = pick_kver(s->moddir ? s->moddir : "/lib/modules", &kver, d)) < 0)
                 return r;
@@ -452,5 +432,5 @@ int initrd_write(const struct initrd_spec *s, const char *out, struct diag *d)
                 r = add_parents(&t);
         if (r < 0)
                 return r == -ENOMEM ? diag_err(d, r, "out of memory building \"%s\"", out) : r;
-        return itree_write(&t, s, mtime, out, d);
+        return itree_write(&t, s, out, d);
 }

@@ -20,7 +20,7 @@ struct initrd_spec {
         const char *init;    /* NULL: firmware/initrd/init from the data directory */
         const char *busybox; /* NULL: /bin/busybox (Debian's busybox-static) */
         enum initrd_compress compress;
-        int64_t mtime; /* every entry's mtime; -1: $SOURCE_DATE_EPOCH, else 0 */
+        uint64_t mtime; /* every entry's mtime: the caller's epoch (util/epoch.h) */
 };
 
 /* "gzip", "zstd" or "none"; -EINVAL otherwise. */

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "sign/sign.h"
 #include "util/cleanup.h"
+#include "util/epoch.h"
 #include "util/fsutil.h"
 
 DEFINE_TRIVIAL_CLEANUP(EVP_PKEY *, EVP_PKEY_free)
@@ -27,7 +28,8 @@ static const char initrd_usage[] =
         "Write a deterministic initramfs (newc cpio): the pocbake init, busybox and its\n"
         "applet links, and the kernel modules named with --module (or an alias such as\n"
         "iso9660) with their dependencies from DIR/V/modules.dep (DIR: /lib/modules,\n"
-        "V: the highest version there). Entry times are $SOURCE_DATE_EPOCH.\n";
+        "V: the highest version there). Entry times are $SOURCE_DATE_EPOCH (default\n"
+        "1980-01-01).\n";
 
 static const char uki_usage[] =
         "usage: pocbake uki -o OUT --kernel VMLINUZ [--initrd INITRD] --cmdline STR\n"
@@ -87,7 +89,7 @@ int cmd_initrd(int argc, char **argv)
                 {0},
         };
         const char *mods[MAX_LIST], *out = NULL;
-        struct initrd_spec s = {.modules = mods, .mtime = -1};
+        struct initrd_spec s = {.modules = mods};
         struct diag d = {0};
         int c;
 
@@ -119,6 +121,10 @@ int cmd_initrd(int argc, char **argv)
         if (!out || optind != argc)
                 return usage_err(initrd_usage, "pocbake initrd: %s\n",
                                  out ? "unexpected arguments" : "-o OUT is required");
+        if (epoch_from_env(&s.mtime, &d) < 0) {
+                finish(&d, "pocbake initrd: ", -EINVAL);
+                return EXIT_USAGE;
+        }
         return finish(&d, "pocbake initrd: ", initrd_write(&s, out, &d));
 }
 

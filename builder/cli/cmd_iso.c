@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "media/iso.h"
 #include "util/cleanup.h"
+#include "util/epoch.h"
 
 #define PAYLOADS_MAX 256
 
@@ -27,8 +28,8 @@ static const char iso_help[] =
         "the newest /boot/vmlinuz-*, the initrd to one built with the CD/USB/disk drivers;\n"
         "--cmdline (default \"console=ttyS0\") follows the root arguments; --timeout (default 5)\n"
         "is the menu's wait; --label (default POCBAKE, A-Z 0-9 _) names the volume.\n"
-        "--payload PATH=FILE puts FILE on the ISO at PATH. Same inputs and\n"
-        "$SOURCE_DATE_EPOCH give the same bytes.\n"
+        "--payload PATH=FILE puts FILE on the ISO at PATH. Every date is $SOURCE_DATE_EPOCH\n"
+        "(default 1980-01-01); same inputs and epoch give the same bytes.\n"
         "installer command line: pocbake.target=/dev/X (default: the only blank disk),\n"
         "pocbake.wipe (overwrite a disk that holds data).\n"
         "exit codes: 0 written, 1 failed, 2 bad usage\n";
@@ -144,6 +145,11 @@ int cmd_iso(int argc, char **argv)
                 return usage_err("unexpected argument", argv[optind]);
         if (!out || !s.keys || !s.image)
                 return usage_err("-o, --keys and --image are required", NULL);
+        if (epoch_from_env(&s.epoch, &d) < 0) {
+                diag_print(&d, "pocbake iso: ");
+                diag_release(&d);
+                return EXIT_USAGE;
+        }
         rc = iso_write(&s, out, &d);
         if (rc < 0) {
                 diag_print(&d, "pocbake iso: ");

@@ -1,6 +1,7 @@
 /* gpt.c: a GUID partition table (protective MBR, primary and backup copies). */
 #include "gpt.h"
 #include "util/cleanup.h"
+#include "util/endian.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -263,4 +264,119 @@ int gpt_write(const struct gpt *g, int fd, struct diag *d)
         if (r < 0)
                 return diag_err(d, r, "cannot write the partition table: %s", strerror(-r));
         return 0;
+}
+
+/* The inverse of guid_to_disk (the byte swap is its own inverse). */
+static void guid_from_disk(struct uuid *u, const uint8_t in[16])
+{
+        static const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+
+        for (int i = 0; i < 16; i++)
+                u->b[order[i]] = in[i];
+}
+
+/* What read_header found: where the entries are and what bounds them. */
+struct gpt_table {
+        uint64_t lba, first_usable, last_usable;
+        uint32_t n, size, crc;
+};
+
+static int read_header(struct gpt *g, int fd, const char *what, struct gpt_table *t, struct diag *d)
+{
+        uint8_t h[GPT_SECTOR];
+        uint32_t hsize, crc;
+
+        if (g->size < 2 * GPT_SECTOR || pread(fd, h, sizeof(h), GPT_SECTOR) != (ssize_t)sizeof(h) ||
+            memcmp(h, "EFI PART", 8))
+                return diag_err(d, -EINVAL, "%s: no GPT header at LBA 1", what);
+        hsize = get_le32(h + 12);
+        if (hsize < HEADER_SIZE || hsize > GPT_SECTOR)
+                return diag_err(d, -EINVAL, "%s: GPT header size %u (expected 92 to 512)", what,
+                                hsize);
+        crc = get_le32(h + 16);
+        memset(h + 16, 0, 4);
+        if ((uint32_t)crc32(0, h, hsize) != crc)
+                return diag_err(d, -EINVAL, "%s: GPT header checksum does not match", what);
+        if (get_le64(h + 24) != 1)
+                return diag_err(d, -EINVAL, "%s: GPT header at LBA 1 says it is elsewhere", what);
+        t->first_usable = get_le64(h + 40);
+        t->last_usable = get_le64(h + 48);
+        t->lba = get_le64(h + 72);
+        t->n = get_le32(h + 80);
+        t->size = get_le32(h + 84);
+        t->crc = get_le32(h + 88);
+        guid_from_disk(&g->disk_guid, h + 56);
+        if (t->size < ENTRY_SIZE || t->size > 4096 || t->size % 8 || t->n > 4096)
+                return diag_err(d, -EINVAL, "%s: GPT entry table of %u entries of %u bytes", what,
+                                t->n, t->size);
+        if (t->lba < 2 || t->lba > g->size / GPT_SECTOR ||
+            g->size / GPT_SECTOR - t->lba <
+                    ((uint64_t)t->n * t->size + GPT_SECTOR - 1) / GPT_SECTOR)
+                return diag_err(d, -EINVAL, "%s: GPT entry table at LBA %llu is outside the image",
+                                what, (unsigned long long)t->lba);
+        if (t->first_usable > t->last_usable || t->last_usable >= g->size / GPT_SECTOR)
+                return diag_err(d, -EINVAL, "%s: GPT usable range %llu-%llu is outside the image",
+                                what, (unsigned long long)t->first_usable,
+                                (unsigned long long)t->last_usable);
+        return 0;
+}
+
+static int read_entry(struct gpt *g, const uint8_t *e, uint32_t i, const struct gpt_table *t,
+                      const char *what, struct diag *d)
+{
+        static const uint8_t unused[16];
+        struct gpt_part *p = &g->parts[g->n];
+
+        if (!memcmp(e, unused, sizeof(unused)))
+                return 0;
+        *p = (struct gpt_part){.first_lba = get_le64(e + 32),
+                               .last_lba = get_le64(e + 40),
+                               .attrs = get_le64(e + 48)};
+        if (p->first_lba > p->last_lba || p->first_lba < t->first_usable ||
+            p->last_lba > t->last_usable)
+                return diag_err(
+                        d, -EINVAL,
+                        "%s: GPT entry %u spans LBA %llu-%llu, outside the usable %llu-%llu", what,
+                        i + 1, (unsigned long long)p->first_lba, (unsigned long long)p->last_lba,
+                        (unsigned long long)t->first_usable, (unsigned long long)t->last_usable);
+        guid_from_disk(&p->type, e);
+        guid_from_disk(&p->guid, e + 16);
+        for (size_t k = 0; k < NAME_UNITS; k++) {
+                uint16_t u = get_le16(e + 56 + 2 * k);
+
+                if (!u)
+                        break;
+                p->name[k] = u < 0x80 ? (char)u : '?';
+        }
+        g->n++;
+        return 0;
+}
+
+int gpt_read(struct gpt *g, int fd, uint64_t size, const char *what, struct diag *d)
+{
+        struct gpt_table t;
+        _cleanup_free_ uint8_t *table = NULL;
+        size_t bytes;
+        int rc;
+
+        memset(g, 0, sizeof(*g));
+        g->size = size / GPT_SECTOR * GPT_SECTOR;
+        if ((rc = read_header(g, fd, what, &t, d)) < 0)
+                return rc;
+        bytes = (size_t)t.n * t.size;
+        table = malloc(bytes ? bytes : 1);
+        g->parts = calloc(t.n ? t.n : 1, sizeof(*g->parts));
+        if (!table || !g->parts) {
+                gpt_release(g);
+                return -ENOMEM;
+        }
+        if (pread(fd, table, bytes, (off_t)(t.lba * GPT_SECTOR)) != (ssize_t)bytes)
+                rc = diag_err(d, -EIO, "%s: cannot read the GPT entry table: %m", what);
+        else if ((uint32_t)crc32(0, table, (uInt)bytes) != t.crc)
+                rc = diag_err(d, -EINVAL, "%s: GPT entry table checksum does not match", what);
+        for (uint32_t i = 0; rc >= 0 && i < t.n; i++)
+                rc = read_entry(g, table + (size_t)i * t.size, i, &t, what, d);
+        if (rc < 0)
+                gpt_release(g);
+        return rc;
 }

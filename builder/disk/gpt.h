@@ -1,4 +1,4 @@
-/* gpt.h: a GUID partition table written by pocbake itself. */
+/* gpt.h: a GUID partition table: written by pocbake, and read back from an image. */
 #pragma once
 
 #include <stddef.h>
@@ -39,5 +39,10 @@ void gpt_release(struct gpt *g);
 int part_type_uuid(enum part_type t, struct uuid *out);
 /* Smallest disk size holding these partition sizes (rest counts as 1 MiB). */
 uint64_t gpt_min_size(const uint64_t *sizes, size_t n);
+/* Read the primary GPT of an image of size bytes on fd, every field checked
+ * against the image before use (signature, sizes, both checksums, the entry
+ * table and each entry inside the image); what names the image in messages.
+ * g holds the used entries in table order, names with non-ASCII units as '?'. */
+int gpt_read(struct gpt *g, int fd, uint64_t size, const char *what, struct diag *d);
 /* A GUID as GPT and VHDX store it: the first three fields little-endian. */
 void guid_to_disk(uint8_t out[16], const struct uuid *u);

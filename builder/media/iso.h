@@ -38,10 +38,11 @@ struct iso_spec {
         enum esp_enroll enroll;
         const struct iso_payload *payloads;
         size_t n_payloads;
+        uint64_t epoch; /* every date and time in the image (the caller's, util/epoch.h) */
 };
 
-/* Check every input, then write the ISO to out (atomically). The same spec,
- * input bytes and $SOURCE_DATE_EPOCH give the same bytes. Layout:
+/* Check every input, then write the ISO to out (atomically). The same spec and
+ * input bytes give the same bytes. Layout:
  *   /isolinux/ (BIOS), /live/vmlinuz, /live/initrd.img, /live/root.squashfs,
  *   /install/host.raw.gz, /install/manifest.json + .sig, payloads;
  *   GPT partition 2 = the ESP (signed systemd-boot, EFI/Linux/{live,install}.efi,

@@ -231,18 +231,3 @@ bool media_all_zero(const void *p, size_t n)
                 acc |= *b++;
         return acc == 0;
 }
-
-int64_t media_epoch(void)
-{
-        const char *s = getenv("SOURCE_DATE_EPOCH");
-        char *end = NULL;
-        long long v;
-
-        if (!s || !*s)
-                return 0;
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno || *end || v < 0 || v > 253402300799LL)
-                return -1;
-        return v;
-}

@@ -53,6 +53,3 @@ int media_dir_tmp(const char *outdir, char **tmp, struct diag *d);
 /* Put tmp in outdir's place in one rename (exchanging with an old outdir, which
  * is then removed), and fsync the parent directory. */
 int media_dir_swap(const char *tmp, const char *outdir, struct diag *d);
-
-/* $SOURCE_DATE_EPOCH, 0 when unset; -1 when it is not a number. */
-int64_t media_epoch(void);

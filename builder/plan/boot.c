@@ -1,83 +1,29 @@
 /* boot.c: the boot chain nodes of the graph: initrd, signed UKI, the ESP's boot files. */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/chain.h"
 #include "boot/data.h"
 #include "boot/esp.h"
-#include "boot/initrd.h"
 #include "boot/uki.h"
 #include "disk/disk.h"
-#include "sign/keygen.h"
-#include "sign/sign.h"
-#include "sign/ossl.h"
 #include "stage/rootfs.h"
 #include "stage/steps.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "nodes.h"
 
-/* What the init needs to find a root on virtual and real machines: virtio,
- * SATA, NVMe and USB disks, CDs, the filesystems it mounts, efivarfs for the
- * SecureBoot marker, and a NIC for network roots. */
-static const char *const initrd_modules[] = {
-        "virtio_pci",
-        "virtio_blk",
-        "virtio_scsi",
-        "virtio_net",
-        "sd_mod",
-        "sr_mod",
-        "ahci",
-        "nvme",
-        "xhci_pci",
-        "usb_storage",
-        "uas",
-        "ext4",
-        "vfat",
-        "efivarfs",
-        "squashfs",
-        "isofs",
-        "loop",
-        "overlay",
-        /* the ESP's vfat: its default codepage and character set */
-        "nls_cp437",
-        "nls_ascii",
-        "nls_utf8",
-};
-
 static const char *const key_files[] = {"PK.crt", "KEK.crt", "db.crt"};
 
 int boot_check(const struct boot_config *b, struct diag *d)
 {
-        static const char *const need[] = {"PK.key", "KEK.key", "db.key",
-                                           "PK.crt", "KEK.crt", "db.crt"};
-        int rc = 0;
+        int rc = chain_keys_check(b->keys, d);
 
-        for (size_t i = 0; i < ARRAY_SIZE(need); i++) {
-                _cleanup_free_ char *p = path_join(b->keys, need[i]);
-
-                if (!p)
-                        return -ENOMEM;
-                if (access(p, R_OK) < 0)
-                        rc = diag_err(d, -EINVAL,
-                                      "secure boot keys: cannot read %s: %m "
-                                      "(expected the output of 'pocbake keys init %s')",
-                                      p, b->keys);
-                else if (strstr(need[i], ".key")) {
-                        EVP_PKEY *k = NULL;
-                        int r = key_load(p, &k, d);
-
-                        EVP_PKEY_free(k);
-                        if (r < 0)
-                                rc = -EINVAL;
-                }
-        }
         if (!b->kernel)
                 rc = diag_err(d, -EINVAL,
                               "no kernel found in /boot (install linux-image-amd64 "
@@ -89,30 +35,7 @@ int boot_check(const struct boot_config *b, struct diag *d)
 
 char *boot_default_kernel(void)
 {
-        glob_t gl;
-        char *k = NULL;
-
-        if (glob("/boot/vmlinuz-*", 0, NULL, &gl) != 0)
-                return NULL;
-        /* glob sorts by name; versions of one series sort the same way */
-        if (gl.gl_pathc)
-                k = strdup(gl.gl_pathv[gl.gl_pathc - 1]);
-        globfree(&gl);
-        return k;
-}
-
-static int kernel_release(const char *kernel, char **out, struct diag *d)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        int rc = read_file(kernel, &buf, &len);
-
-        if (rc < 0)
-                return diag_err(d, rc, "cannot read kernel %s: %s", kernel, strerror(-rc));
-        rc = uki_kernel_release((const uint8_t *)buf, len, out);
-        if (rc < 0)
-                return diag_err(d, rc, "%s: no kernel release string in its boot header", kernel);
-        return 0;
+        return chain_newest_kernel(CHAIN_KERNEL_DIR);
 }
 
 int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d)
@@ -182,13 +105,25 @@ static int hash_keys(const struct graph *g, struct hasher *h, struct diag *d)
         return rc;
 }
 
+static int hash_modules(struct hasher *h, struct diag *d)
+{
+        _cleanup_free_ const char **mods = NULL;
+        size_t n = 0;
+
+        if (chain_modules(CHAIN_INITRD_DISK, &mods, &n) < 0)
+                return diag_err(d, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                hasher_str(h, mods[i]);
+        return 0;
+}
+
 static int initrd_hash(const struct graph *g, const struct node *n, struct hasher *h,
                        struct diag *d)
 {
         int rc;
 
-        for (size_t i = 0; i < ARRAY_SIZE(initrd_modules); i++)
-                hasher_str(h, initrd_modules[i]);
+        if ((rc = hash_modules(h, d)) < 0)
+                return rc;
         hasher_str(h, "role modules");
         for (size_t i = 0; i < n->n_modules; i++)
                 hasher_str(h, n->modules[i]);
@@ -225,51 +160,26 @@ int esp_hash(const struct graph *g, const struct node *n, struct hasher *h, stru
 
 static int make_initrd(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
-        _cleanup_free_ char *kver = NULL, *out = path_join(dir, "initrd.img");
-        size_t extra = n->n_modules;
-        _cleanup_free_ const char **mods =
-                calloc(ARRAY_SIZE(initrd_modules) + extra + 1, sizeof(*mods));
-        struct initrd_spec s = {
-                .modules = mods,
-                .n_modules = ARRAY_SIZE(initrd_modules) + extra,
-                .compress = INITRD_ZSTD,
-                .mtime = (int64_t)g->epoch,
-        };
-        int rc = kernel_release(n->kernel, &kver, d);
-
-        if (rc < 0)
-                return rc;
-        if (!out || !mods)
-                return -ENOMEM;
+        _cleanup_free_ char *out = path_join(dir, "initrd.img");
         /* the init's own, then the role's (kernel.modules: what its services need
          * from a kernel whose modules are not in the role's root) */
-        memcpy(mods, initrd_modules, sizeof(initrd_modules));
-        for (size_t i = 0; i < extra; i++)
-                mods[ARRAY_SIZE(initrd_modules) + i] = n->modules[i];
-        s.kver = kver;
-        return initrd_write(&s, out, d);
+        struct chain_initrd c = {
+                .kind = CHAIN_INITRD_DISK,
+                .kernel = n->kernel,
+                .extra = (const char *const *)n->modules,
+                .n_extra = n->n_modules,
+                .epoch = g->epoch,
+        };
+
+        if (!out)
+                return -ENOMEM;
+        return chain_initrd_write(&c, out, d);
 }
 
 int uki_signed(const struct graph *g, const char *kernel, const char *initrd, const char *cmdline,
                const char *out, struct diag *d)
 {
-        _cleanup_free_ char *kp = path_join(g->boot->keys, "db.key");
-        _cleanup_free_ char *cp = path_join(g->boot->keys, "db.crt");
-        struct uki_spec s = {.kernel = kernel, .initrd = initrd, .cmdline = cmdline};
-        EVP_PKEY *key = NULL;
-        X509 *cert = NULL;
-        int rc;
-
-        if (!kp || !cp)
-                return -ENOMEM;
-        rc = uki_write(&s, out, d);
-        if (rc >= 0)
-                rc = signing_key_load(kp, cp, &key, &cert, d);
-        if (rc >= 0)
-                rc = authenticode_sign_file(out, out, key, cert, false, d);
-        EVP_PKEY_free(key);
-        X509_free(cert);
-        return rc;
+        return chain_uki(kernel, initrd, cmdline, g->boot->keys, out, d);
 }
 
 static int make_uki(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
@@ -283,30 +193,6 @@ static int make_uki(const struct graph *g, const struct node *n, const char *dir
         if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
                 return rc;
         return uki_signed(g, n->kernel, initrd, cmdline, out, d);
-}
-
-/* A key directory for esp_populate: links to the signing key and certificate,
- * and .auth files made for this build's epoch. */
-static int esp_keys(const struct graph *g, const char *view, struct diag *d)
-{
-        static const char *const link[] = {"db.key", "db.crt"};
-        char abs[PATH_MAX];
-        struct enroll_opts eo = {.out_dir = view, .timestamp = (time_t)g->epoch};
-        int rc = mkdir_p(view, 0700);
-
-        if (rc < 0)
-                return diag_err(d, rc, "cannot create %s: %s", view, strerror(-rc));
-        if (!realpath(g->boot->keys, abs))
-                return diag_err(d, -errno, "secure boot keys %s: %m", g->boot->keys);
-        for (size_t i = 0; i < ARRAY_SIZE(link); i++) {
-                _cleanup_free_ char *from = path_join(abs, link[i]), *to = path_join(view, link[i]);
-
-                if (!from || !to)
-                        return -ENOMEM;
-                if (symlink(from, to) < 0)
-                        return diag_err(d, -errno, "cannot link %s: %m", to);
-        }
-        return keys_enroll(g->boot->keys, &eo, d);
 }
 
 int make_esp_tree(const struct graph *g, const struct node *n, const char *tree, const char *dir,
@@ -334,18 +220,14 @@ int make_esp_tree(const struct graph *g, const struct node *n, const char *tree,
                 if ((rc = overlay_apply(&ov, dir, fd, d)) < 0)
                         return rc;
         }
-        if ((rc = esp_keys(g, view, d)) < 0 || (rc = copy_file_sparse(uki_src, uki, 0644)) < 0) {
-                if (rc != -EINVAL)
-                        diag_err(d, rc, "cannot prepare the ESP of %s: %s", n->role->name,
-                                 strerror(-rc));
-                return rc;
-        }
+        /* esp_populate names the image after its file: ROLE.efi */
+        if ((rc = copy_file_sparse(uki_src, uki, 0644)) < 0)
+                return diag_err(d, rc, "cannot prepare the ESP of %s: %s", n->role->name,
+                                strerror(-rc));
         ukis[0] = uki;
-        s.keydir = view;
         s.ukis = ukis;
         s.n_ukis = 1;
-        rc = esp_populate(&s, dir, d);
-        rm_rf(view);
+        rc = chain_esp(&s, g->boot->keys, g->epoch, view, dir, d);
         unlink(uki);
         if (rc >= 0 && rootfs_set_times(fd, g->epoch) < 0)
                 rc = diag_err(d, -EIO, "cannot set the times of the ESP tree");

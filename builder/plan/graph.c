@@ -12,8 +12,9 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
-/* Bumped whenever the bytes an unchanged recipe produces change. */
-#define KEY_SCHEMA "pocbake-key-4"
+/* Bumped whenever the bytes an unchanged recipe produces change (5: the ISO of a
+ * build is dated by the build's epoch, 1980 when SOURCE_DATE_EPOCH is unset). */
+#define KEY_SCHEMA "pocbake-key-5"
 
 char *node_object_dir(const struct graph *g, const struct node *n)
 {

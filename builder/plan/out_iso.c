@@ -57,6 +57,7 @@ static int iso_make(const struct graph *g, const struct node *n, const char *dir
                 .default_entry = ISO_ENTRY_LIVE,
                 .timeout = 5,
                 .enroll = (enum esp_enroll)g->boot->enroll,
+                .epoch = g->epoch,
         };
 
         if (!image || !out)

@@ -31,6 +31,13 @@ ok "init from the source tree" cmp "$T/init.out" "$TOP/firmware/initrd/init"
 
 SOURCE_DATE_EPOCH=1700000100 "$POCBAKE" initrd -o "$T/c.img" --module ext4 --module efivarfs
 ok "another SOURCE_DATE_EPOCH, other bytes" sh -c '! cmp -s "$1" "$2"' - "$T/a.img" "$T/c.img"
+env -u SOURCE_DATE_EPOCH "$POCBAKE" initrd -o "$T/e.img" --module efivarfs
+is "$(zcat "$T/e.img" | TZ=UTC cpio -itv 2>/dev/null | sed 's/ -> .*//' | awk '{ print $(NF - 1) }' | sort -u)" \
+        1980 "without SOURCE_DATE_EPOCH every entry is dated 1980"
+err=$(SOURCE_DATE_EPOCH=-1 "$POCBAKE" initrd -o "$T/x.img" --module efivarfs 2>&1)
+is "$?" 2 "a bad SOURCE_DATE_EPOCH is a usage error"
+like "$err" 'SOURCE_DATE_EPOCH "-1": expected whole seconds since 1970' "the bad SOURCE_DATE_EPOCH is named"
+ok "and no initrd is written" test ! -e "$T/x.img"
 
 ok "zstd" "$POCBAKE" initrd -o "$T/z.img" --compress zstd --module efivarfs
 is "$(od -An -tx1 -N4 "$T/z.img" | tr -d ' ')" "28b52ffd" "zstd magic"

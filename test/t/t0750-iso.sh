@@ -83,6 +83,22 @@ like "$(strings "$T/install.efi" | grep -m1 pocbake.install)" "pocbake.install=s
         "the signed install UKI carries the image hash on its command line"
 ok "the squashfs holds the role's files" sh -c 'unsquashfs -cat "$1" etc/motd | grep -q "welcome to alpha"' - "$T/root.squashfs"
 
+# The epoch comes from SOURCE_DATE_EPOCH, read once by the command: unset means
+# 1980-01-01 as for every other output (the ISO said 1970), a bad value is bad usage.
+out=$(env -u SOURCE_DATE_EPOCH "$POCBAKE" iso --keys "$K" --image "$IMG" --root-squashfs "$T/root.squashfs" \
+        -o "$T/e.iso" 2>&1)
+is "$? $out" "0 $T/e.iso: hybrid iso written (label POCBAKE, default entry live)" "pocbake iso without SOURCE_DATE_EPOCH"
+is "$(dd if="$T/e.iso" bs=1 skip=$((32768 + 813)) count=16 status=none)" "1980010100000000" \
+        "its primary volume descriptor is created 1980-01-01"
+xorriso -osirrox on -indev "$T/e.iso" -extract /install/manifest.json "$T/e.json" >/dev/null 2>&1
+like "$(cat "$T/e.json")" '"created": "1980-01-01T00:00:00Z"' "its manifest is dated 1980-01-01"
+is "$(dd if="$T/a.iso" bs=1 skip=$((32768 + 813)) count=16 status=none)" \
+        "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M%S00)" "with SOURCE_DATE_EPOCH the volume is created then"
+out=$(SOURCE_DATE_EPOCH=soon iso -o "$T/bad.iso" 2>&1)
+is "$? $out" "2 pocbake iso: SOURCE_DATE_EPOCH \"soon\": expected whole seconds since 1970 (0 to 253402300799)" \
+        "a bad SOURCE_DATE_EPOCH is bad usage, named"
+ok "and no output is written" test ! -e "$T/bad.iso"
+
 # Refusals name the bad value.
 out=$(iso -o "$T/bad.iso" --label "lower case" 2>&1)
 like "$? $out" "^1 .*iso label \"lower case\": character 'l' is not allowed" "a bad label is refused"

@@ -83,7 +83,8 @@ static int setup(void **state)
         /* Tests run from the top of the tree: the init comes from firmware/. */
         if (!getenv("POCBAKE_DATADIR"))
                 setenv("POCBAKE_DATADIR", ".", 1);
-        setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+        /* the library takes the epoch from its caller: a stray one must not matter */
+        setenv("SOURCE_DATE_EPOCH", "12345", 1);
         return 0;
 }
 
@@ -129,7 +130,8 @@ static void test_resolve_unknown(void **state)
         diag_release(&d);
 }
 
-static void build(const char *name, enum initrd_compress c, char *out, size_t outlen)
+static void build_at(const char *name, enum initrd_compress c, uint64_t mtime, char *out,
+                     size_t outlen)
 {
         const char *mods[] = {"foo"};
         struct initrd_spec s = {.moddir = moddir,
@@ -137,7 +139,7 @@ static void build(const char *name, enum initrd_compress c, char *out, size_t ou
                                 .n_modules = 1,
                                 .busybox = busybox,
                                 .compress = c,
-                                .mtime = -1};
+                                .mtime = mtime};
         struct diag d = {0};
         int r;
 
@@ -147,6 +149,11 @@ static void build(const char *name, enum initrd_compress c, char *out, size_t ou
                 diag_print(&d, "initrd: ");
         assert_int_equal(r, 0);
         diag_release(&d);
+}
+
+static void build(const char *name, enum initrd_compress c, char *out, size_t outlen)
+{
+        build_at(name, c, EPOCH, out, outlen);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -166,9 +173,7 @@ static void test_deterministic(void **state)
         build("a.img", INITRD_GZIP, a, sizeof(a));
         build("b.img", INITRD_GZIP, b, sizeof(b));
         assert_true(same_file(a, b));
-        setenv("SOURCE_DATE_EPOCH", "1700000001", 1);
-        build("c.img", INITRD_GZIP, c, sizeof(c));
-        setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+        build_at("c.img", INITRD_GZIP, EPOCH + 1, c, sizeof(c));
         assert_false(same_file(a, c));
 }
 
@@ -281,24 +286,6 @@ static void test_zstd(void **state)
         check_contents(p);
 }
 
-static void test_bad_epoch(void **state)
-{
-        const char *mods[] = {"a"};
-        struct initrd_spec s = {
-                .moddir = moddir, .modules = mods, .n_modules = 1, .busybox = busybox, .mtime = -1};
-        struct diag d = {0};
-        char p[400];
-
-        snprintf(p, sizeof(p), "%s/bad.img", scratch);
-        setenv("SOURCE_DATE_EPOCH", "soon", 1);
-        assert_int_equal(initrd_write(&s, p, &d), -EINVAL);
-        setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
-        assert_int_equal(d.n, 1);
-        assert_non_null(strstr(d.msgs[0], "SOURCE_DATE_EPOCH \"soon\""));
-        assert_int_equal(access(p, F_OK), -1);
-        diag_release(&d);
-}
-
 static void test_compress_parse(void **state)
 {
         enum initrd_compress c;
@@ -348,10 +335,10 @@ static void test_host_modules(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_resolve_order),  cmocka_unit_test(test_resolve_unknown),
-                cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_gzip),
-                cmocka_unit_test(test_zstd),           cmocka_unit_test(test_bad_epoch),
-                cmocka_unit_test(test_compress_parse), cmocka_unit_test(test_host_modules),
+                cmocka_unit_test(test_resolve_order), cmocka_unit_test(test_resolve_unknown),
+                cmocka_unit_test(test_deterministic), cmocka_unit_test(test_gzip),
+                cmocka_unit_test(test_zstd),          cmocka_unit_test(test_compress_parse),
+                cmocka_unit_test(test_host_modules),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
