@@ -6,7 +6,10 @@
 #include "fs.h"
 #include "util/fsutil.h"
 
+/* The handlers, listed in fs.c's table. */
 extern const struct fs_type fs_ext4, fs_vfat, fs_squashfs, fs_erofs;
+
+/* Shared by the handlers (common.c). */
 
 /* Environment every mkfs tool runs with: fixed clock and zone. */
 struct fs_env {

@@ -308,22 +308,3 @@ int payloads_install(guestfs_h *g, const char *image, const struct appliance *a,
                 rc = gfail(d, g, image, "umount");
         return rc;
 }
-
-int guest_add_payloads(const char *disk_raw, const struct appliance *a,
-                       const char *const *role_qcow2, struct diag *d)
-{
-        guestfs_h *g = NULL;
-        int rc;
-
-        rc = payloads_check(a, role_qcow2, d);
-        if (rc >= 0)
-                rc = guest_open(disk_raw, "raw", false, &g, d);
-        if (rc < 0)
-                return rc;
-        rc = payloads_install(g, disk_raw, a, role_qcow2, d);
-        if (rc < 0) {
-                guestfs_close(g);
-                return rc;
-        }
-        return guest_finish(g, disk_raw, d);
-}

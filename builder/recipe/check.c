@@ -1,4 +1,4 @@
-/* check.c: semantic checks of recipe values and of structs as a whole. */
+/* check.c: the row checks: one recipe value at a time (names, paths, addresses, references). */
 #include "schema.h"
 
 #include <arpa/inet.h>

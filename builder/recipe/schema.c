@@ -1,4 +1,4 @@
-/* schema.c: the generic binders and the key tables of every recipe map. */
+/* schema.c: the generic binders: a ynode map read through a key table into a struct. */
 #include "schema.h"
 
 #include <errno.h>

@@ -24,7 +24,7 @@ extern const struct base_source base_debs;
 extern const struct base_source base_mmdebstrap;
 extern const struct base_source base_image;
 
-/* Shared by the sources: a host input that must be a readable file. */
+/* Shared by the sources (shared.c): a host input that must be a readable file. */
 int base_check_file(const struct mark *m, const char *what, const char *path, struct diag *d);
 /* Hash a host file, the error naming the recipe line. */
 int base_hash_file(const struct mark *m, const char *what, const char *path, struct hasher *h,
