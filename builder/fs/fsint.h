@@ -1,4 +1,4 @@
-/* fsint.h: helpers shared by the filesystem handlers (not for other modules). */
+/* fsint.h: what the filesystem handlers share (private to fs/). */
 #pragma once
 
 #include <stdint.h>

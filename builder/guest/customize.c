@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stage/steps.h"
+#include "stage/stage.h"
 #include "util/cleanup.h"
 #include "util/exec.h"
 #include "util/fsutil.h"
@@ -269,10 +269,7 @@ static int stage_changes(struct custom *c, const char *stage)
         rootfd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return diag_err(c->d, -errno, "staging %s: %s", stage, strerror(errno));
-        rc = accounts_apply(c->r, rootfd, &o, c->d);
-        if (rc >= 0)
-                rc = files_apply(c->r, rootfd, c->d);
-        return rc;
+        return stage_accounts_files(c->r, rootfd, &o, c->d);
 }
 
 static const char *const unit_dirs[] = {"/etc/systemd/system", "/lib/systemd/system",

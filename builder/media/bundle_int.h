@@ -1,5 +1,4 @@
-/* bundle_int.h: what the bundle's writer, metadata builders and reader share inside builder/media.
- */
+/* bundle_int.h: what the bundle's writer, documents and reader share (private to media/). */
 #pragma once
 
 #include <stdbool.h>

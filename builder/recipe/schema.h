@@ -1,4 +1,4 @@
-/* schema.h: table-driven binding of ynode trees to the typed recipe structs (internal). */
+/* schema.h: table-driven binding of ynode trees to recipe structs (private to recipe/). */
 #pragma once
 
 #include <stdbool.h>

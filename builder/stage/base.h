@@ -1,5 +1,4 @@
-/* base.h: one base source (busybox, tarball, debs, mmdebstrap, image) per file, listed in stage.c
- * (stage-private). */
+/* base.h: the base sources, one file each, listed in stage.c (private to stage/). */
 #pragma once
 
 #include "stage.h"

@@ -1,10 +1,12 @@
-/* rootfs.h: operations on a staged root tree that never reach outside it (stage-private). */
+/* rootfs.h: operations on a staged root tree that never reach outside it (private to stage/). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "stage.h"
 
 /* Normalize an archive entry or in-root path: leading "/" and "./", repeated and
  * trailing slashes and "." components removed. "" is the root itself. */
@@ -43,8 +45,7 @@ int rootfs_symlink(int rootfd, const char *path, const char *target);
 int rootfs_hardlink(int rootfd, const char *path, const char *existing);
 /* Read a file of the tree; a missing file gives -ENOENT. */
 int rootfs_read(int rootfd, const char *path, char **out, size_t *len);
-/* Set the access and modification time of every entry (not following links). */
-int rootfs_set_times(int rootfd, uint64_t epoch);
+/* rootfs_set_times is in stage.h: the ISO's trees use it too. */
 
 /* The text of s quoted for sh (single quotes); malloc'd. */
 char *sh_quote(const char *s);

@@ -175,6 +175,14 @@ static int identity_apply(const struct role *r, int rootfd, struct diag *d)
                       : 0;
 }
 
+int stage_accounts_files(const struct role *r, int rootfd, const struct stage_opts *o,
+                         struct diag *d)
+{
+        int rr = accounts_apply(r, rootfd, o, d);
+
+        return rr < 0 ? rr : files_apply(r, rootfd, d);
+}
+
 int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d)
 {
         _cleanup_close_ int rootfd = -1;
@@ -203,9 +211,7 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
                 if (rr < 0)
                         return rr;
         }
-        rr = accounts_apply(r, rootfd, o, d);
-        if (rr >= 0)
-                rr = files_apply(r, rootfd, d);
+        rr = stage_accounts_files(r, rootfd, o, d);
         if (rr >= 0)
                 rr = services_apply(r, rootfd, d);
         if (rr >= 0)
