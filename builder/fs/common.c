@@ -101,3 +101,28 @@ int fs_empty_tree(const struct fs_spec *s, const char *out, char **dir, struct d
         *dir = p;
         return 0;
 }
+
+int fs_make_image(const struct fs_spec *s, const char *out, fs_tool_fn tool, struct diag *d)
+{
+        _cleanup_free_ char *empty = NULL;
+        struct atomic_file a;
+        int r;
+
+        if (!s->tree) {
+                r = fs_empty_tree(s, out, &empty, d);
+                if (r < 0)
+                        return r;
+        }
+        r = fs_out_open(&a, out, 0, d);
+        if (r >= 0) {
+                r = tool(s, s->tree ? s->tree : empty, a.tmp, d);
+                if (r >= 0)
+                        r = fs_check_fits(s, a.tmp, d);
+                if (r >= 0)
+                        r = fs_out_commit(&a, d);
+                atomic_release(&a);
+        }
+        if (empty)
+                rm_rf(empty);
+        return r;
+}

@@ -31,6 +31,13 @@ int fs_check_common(const struct fs_spec *s, uint64_t min, size_t max_label, str
  * need a source tree; the caller removes it. */
 int fs_empty_tree(const struct fs_spec *s, const char *out, char **dir, struct diag *d);
 
+/* A tool that writes a read-only image of tree (a directory) to the file out. */
+typedef int (*fs_tool_fn)(const struct fs_spec *s, const char *tree, const char *out,
+                          struct diag *d);
+/* A read-only image at its natural size: tool over s->tree (an empty directory
+ * when there is none) into a temp file beside out, checked to fit, renamed. */
+int fs_make_image(const struct fs_spec *s, const char *out, fs_tool_fn tool, struct diag *d);
+
 /* Set the times of every in-use inode of the ext4 filesystem at byte offset
  * of fd (at most size bytes) to epoch, nanoseconds 0, recomputing inode
  * checksums; mke2fs -d copies the staging tree's ctimes, which no one can set.
