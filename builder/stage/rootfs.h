@@ -33,6 +33,9 @@ int rootfs_exists(int rootfd, const char *path);
 int rootfs_mkdirs(int rootfd, const char *path, mode_t mode);
 /* The directory holding path (created 0755 root when missing) and the last name. */
 int rootfs_parent(int rootfd, const char *path, char **name);
+/* Give the temp file of atomic_openat its owner and mode, and rename it in place. */
+struct atomic_file;
+int rootfs_commit(struct atomic_file *a, mode_t mode, uid_t uid, gid_t gid);
 /* Replace whatever is at path (never following its last component) with a
  * regular file holding data, written to a temp file and renamed in place. */
 int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
