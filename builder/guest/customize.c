@@ -1,5 +1,4 @@
-/* customize.c: a role's overlays, files, accounts and services applied to an existing disk image
- * through libguestfs. */
+/* customize.c: a role's overlays, files, accounts and services applied to an existing image. */
 #include "guestint.h"
 
 #include <archive.h>

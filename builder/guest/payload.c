@@ -1,5 +1,4 @@
-/* payload.c: role disks, their manifest, libvirt XML and the host units that start them, put into
- * the host image. */
+/* payload.c: role disks, their manifest, libvirt XML and host units put into the host image. */
 #include "guestint.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
-/* pool.c: the host storage pool (LVM volume group, volumes, filesystems, fstab) made through
- * libguestfs. */
+/* pool.c: the host storage pool (LVM group, volumes, filesystems, fstab) through libguestfs. */
 #include "guestint.h"
 
 #include <errno.h>

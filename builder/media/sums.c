@@ -1,5 +1,4 @@
-/* sums.c: SHA256SUMS lists (sha256sum's format) written sorted and read back from untrusted bytes.
- */
+/* sums.c: SHA256SUMS lists written sorted and read back from untrusted bytes. */
 #include "sums.h"
 
 #include <errno.h>

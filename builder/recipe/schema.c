@@ -97,8 +97,8 @@ int bind_bool(struct bctx *c, const struct ynode *v, void *obj, const struct fie
 }
 
 /* A plain decimal integer within r; quoted text is never a number. */
-static int read_uint(struct bctx *c, const struct ynode *v, const char *key,
-                     const struct urange *r, unsigned long long *out)
+static int read_uint(struct bctx *c, const struct ynode *v, const char *key, const struct urange *r,
+                     unsigned long long *out)
 {
         const char *s = scalar_of(c, v, key, "an integer");
         uint64_t x;

@@ -1,5 +1,4 @@
-/* authenticode.c: the Authenticode image digest, the certificate table, and signing of PE images.
- */
+/* authenticode.c: the Authenticode image digest, the certificate table, signing of PE images. */
 #include "authenticode.h"
 #include "util/endian.h"
 

@@ -1,5 +1,4 @@
-/* accounts.c: groups and users added to the staged /etc/group, gshadow, passwd and shadow, with
- * homes and ssh keys. */
+/* accounts.c: groups and users in the staged group, gshadow, passwd, shadow; homes, ssh keys. */
 #include "steps.h"
 #include "rootfs.h"
 #include "util/cleanup.h"

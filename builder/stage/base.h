@@ -12,7 +12,7 @@ struct base_source {
         int (*check)(const struct role *r, struct diag *d);
         /* the bytes of every external input, into the content key */
         int (*hash)(const struct role *r, struct hasher *h, struct diag *d);
-        /* fill root (an empty directory) */
+        /* fill root (an empty directory); NULL for a base that is not staged */
         int (*make)(const struct role *r, const char *root, const struct stage_opts *o,
                     struct diag *d);
 };

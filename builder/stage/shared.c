@@ -1,5 +1,4 @@
-/* shared.c: what stage.c and the base sources share: host input files checked and hashed,
- * the role's host name. */
+/* shared.c: what stage.c and the base sources share: input files checked and hashed, host name. */
 #include "base.h"
 
 #include <ctype.h>

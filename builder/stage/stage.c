@@ -1,5 +1,4 @@
-/* stage.c: a role's root tree: base source from the table, then overlays, accounts, files,
- * services, times. */
+/* stage.c: a role's root tree: base from the table, overlays, accounts, files, services, times. */
 #include "stage.h"
 #include "base.h"
 #include "rootfs.h"
@@ -185,6 +184,7 @@ int stage_accounts_files(const struct role *r, int rootfd, const struct stage_op
 
 int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d)
 {
+        const struct base_source *b;
         _cleanup_close_ int rootfd = -1;
         int rr;
 
@@ -195,7 +195,13 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
         rr = stage_check(r, d);
         if (rr < 0)
                 return rr;
-        rr = base_find(r->base.kind)->make(r, root, o, d);
+        b = base_find(r->base.kind);
+        if (!b->make) {
+                diag_at(d, &r->base.mark,
+                        "base %s: customized in place, not staged into a root tree", b->name);
+                return -ENOTSUP;
+        }
+        rr = b->make(r, root, o, d);
         if (rr < 0)
                 return rr;
         rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
