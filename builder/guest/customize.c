@@ -286,12 +286,7 @@ static int enable_service(struct custom *c, const struct service_spec *s)
                 _cleanup_free_ char *path = NULL, *text = NULL;
 
                 if (asprintf(&path, "/etc/systemd/system/%s", unit) < 0 ||
-                    asprintf(&text,
-                             "# written by pocbake for the recipe's service "
-                             "\"%s\"\n[Unit]\nDescription=%s\n\n"
-                             "[Service]\nExecStart=%s\nRestart=always\n\n[Install]\nWantedBy=multi-"
-                             "user.target\n",
-                             s->name, s->name, s->command) < 0)
+                    !(text = stage_service_unit(s)))
                         return diag_err(c->d, -ENOMEM, "out of memory");
                 if (guestfs_mkdir_p(c->g, "/etc/systemd/system") < 0 ||
                     guestfs_write(c->g, path, text, strlen(text)) < 0 ||

@@ -28,5 +28,9 @@ int base_check_file(const struct mark *m, const char *what, const char *path, st
 /* Hash a host file, the error naming the recipe line. */
 int base_hash_file(const struct mark *m, const char *what, const char *path, struct hasher *h,
                    struct diag *d);
+/* The one host file a tarball or image base names (name: "tarball"), checked and
+ * hashed as "base NAME". */
+int base_check_path(const struct role *r, const char *name, struct diag *d);
+int base_hash_path(const struct role *r, const char *name, struct hasher *h, struct diag *d);
 /* The role's host name: its hostname setting, else its name in lower case (malloc'd). */
 char *stage_hostname(const struct role *r);

@@ -3,15 +3,12 @@
 
 static int image_check(const struct role *r, struct diag *d)
 {
-        if (!r->base.path)
-                return diag_at(d, &r->base.mark,
-                               "base image: no path given (expected image: FILE)");
-        return base_check_file(&r->base.mark, "base image", r->base.path, d);
+        return base_check_path(r, "image", d);
 }
 
 static int image_hash(const struct role *r, struct hasher *h, struct diag *d)
 {
-        return base_hash_file(&r->base.mark, "base image", r->base.path, h, d);
+        return base_hash_path(r, "image", h, d);
 }
 
 /* No make: the plan customizes a copy of the image in place (guest_customize)

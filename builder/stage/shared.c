@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,4 +43,23 @@ int base_hash_file(const struct mark *m, const char *what, const char *path, str
         hasher_str(h, what);
         r = hasher_file(h, path);
         return r < 0 ? diag_at(d, m, "%s: \"%s\": %s", what, path, strerror(-r)) : 0;
+}
+
+int base_check_path(const struct role *r, const char *name, struct diag *d)
+{
+        char what[32];
+
+        snprintf(what, sizeof(what), "base %s", name);
+        if (!r->base.path)
+                return diag_at(d, &r->base.mark, "%s: no path given (expected %s: FILE)", what,
+                               name);
+        return base_check_file(&r->base.mark, what, r->base.path, d);
+}
+
+int base_hash_path(const struct role *r, const char *name, struct hasher *h, struct diag *d)
+{
+        char what[32];
+
+        snprintf(what, sizeof(what), "base %s", name);
+        return base_hash_file(&r->base.mark, what, r->base.path, h, d);
 }

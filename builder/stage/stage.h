@@ -38,3 +38,6 @@ int rootfs_set_times(int rootfd, uint64_t epoch);
  * tree's /etc/passwd and /etc/group. */
 int stage_accounts_files(const struct role *r, int rootfd, const struct stage_opts *o,
                          struct diag *d);
+/* The systemd unit written for a service with a command (malloc'd, NULL when out
+ * of memory): the same text in a staged root and in a customized image. */
+char *stage_service_unit(const struct service_spec *s);

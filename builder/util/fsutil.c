@@ -122,6 +122,15 @@ int read_file(const char *path, char **out, size_t *len)
         return read_fd(fd, out, len);
 }
 
+/* Undo a half-made atomic_file whose temp file was not created: nothing to unlink. */
+static int open_failed(struct atomic_file *a, int r)
+{
+        free(a->tmp);
+        a->tmp = NULL;
+        atomic_release(a);
+        return r;
+}
+
 int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
 {
         _cleanup_free_ char *dir = path_dirname(final);
@@ -139,17 +148,11 @@ int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
         a->final = strdup(final);
         if (!a->final || asprintf(&a->tmp, "%s/.%s.tmp-XXXXXX", dir, base ? base + 1 : final) < 0) {
                 a->tmp = NULL;
-                atomic_release(a);
-                return -ENOMEM;
+                return open_failed(a, -ENOMEM);
         }
         a->fd = mkostemp(a->tmp, O_CLOEXEC);
-        if (a->fd < 0) {
-                r = -errno;
-                free(a->tmp);
-                a->tmp = NULL;
-                atomic_release(a);
-                return r;
-        }
+        if (a->fd < 0)
+                return open_failed(a, -errno);
         if (fchmod(a->fd, mode) < 0) {
                 r = -errno;
                 atomic_release(a);
@@ -160,8 +163,6 @@ int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
 
 int atomic_openat(struct atomic_file *a, int dfd, const char *name)
 {
-        int r;
-
         memset(a, 0, sizeof(*a));
         a->fd = -1;
         a->dfd = dfd;
@@ -169,19 +170,11 @@ int atomic_openat(struct atomic_file *a, int dfd, const char *name)
         a->final = strdup(name);
         if (!a->final || asprintf(&a->tmp, ".%s.pocbake-tmp", name) < 0) {
                 a->tmp = NULL;
-                atomic_release(a);
-                return -ENOMEM;
+                return open_failed(a, -ENOMEM);
         }
         (void)unlinkat(dfd, a->tmp, 0); /* left by an earlier run that was killed */
         a->fd = openat(dfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (a->fd < 0) {
-                r = -errno;
-                free(a->tmp);
-                a->tmp = NULL;
-                atomic_release(a);
-                return r;
-        }
-        return 0;
+        return a->fd < 0 ? open_failed(a, -errno) : 0;
 }
 
 int atomic_commit(struct atomic_file *a)
