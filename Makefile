@@ -2,7 +2,7 @@
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := yaml-0.1 libarchive zlib libcrypto libguestfs
+PKGS := yaml-0.1 libarchive zlib libcrypto jansson libguestfs
 
 ifdef SANITIZE
 O ?= build-san

@@ -28,7 +28,7 @@ int disk_check(const struct role *r, struct diag *d);
 int disk_assemble(const struct gpt *g, const char *const *images, const char *out, struct diag *d);
 /* As disk_assemble; a partition i whose fs[i] is set and whose handler has
  * make_at (ext4) gets its filesystem written in place instead of copied from
- * images[i] (about 3x faster for a 370 MB tree, see the report). fs[i]->size
+ * images[i] (about 3x faster for a 370 MB tree). fs[i]->size
  * must not exceed the partition. fs may be NULL. */
 int disk_assemble_fs(const struct gpt *g, const char *const *images,
                      const struct fs_spec *const *fs, const char *out, struct diag *d);

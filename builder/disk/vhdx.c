@@ -1,6 +1,7 @@
 /* vhdx.c: replace the random identifiers qemu-img writes into a VHDX (MS-VHDX 1.0). */
 #include "vhdx.h"
 #include "util/crc32c.h"
+#include "util/endian.h"
 #include "gpt.h"
 #include "util/cleanup.h"
 #include "util/hash.h"
@@ -28,33 +29,6 @@ struct vhdx {
         const char *name;
         struct diag *d;
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-        return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static int io(const struct vhdx *v, void *buf, size_t len, uint64_t off, int wr)
 {
@@ -102,7 +76,7 @@ static int check_struct(const struct vhdx *v, uint8_t *buf, size_t len, const ch
         if (memcmp(buf, sig, strlen(sig)) != 0)
                 return diag_err(v->d, -EINVAL, "vhdx \"%s\": no %s signature at %llu", v->name,
                                 what, (unsigned long long)off);
-        if (get32(buf + 4) != checksum(buf, len))
+        if (get_le32(buf + 4) != checksum(buf, len))
                 return diag_err(v->d, -EINVAL, "vhdx \"%s\": %s at %llu has a bad checksum",
                                 v->name, what, (unsigned long long)off);
         return 0;
@@ -120,15 +94,15 @@ static int read_header(const struct vhdx *v, int i, uint8_t *h)
                 r = check_struct(v, h, HEADER_LEN, "head", "header", off);
         if (r < 0)
                 return r;
-        if (get16(h + 66) != 1)
+        if (get_le16(h + 66) != 1)
                 return diag_err(v->d, -EINVAL, "vhdx \"%s\": header %d has version %u, expected 1",
-                                v->name, i + 1, get16(h + 66));
+                                v->name, i + 1, get_le16(h + 66));
         if (memcmp(h + 48, zero, 16) != 0)
                 return diag_err(v->d, -EINVAL,
                                 "vhdx \"%s\": header %d has a log to replay (log guid not zero)",
                                 v->name, i + 1);
-        log_len = get32(h + 68);
-        log_off = get64(h + 72);
+        log_len = get_le32(h + 68);
+        log_off = get_le64(h + 72);
         if (log_off % MIB || log_len % MIB || log_off < MIB || log_off > v->file_size ||
             log_len > v->file_size - log_off)
                 return diag_err(v->d, -EINVAL,
@@ -141,7 +115,7 @@ static int read_header(const struct vhdx *v, int i, uint8_t *h)
 /* The log holds only stale entries (its GUID is zero): zeros read the same. */
 static int clear_log(const struct vhdx *v, const uint8_t *h)
 {
-        uint64_t off = get64(h + 72), len = get32(h + 68);
+        uint64_t off = get_le64(h + 72), len = get_le32(h + 68);
         _cleanup_free_ uint8_t *zeros = NULL;
 
         if (len == 0 || fallocate(v->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
@@ -170,17 +144,17 @@ static int fix_headers(const struct vhdx *v, const char *seed)
                 r = read_header(v, i, h[i]);
                 if (r < 0)
                         return r;
-                seq[i] = get64(h[i] + 8);
+                seq[i] = get_le64(h[i] + 8);
         }
         uuid_derive(&file_write, "vhdx-file-write", seed, "");
         uuid_derive(&data_write, "vhdx-data-write", seed, "");
         low = seq[0] < seq[1] ? seq[0] : seq[1];
         for (int i = 0; i < 2; i++) {
                 /* Keep which header is current; drop the random base. */
-                put64(h[i] + 8, seq[i] - low + 1);
+                put_le64(h[i] + 8, seq[i] - low + 1);
                 guid_to_disk(h[i] + 16, &file_write);
                 guid_to_disk(h[i] + 32, &data_write);
-                put32(h[i] + 4, checksum(h[i], HEADER_LEN));
+                put_le32(h[i] + 4, checksum(h[i], HEADER_LEN));
                 r = io(v, h[i], HEADER_LEN, (uint64_t)(i + 1) * 64 * KIB, 1);
                 if (r < 0)
                         return r;
@@ -204,7 +178,7 @@ static int find_metadata(const struct vhdx *v, uint64_t *off, uint64_t *len)
                 r = check_struct(v, t, TABLE_LEN, "regi", "region table", 192 * KIB);
         if (r < 0)
                 return r;
-        n = get32(t + 8);
+        n = get_le32(t + 8);
         if (n > MAX_ENTRIES || 16 + (size_t)n * 32 > TABLE_LEN)
                 return diag_err(v->d, -EINVAL, "vhdx \"%s\": region table has %u entries", v->name,
                                 n);
@@ -215,8 +189,8 @@ static int find_metadata(const struct vhdx *v, uint64_t *off, uint64_t *len)
 
                 if (memcmp(e, want, 16) != 0)
                         continue;
-                *off = get64(e + 16);
-                *len = get32(e + 24);
+                *off = get_le64(e + 16);
+                *len = get_le32(e + 24);
                 if (*off % MIB || *len % MIB || *off < MIB || *len < TABLE_LEN ||
                     *off > v->file_size || *len > v->file_size - *off)
                         return diag_err(v->d, -EINVAL,
@@ -248,7 +222,7 @@ static int fix_disk_id(const struct vhdx *v, const char *seed)
         if (memcmp(t, "metadata", 8) != 0)
                 return diag_err(v->d, -EINVAL, "vhdx \"%s\": no metadata table signature at %llu",
                                 v->name, (unsigned long long)md_off);
-        n = get16(t + 10);
+        n = get_le16(t + 10);
         if (n > MAX_ENTRIES || 32 + (size_t)n * 32 > TABLE_LEN)
                 return diag_err(v->d, -EINVAL, "vhdx \"%s\": metadata table has %u entries",
                                 v->name, n);
@@ -256,7 +230,7 @@ static int fix_disk_id(const struct vhdx *v, const char *seed)
         guid_to_disk(want, &u);
         for (uint16_t i = 0; i < n; i++) {
                 const uint8_t *e = t + 32 + (size_t)i * 32;
-                uint32_t off = get32(e + 16), len = get32(e + 20);
+                uint32_t off = get_le32(e + 16), len = get_le32(e + 20);
 
                 if (memcmp(e, want, 16) != 0)
                         continue;

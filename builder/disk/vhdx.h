@@ -1,4 +1,4 @@
-/* vhdx.h: make qemu-img's VHDX output reproducible by replacing its random GUIDs. */
+/* vhdx.h: qemu-img's VHDX output made reproducible (private to disk/). */
 #pragma once
 
 #include "util/diag.h"

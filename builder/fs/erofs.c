@@ -1,6 +1,7 @@
 /* erofs.c: read-only EROFS images with mkfs.erofs; the label is written by us. */
 #include "fsint.h"
 #include "util/crc32c.h"
+#include "util/endian.h"
 #include "util/cleanup.h"
 #include "util/exec.h"
 
@@ -21,11 +22,6 @@ static int erofs_check(const struct fs_spec *s, struct diag *d)
         return fs_check_common(s, EROFS_MIN_SIZE, EROFS_LABEL_MAX, d);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /*
  * erofs-utils 1.5 (Debian 12) has no -L: put the label into the superblock's
  * volume_name (offset 64) and redo its checksum, a CRC-32C seeded with ~0 and
@@ -41,10 +37,10 @@ static int erofs_set_label(const char *path, const char *label, struct diag *d)
         if (fd < 0)
                 return diag_err(d, -errno, "cannot open \"%s\": %s", path, strerror(errno));
         if (pread(fd, blk, SB_OFFSET + 128, 0) != SB_OFFSET + 128 ||
-            le32(blk + SB_OFFSET) != SB_MAGIC)
+            get_le32(blk + SB_OFFSET) != SB_MAGIC)
                 return diag_err(d, -EINVAL, "erofs image \"%s\": no superblock", path);
         bits = blk[SB_OFFSET + 12];
-        feat = le32(blk + SB_OFFSET + 8);
+        feat = get_le32(blk + SB_OFFSET + 8);
         if (bits < 9 || bits > 16)
                 return diag_err(d, -EINVAL, "erofs image \"%s\": block size 2^%u is not supported",
                                 path, bits);
@@ -56,8 +52,7 @@ static int erofs_set_label(const char *path, const char *label, struct diag *d)
         if (feat & FEATURE_SB_CSUM) {
                 memset(blk + SB_OFFSET + 4, 0, 4);
                 crc = crc32c_update(0xffffffffu, blk + SB_OFFSET, len - SB_OFFSET);
-                for (int i = 0; i < 4; i++)
-                        blk[SB_OFFSET + 4 + i] = (uint8_t)(crc >> (8 * i));
+                put_le32(blk + SB_OFFSET + 4, crc);
         }
         if (pwrite(fd, blk, len, 0) != (ssize_t)len)
                 return diag_err(d, -EIO, "cannot write \"%s\"", path);
@@ -68,47 +63,26 @@ static int erofs_set_label(const char *path, const char *label, struct diag *d)
  * mkfs.erofs sorts directory entries and -U fixes the UUID. -T sets every
  * time to the epoch only without SOURCE_DATE_EPOCH in the environment (with
  * it, 1.5 clamps file times and switches to extended inodes): remove it. */
-static int erofs_make(const struct fs_spec *s, const char *out, struct diag *d)
+static int erofs_tool(const struct fs_spec *s, const char *tree, const char *out, struct diag *d)
 {
         char uuid[UUID_STR], uopt[UUID_STR + 2], topt[32];
-        _cleanup_free_ char *empty = NULL;
-        struct atomic_file a;
+        const char *argv[] = {
+                "env", "-u", "SOURCE_DATE_EPOCH", "mkfs.erofs", "--quiet", "-zlz4", topt, uopt, out,
+                tree,  NULL};
         int r;
 
         uuid_format(&s->uuid, uuid);
         snprintf(uopt, sizeof(uopt), "-U%s", uuid);
         snprintf(topt, sizeof(topt), "-T%llu", (unsigned long long)s->epoch);
-        if (!s->tree) {
-                r = fs_empty_tree(s, out, &empty, d);
-                if (r < 0)
-                        return r;
-        }
-        r = fs_out_open(&a, out, 0, d);
-        if (r >= 0) {
-                const char *argv[] = {"env",
-                                      "-u",
-                                      "SOURCE_DATE_EPOCH",
-                                      "mkfs.erofs",
-                                      "--quiet",
-                                      "-zlz4",
-                                      topt,
-                                      uopt,
-                                      a.tmp,
-                                      s->tree ? s->tree : empty,
-                                      NULL};
-
-                r = run_argv(argv, NULL, d);
-                if (r >= 0 && s->label)
-                        r = erofs_set_label(a.tmp, s->label, d);
-                if (r >= 0)
-                        r = fs_check_fits(s, a.tmp, d);
-                if (r >= 0)
-                        r = fs_out_commit(&a, d);
-                atomic_release(&a);
-        }
-        if (empty)
-                rm_rf(empty);
+        r = run_argv(argv, NULL, d);
+        if (r >= 0 && s->label)
+                r = erofs_set_label(out, s->label, d);
         return r;
+}
+
+static int erofs_make(const struct fs_spec *s, const char *out, struct diag *d)
+{
+        return fs_make_image(s, out, erofs_tool, d);
 }
 
 const struct fs_type fs_erofs = {

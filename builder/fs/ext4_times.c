@@ -1,6 +1,7 @@
 /* ext4_times.c: rewrite every in-use inode's times in an ext4 image to the epoch. */
 #include "fsint.h"
 #include "util/crc32c.h"
+#include "util/endian.h"
 #include "util/cleanup.h"
 
 #include <errno.h>
@@ -74,28 +75,6 @@ struct e4 {
         uint64_t changed;
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static int bad(struct e4 *e, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(struct e4 *e, int err, const char *fmt, ...)
 {
@@ -146,28 +125,29 @@ static bool pow2(uint32_t v)
 /* Block size, inode geometry and group count, each checked for sanity. */
 static int sb_geometry(struct e4 *e, const uint8_t *sb, uint32_t incompat)
 {
-        uint32_t log_bs = get32(sb + 0x18), first = get32(sb + 0x14), bpg = get32(sb + 0x20);
-        uint64_t blocks = get32(sb + 0x04), groups;
+        uint32_t log_bs = get_le32(sb + 0x18), first = get_le32(sb + 0x14),
+                 bpg = get_le32(sb + 0x20);
+        uint64_t blocks = get_le32(sb + 0x04), groups;
 
         if (log_bs > 6)
                 return bad(e, -EINVAL, "block size exponent %u is out of range", log_bs);
         e->bs = 1024u << log_bs;
         if (incompat & INCOMPAT_64BIT)
-                blocks |= (uint64_t)get32(sb + 0x150) << 32;
-        e->ipg = get32(sb + 0x28);
+                blocks |= (uint64_t)get_le32(sb + 0x150) << 32;
+        e->ipg = get_le32(sb + 0x28);
         if (!bpg || first >= blocks)
                 return bad(e, -EINVAL, "%llu blocks, %u per group, first data block %u",
                            (unsigned long long)blocks, bpg, first);
         groups = (blocks - first + bpg - 1) / bpg;
-        if (!e->ipg || e->ipg > 8 * e->bs || groups * e->ipg != get32(sb + 0x00))
-                return bad(e, -EINVAL, "%u inodes in %llu groups of %u", get32(sb + 0x00),
+        if (!e->ipg || e->ipg > 8 * e->bs || groups * e->ipg != get_le32(sb + 0x00))
+                return bad(e, -EINVAL, "%u inodes in %llu groups of %u", get_le32(sb + 0x00),
                            (unsigned long long)groups, e->ipg);
         e->groups = (uint32_t)groups;
-        e->isz = get32(sb + 0x4c) == 0 ? GOOD_OLD_ISIZE : get16(sb + 0x58);
+        e->isz = get_le32(sb + 0x4c) == 0 ? GOOD_OLD_ISIZE : get_le16(sb + 0x58);
         if (!pow2(e->isz) || e->isz < GOOD_OLD_ISIZE || e->isz > e->bs)
                 return bad(e, -EINVAL, "inode size %u is not a power of two in [128, %u]", e->isz,
                            e->bs);
-        e->desc_size = (incompat & INCOMPAT_64BIT) ? get16(sb + 0xfe) : 32;
+        e->desc_size = (incompat & INCOMPAT_64BIT) ? get_le16(sb + 0xfe) : 32;
         if (!pow2(e->desc_size) || e->desc_size < 32 || e->desc_size > 1024 ||
             ((incompat & INCOMPAT_64BIT) && e->desc_size < 64))
                 return bad(e, -EINVAL, "group descriptor size %u is out of range", e->desc_size);
@@ -184,10 +164,10 @@ static int sb_load(struct e4 *e)
 
         if (r < 0)
                 return r;
-        if (get16(sb + 0x38) != EXT4_MAGIC)
-                return bad(e, -EINVAL, "bad superblock magic 0x%04x", get16(sb + 0x38));
-        incompat = get32(sb + 0x60);
-        ro = get32(sb + 0x64);
+        if (get_le16(sb + 0x38) != EXT4_MAGIC)
+                return bad(e, -EINVAL, "bad superblock magic 0x%04x", get_le16(sb + 0x38));
+        incompat = get_le32(sb + 0x60);
+        ro = get_le32(sb + 0x64);
         if (incompat & INCOMPAT_META_BG)
                 return bad(e, -EOPNOTSUPP, "meta_bg group descriptors are not supported");
         r = sb_geometry(e, sb, incompat);
@@ -199,7 +179,7 @@ static int sb_load(struct e4 *e)
                 return bad(e, -EOPNOTSUPP, "checksum type %u is not crc32c", sb[0x175]);
         /* e2fsprogs: crc32c_le(~0, uuid) without a final inversion */
         if (incompat & INCOMPAT_CSUM_SEED)
-                e->seed = get32(sb + 0x270);
+                e->seed = get_le32(sb + 0x270);
         else
                 e->seed = crc32c_update(0xffffffffu, sb + 0x68, 16);
         return 0;
@@ -219,17 +199,17 @@ static int group_load(struct e4 *e, uint32_t g, uint64_t *bitmap, uint64_t *tabl
                     e->desc_size < sizeof(gd) ? e->desc_size : sizeof(gd), what);
         if (r < 0)
                 return r;
-        *bitmap = get32(gd + 0x04);
-        *table = get32(gd + 0x08);
-        unused = get16(gd + 0x1c);
+        *bitmap = get_le32(gd + 0x04);
+        *table = get_le32(gd + 0x08);
+        unused = get_le16(gd + 0x1c);
         if (e->desc_size >= 64) {
-                *bitmap |= (uint64_t)get32(gd + 0x24) << 32;
-                *table |= (uint64_t)get32(gd + 0x28) << 32;
-                unused |= (uint32_t)get16(gd + 0x32) << 16;
+                *bitmap |= (uint64_t)get_le32(gd + 0x24) << 32;
+                *table |= (uint64_t)get_le32(gd + 0x28) << 32;
+                unused |= (uint32_t)get_le16(gd + 0x32) << 16;
         }
         *used = e->ipg;
         if (e->uninit) {
-                if (get16(gd + 0x12) & BG_INODE_UNINIT)
+                if (get_le16(gd + 0x12) & BG_INODE_UNINIT)
                         unused = e->ipg;
                 if (unused > e->ipg)
                         return bad(e, -EINVAL, "group %u: %u unused inodes of %u", g, unused,
@@ -250,27 +230,27 @@ static bool has_field(uint32_t isz, uint16_t extra_isize, unsigned off)
  * number, the generation and the whole inode with both checksum halves zero. */
 static uint32_t inode_csum(const struct e4 *e, uint32_t ino, uint8_t *raw, bool has_hi)
 {
-        uint16_t lo = get16(raw + I_CSUM_LO), hi = has_hi ? get16(raw + I_CSUM_HI) : 0;
+        uint16_t lo = get_le16(raw + I_CSUM_LO), hi = has_hi ? get_le16(raw + I_CSUM_HI) : 0;
         uint8_t num[4];
         uint32_t crc;
 
-        put32(num, ino);
-        put16(raw + I_CSUM_LO, 0);
+        put_le32(num, ino);
+        put_le16(raw + I_CSUM_LO, 0);
         if (has_hi)
-                put16(raw + I_CSUM_HI, 0);
+                put_le16(raw + I_CSUM_HI, 0);
         crc = crc32c_update(e->seed, num, 4);
         crc = crc32c_update(crc, raw + I_GENERATION, 4);
         crc = crc32c_update(crc, raw, e->isz);
-        put16(raw + I_CSUM_LO, lo);
+        put_le16(raw + I_CSUM_LO, lo);
         if (has_hi)
-                put16(raw + I_CSUM_HI, hi);
+                put_le16(raw + I_CSUM_HI, hi);
         return crc;
 }
 
 /* 1 when the inode was changed, 0 when its times were already the epoch. */
 static int inode_fix(struct e4 *e, uint32_t ino, uint8_t *raw)
 {
-        uint16_t extra = e->isz > GOOD_OLD_ISIZE ? get16(raw + I_EXTRA_ISIZE) : 0;
+        uint16_t extra = e->isz > GOOD_OLD_ISIZE ? get_le16(raw + I_EXTRA_ISIZE) : 0;
         bool has_hi = e->isz > GOOD_OLD_ISIZE && extra >= 4, changed = false;
         uint32_t crc, stored;
 
@@ -280,9 +260,9 @@ static int inode_fix(struct e4 *e, uint32_t ino, uint8_t *raw)
         for (size_t i = 0; i < ARRAY_SIZE(time_fields); i++) {
                 unsigned s = time_fields[i].sec, x = time_fields[i].extra;
 
-                if (has_field(e->isz, extra, s) && get32(raw + s) != e->t_sec)
+                if (has_field(e->isz, extra, s) && get_le32(raw + s) != e->t_sec)
                         changed = true;
-                if (has_field(e->isz, extra, x) && get32(raw + x) != e->t_extra)
+                if (has_field(e->isz, extra, x) && get_le32(raw + x) != e->t_extra)
                         changed = true;
         }
         if (!changed)
@@ -290,23 +270,23 @@ static int inode_fix(struct e4 *e, uint32_t ino, uint8_t *raw)
         if (e->csum) {
                 /* never rewrite an inode whose checksum we cannot reproduce */
                 crc = inode_csum(e, ino, raw, has_hi);
-                stored = get16(raw + I_CSUM_LO) |
-                         (has_hi ? (uint32_t)get16(raw + I_CSUM_HI) << 16 : 0);
+                stored = get_le16(raw + I_CSUM_LO) |
+                         (has_hi ? (uint32_t)get_le16(raw + I_CSUM_HI) << 16 : 0);
                 if (stored != (has_hi ? crc : crc & 0xffff))
                         return bad(e, -EBADMSG, "inode %u: checksum 0x%08x, expected 0x%08x", ino,
                                    stored, has_hi ? crc : crc & 0xffff);
         }
         for (size_t i = 0; i < ARRAY_SIZE(time_fields); i++) {
                 if (has_field(e->isz, extra, time_fields[i].sec))
-                        put32(raw + time_fields[i].sec, e->t_sec);
+                        put_le32(raw + time_fields[i].sec, e->t_sec);
                 if (has_field(e->isz, extra, time_fields[i].extra))
-                        put32(raw + time_fields[i].extra, e->t_extra);
+                        put_le32(raw + time_fields[i].extra, e->t_extra);
         }
         if (e->csum) {
                 crc = inode_csum(e, ino, raw, has_hi);
-                put16(raw + I_CSUM_LO, (uint16_t)crc);
+                put_le16(raw + I_CSUM_LO, (uint16_t)crc);
                 if (has_hi)
-                        put16(raw + I_CSUM_HI, (uint16_t)(crc >> 16));
+                        put_le16(raw + I_CSUM_HI, (uint16_t)(crc >> 16));
         }
         e->changed++;
         return 1;
@@ -326,7 +306,7 @@ static int chunk_fix(struct e4 *e, uint32_t g, uint32_t first, uint32_t n, uint8
                 int fixed = 0;
 
                 if (i < n && (bitmap[k / 8] >> (k % 8) & 1) &&
-                    (get16(raw + I_MODE) || get16(raw + I_LINKS))) {
+                    (get_le16(raw + I_MODE) || get_le16(raw + I_LINKS))) {
                         fixed = inode_fix(e, g * e->ipg + k + 1, raw);
                         if (fixed < 0)
                                 return fixed;

@@ -1,4 +1,4 @@
-/* fsint.h: helpers shared by the filesystem handlers (not for other modules). */
+/* fsint.h: what the filesystem handlers share (private to fs/). */
 #pragma once
 
 #include <stdint.h>
@@ -6,7 +6,10 @@
 #include "fs.h"
 #include "util/fsutil.h"
 
+/* The handlers, listed in fs.c's table. */
 extern const struct fs_type fs_ext4, fs_vfat, fs_squashfs, fs_erofs;
+
+/* Shared by the handlers (common.c). */
 
 /* Environment every mkfs tool runs with: fixed clock and zone. */
 struct fs_env {
@@ -27,6 +30,13 @@ int fs_check_common(const struct fs_spec *s, uint64_t min, size_t max_label, str
 /* A new empty directory beside out (mode 0755, mtime = epoch) for tools that
  * need a source tree; the caller removes it. */
 int fs_empty_tree(const struct fs_spec *s, const char *out, char **dir, struct diag *d);
+
+/* A tool that writes a read-only image of tree (a directory) to the file out. */
+typedef int (*fs_tool_fn)(const struct fs_spec *s, const char *tree, const char *out,
+                          struct diag *d);
+/* A read-only image at its natural size: tool over s->tree (an empty directory
+ * when there is none) into a temp file beside out, checked to fit, renamed. */
+int fs_make_image(const struct fs_spec *s, const char *out, fs_tool_fn tool, struct diag *d);
 
 /* Set the times of every in-use inode of the ext4 filesystem at byte offset
  * of fd (at most size bytes) to epoch, nanoseconds 0, recomputing inode

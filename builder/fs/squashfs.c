@@ -23,51 +23,36 @@ static int squashfs_check(const struct fs_spec *s, struct diag *d)
  * may not be combined with -mkfs-time/-all-time, so it is removed from the
  * environment and every time is set to the epoch explicitly.
  */
-static int squashfs_make(const struct fs_spec *s, const char *out, struct diag *d)
+static int squashfs_tool(const struct fs_spec *s, const char *tree, const char *out, struct diag *d)
 {
         char epoch[32];
-        _cleanup_free_ char *empty = NULL;
-        struct atomic_file a;
-        int r;
+        const char *argv[] = {"env",
+                              "-u",
+                              "SOURCE_DATE_EPOCH",
+                              "TZ=UTC",
+                              "mksquashfs",
+                              tree,
+                              out,
+                              "-noappend",
+                              "-comp",
+                              "zstd",
+                              "-Xcompression-level",
+                              "3",
+                              "-mkfs-time",
+                              epoch,
+                              "-all-time",
+                              epoch,
+                              "-no-progress",
+                              "-quiet",
+                              NULL};
 
         snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)s->epoch);
-        if (!s->tree) {
-                r = fs_empty_tree(s, out, &empty, d);
-                if (r < 0)
-                        return r;
-        }
-        r = fs_out_open(&a, out, 0, d);
-        if (r >= 0) {
-                const char *argv[] = {"env",
-                                      "-u",
-                                      "SOURCE_DATE_EPOCH",
-                                      "TZ=UTC",
-                                      "mksquashfs",
-                                      s->tree ? s->tree : empty,
-                                      a.tmp,
-                                      "-noappend",
-                                      "-comp",
-                                      "zstd",
-                                      "-Xcompression-level",
-                                      "3",
-                                      "-mkfs-time",
-                                      epoch,
-                                      "-all-time",
-                                      epoch,
-                                      "-no-progress",
-                                      "-quiet",
-                                      NULL};
+        return run_argv(argv, NULL, d);
+}
 
-                r = run_argv(argv, NULL, d);
-                if (r >= 0)
-                        r = fs_check_fits(s, a.tmp, d);
-                if (r >= 0)
-                        r = fs_out_commit(&a, d);
-                atomic_release(&a);
-        }
-        if (empty)
-                rm_rf(empty);
-        return r;
+static int squashfs_make(const struct fs_spec *s, const char *out, struct diag *d)
+{
+        return fs_make_image(s, out, squashfs_tool, d);
 }
 
 const struct fs_type fs_squashfs = {

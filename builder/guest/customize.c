@@ -1,5 +1,4 @@
-/* customize.c: a role's overlays, files, accounts and services applied to an existing disk image
- * through libguestfs. */
+/* customize.c: a role's overlays, files, accounts and services applied to an existing image. */
 #include "guestint.h"
 
 #include <archive.h>
@@ -12,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stage/steps.h"
+#include "stage/stage.h"
 #include "util/cleanup.h"
 #include "util/exec.h"
 #include "util/fsutil.h"
@@ -269,10 +268,7 @@ static int stage_changes(struct custom *c, const char *stage)
         rootfd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return diag_err(c->d, -errno, "staging %s: %s", stage, strerror(errno));
-        rc = accounts_apply(c->r, rootfd, &o, c->d);
-        if (rc >= 0)
-                rc = files_apply(c->r, rootfd, c->d);
-        return rc;
+        return stage_accounts_files(c->r, rootfd, &o, c->d);
 }
 
 static const char *const unit_dirs[] = {"/etc/systemd/system", "/lib/systemd/system",
@@ -290,12 +286,7 @@ static int enable_service(struct custom *c, const struct service_spec *s)
                 _cleanup_free_ char *path = NULL, *text = NULL;
 
                 if (asprintf(&path, "/etc/systemd/system/%s", unit) < 0 ||
-                    asprintf(&text,
-                             "# written by pocbake for the recipe's service "
-                             "\"%s\"\n[Unit]\nDescription=%s\n\n"
-                             "[Service]\nExecStart=%s\nRestart=always\n\n[Install]\nWantedBy=multi-"
-                             "user.target\n",
-                             s->name, s->name, s->command) < 0)
+                    !(text = stage_service_unit(s)))
                         return diag_err(c->d, -ENOMEM, "out of memory");
                 if (guestfs_mkdir_p(c->g, "/etc/systemd/system") < 0 ||
                     guestfs_write(c->g, path, text, strlen(text)) < 0 ||

@@ -1,5 +1,6 @@
-/* gfs.h: libguestfs, loaded on first use: linking it costs every pocbake start ~14 ms of
- * library constructors (libvirt and friends), even for commands that never launch it. */
+/* gfs.h: libguestfs, loaded on first use (private to guest/). */
+/* Linking it costs every pocbake start ~14 ms of library constructors (libvirt and friends),
+ * even for commands that never launch it. */
 #pragma once
 
 #include <guestfs.h>

@@ -1,5 +1,4 @@
-/* guest.h: everything pocbake does through libguestfs: host storage pool, VM payloads, inspection,
- * customizing. */
+/* guest.h: what pocbake does through libguestfs: host pool, payloads, inspection, customizing. */
 #pragma once
 
 #include <stdbool.h>

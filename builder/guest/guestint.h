@@ -1,4 +1,4 @@
-/* guestint.h: helpers shared by the libguestfs modules (guest-private). */
+/* guestint.h: helpers shared by the libguestfs modules (private to guest/). */
 #pragma once
 
 #include "gfs.h"

@@ -1,5 +1,4 @@
-/* handle.c: opening, launching and closing libguestfs handles with pocbake's settings and messages.
- */
+/* handle.c: libguestfs handles opened, launched and closed with pocbake's settings and messages. */
 #include "guestint.h"
 
 #include <errno.h>

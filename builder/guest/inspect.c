@@ -1,5 +1,4 @@
-/* inspect.c: reading an image back read-only through libguestfs: partitions, filesystems, LVM, OS,
- * payloads. */
+/* inspect.c: an image read back through libguestfs: partitions, filesystems, LVM, OS, payloads. */
 #include "guestint.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
-/* payload.c: role disks, their manifest, libvirt XML and the host units that start them, put into
- * the host image. */
+/* payload.c: role disks, their manifest, libvirt XML and host units put into the host image. */
 #include "guestint.h"
 
 #include <errno.h>
@@ -307,23 +306,4 @@ int payloads_install(guestfs_h *g, const char *image, const struct appliance *a,
         if (rc >= 0 && guestfs_umount_all(g) < 0)
                 rc = gfail(d, g, image, "umount");
         return rc;
-}
-
-int guest_add_payloads(const char *disk_raw, const struct appliance *a,
-                       const char *const *role_qcow2, struct diag *d)
-{
-        guestfs_h *g = NULL;
-        int rc;
-
-        rc = payloads_check(a, role_qcow2, d);
-        if (rc >= 0)
-                rc = guest_open(disk_raw, "raw", false, &g, d);
-        if (rc < 0)
-                return rc;
-        rc = payloads_install(g, disk_raw, a, role_qcow2, d);
-        if (rc < 0) {
-                guestfs_close(g);
-                return rc;
-        }
-        return guest_finish(g, disk_raw, d);
 }

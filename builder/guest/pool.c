@@ -1,5 +1,4 @@
-/* pool.c: the host storage pool (LVM volume group, volumes, filesystems, fstab) made through
- * libguestfs. */
+/* pool.c: the host storage pool (LVM group, volumes, filesystems, fstab) through libguestfs. */
 #include "guestint.h"
 
 #include <errno.h>
@@ -188,42 +187,4 @@ int pool_create(guestfs_h *g, const char *image, const struct role *host, struct
         if (rc >= 0 && guestfs_umount_all(g) < 0)
                 rc = gfail(d, g, image, "umount");
         return rc;
-}
-
-int guest_make_pool(const char *disk_raw, const struct role *host, struct diag *d)
-{
-        guestfs_h *g = NULL;
-        int rc;
-
-        rc = guest_open(disk_raw, "raw", false, &g, d);
-        if (rc < 0)
-                return rc;
-        rc = pool_create(g, disk_raw, host, d);
-        if (rc < 0) {
-                guestfs_close(g);
-                return rc;
-        }
-        return guest_finish(g, disk_raw, d);
-}
-
-int guest_make_host(const char *disk_raw, const struct appliance *a, const char *const *role_qcow2,
-                    struct diag *d)
-{
-        guestfs_h *g = NULL;
-        int rc;
-
-        rc = payloads_check(a, role_qcow2, d);
-        if (rc < 0)
-                return rc;
-        rc = guest_open(disk_raw, "raw", false, &g, d);
-        if (rc < 0)
-                return rc;
-        rc = pool_create(g, disk_raw, a->host, d);
-        if (rc >= 0)
-                rc = payloads_install(g, disk_raw, a, role_qcow2, d);
-        if (rc < 0) {
-                guestfs_close(g);
-                return rc;
-        }
-        return guest_finish(g, disk_raw, d);
 }

@@ -10,6 +10,7 @@
 
 #include "util/cleanup.h"
 #include "util/hash.h"
+#include "util/parse.h"
 
 /* Text and attribute values: names come from recipes, so escape all five. */
 static void xml_put(FILE *f, const char *s)
@@ -132,8 +133,8 @@ static int parse_cidr(const char *cidr, char addr[INET_ADDRSTRLEN], char mask[IN
 {
         _cleanup_free_ char *ip = NULL;
         struct in_addr a, m;
-        char *slash, *end;
-        unsigned long n;
+        char *slash;
+        uint64_t n;
         uint32_t bits, host;
 
         if (!cidr || !(ip = strdup(cidr)))
@@ -142,9 +143,7 @@ static int parse_cidr(const char *cidr, char addr[INET_ADDRSTRLEN], char mask[IN
         if (!slash)
                 return -EINVAL;
         *slash = '\0';
-        errno = 0;
-        n = strtoul(slash + 1, &end, 10);
-        if (errno || end == slash + 1 || *end || n < 1 || n > 30 || inet_pton(AF_INET, ip, &a) != 1)
+        if (parse_uint(slash + 1, 1, 30, &n) < 0 || inet_pton(AF_INET, ip, &a) != 1)
                 return -EINVAL;
         bits = n == 0 ? 0 : UINT32_MAX << (32 - n);
         host = (ntohl(a.s_addr) & bits) + 1;

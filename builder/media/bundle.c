@@ -1,5 +1,4 @@
-/* bundle.c: writing the signed CI bundle: artifacts streamed into .tar.zst and .tar.gz, then the
- * metadata. */
+/* bundle.c: the signed CI bundle written: artifacts streamed into tar.zst and tar.gz, metadata. */
 #include "bundle.h"
 
 #include <archive.h>

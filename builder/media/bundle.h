@@ -1,5 +1,4 @@
-/* bundle.h: the signed CI bundle: artifacts, manifest, SHA256SUMS + signature, SPDX SBOM, in-toto
- * provenance. */
+/* bundle.h: the signed CI bundle: artifacts, manifest, signed SHA256SUMS, SPDX SBOM, provenance. */
 #pragma once
 
 #include <stddef.h>

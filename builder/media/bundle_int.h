@@ -1,5 +1,4 @@
-/* bundle_int.h: what the bundle's writer, metadata builders and reader share inside builder/media.
- */
+/* bundle_int.h: what the bundle's writer, documents and reader share (private to media/). */
 #pragma once
 
 #include <stdbool.h>
@@ -38,3 +37,23 @@ bool utf8_ok(const char *s);
 int bundle_manifest_json(const struct bundle_meta *m, char **out, size_t *len);
 int bundle_spdx_json(const struct bundle_meta *m, char **out, size_t *len);
 int bundle_intoto_json(const struct bundle_meta *m, const char *sums_hex, char **out, size_t *len);
+
+/* One artifact as manifest.json lists it. */
+struct manifest_art {
+        char *path;
+        char *sha256; /* as written: the reader compares it with the member's digest */
+        uint64_t size;
+};
+
+struct manifest {
+        struct manifest_art *v;
+        size_t n;
+};
+
+/* Parse manifest.json (untrusted bytes; what names it in messages): a JSON
+ * object without repeated keys whose "artifacts" array holds objects with
+ * path, size and sha256. -EBADMSG with one message per malformed artifact;
+ * out then holds the well-formed ones. Release out whatever is returned. */
+int bundle_manifest_read(const char *buf, size_t len, struct manifest *out, const char *what,
+                         struct diag *d);
+void bundle_manifest_release(struct manifest *m);

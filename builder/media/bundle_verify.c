@@ -10,7 +10,6 @@
 #include "util/cleanup.h"
 #include "bundle_int.h"
 #include "cms.h"
-#include "jsonr.h"
 #include "media.h"
 
 #define MEMBERS_MAX  4096
@@ -193,28 +192,23 @@ static int check_sums(struct reader *rd, const struct sums *sums)
         return bad;
 }
 
-static int check_artifact(struct reader *rd, const struct jval *art, size_t i, bool *listed)
+static int check_artifact(struct reader *rd, const struct manifest_art *art, bool *listed)
 {
-        const struct jval *path = jsonr_get(art, "path"), *hex = jsonr_get(art, "sha256");
-        int64_t size = jsonr_uint(jsonr_get(art, "size"));
-        const struct member *m;
+        const struct member *m = find(rd, art->path);
 
-        if (!path || path->type != J_STR || !hex || hex->type != J_STR || size < 0)
-                return diag_err(rd->d, -EBADMSG,
-                                "manifest.json: artifact %zu: expected path, size and sha256", i);
-        m = find(rd, path->str);
         if (!m || is_meta(m->name))
                 return diag_err(rd->d, -EBADMSG, "manifest.json: artifact %s is not in the bundle",
-                                path->str);
+                                art->path);
         listed[m - rd->v] = true;
-        if (strcmp(m->hex, hex->str))
+        if (strcmp(m->hex, art->sha256))
                 return diag_err(rd->d, -EBADMSG,
                                 "manifest.json: artifact %s: sha256 does not match the member",
                                 m->name);
-        if ((uint64_t)size != m->size)
+        if (art->size != m->size)
                 return diag_err(rd->d, -EBADMSG,
-                                "manifest.json: artifact %s: size %lld, the member has %llu",
-                                m->name, (long long)size, (unsigned long long)m->size);
+                                "manifest.json: artifact %s: size %llu, the member has %llu",
+                                m->name, (unsigned long long)art->size,
+                                (unsigned long long)m->size);
         return 0;
 }
 
@@ -223,27 +217,25 @@ static int check_artifact(struct reader *rd, const struct jval *art, size_t i, b
 static int check_manifest(struct reader *rd)
 {
         _cleanup_free_ bool *listed = calloc(rd->n + 1, sizeof(bool));
-        const struct jval *arts;
-        struct jval doc = {0};
-        int r, bad = 0;
+        struct manifest man;
+        int bad;
 
         if (!listed)
                 return diag_err(rd->d, -ENOMEM, "out of memory");
-        r = jsonr_parse(rd->kept[2].buf ? rd->kept[2].buf : "", rd->kept[2].len, &doc,
-                        "manifest.json", rd->d);
-        if (r < 0)
-                return r;
-        arts = jsonr_get(&doc, "artifacts");
-        if (!arts || arts->type != J_ARR)
-                bad = diag_err(rd->d, -EBADMSG, "manifest.json: no \"artifacts\" array");
-        for (size_t i = 0; arts && arts->type == J_ARR && i < arts->n; i++)
-                if (check_artifact(rd, &arts->items[i], i + 1, listed) < 0)
+        bad = bundle_manifest_read(rd->kept[2].buf ? rd->kept[2].buf : "", rd->kept[2].len, &man,
+                                   "manifest.json", rd->d);
+        if (bad == -ENOMEM) {
+                bundle_manifest_release(&man);
+                return bad;
+        }
+        for (size_t i = 0; i < man.n; i++)
+                if (check_artifact(rd, &man.v[i], listed) < 0)
                         bad = -EBADMSG;
         for (size_t i = 0; !bad && i < rd->n; i++)
                 if (!listed[i] && !is_meta(rd->v[i].name))
                         bad = diag_err(rd->d, -EBADMSG, "bundle member %s: not in manifest.json",
                                        rd->v[i].name);
-        jsonr_free(&doc);
+        bundle_manifest_release(&man);
         return bad;
 }
 

@@ -1,5 +1,4 @@
-/* dpkg.c: the installed packages of a Debian root, from its /var/lib/dpkg/status (untrusted bytes).
- */
+/* dpkg.c: the installed packages of a Debian root, from /var/lib/dpkg/status (untrusted bytes). */
 #include "dpkg.h"
 
 #include <errno.h>

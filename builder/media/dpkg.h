@@ -1,5 +1,4 @@
-/* dpkg.h: the installed packages of a Debian root, from its /var/lib/dpkg/status (untrusted bytes).
- */
+/* dpkg.h: the installed packages of a Debian root, from /var/lib/dpkg/status (untrusted bytes). */
 #pragma once
 
 #include <stddef.h>

@@ -1,5 +1,4 @@
-/* fanout.c: one byte stream (the bundle's tar) compressed by several sinks, each in its own thread.
- */
+/* fanout.c: one byte stream (the bundle's tar) compressed by several sinks, a thread each. */
 #include "fanout.h"
 
 #include <archive.h>

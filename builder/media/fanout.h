@@ -1,5 +1,4 @@
-/* fanout.h: one byte stream (the bundle's tar) compressed by several sinks, each in its own thread.
- */
+/* fanout.h: one byte stream compressed by several sinks, a thread each (private to media/). */
 #pragma once
 
 #include <stdbool.h>

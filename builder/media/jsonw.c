@@ -1,5 +1,4 @@
-/* jsonw.c: a small pretty-printing JSON writer whose key order is the call order (stable output).
- */
+/* jsonw.c: a small pretty-printing JSON writer, keys in call order (stable output). */
 #include "jsonw.h"
 
 #include <inttypes.h>

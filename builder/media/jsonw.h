@@ -1,5 +1,4 @@
-/* jsonw.h: a small pretty-printing JSON writer whose key order is the call order (stable output).
- */
+/* jsonw.h: a pretty-printing JSON writer, keys in call order (private to media/). */
 #pragma once
 
 #include <stdbool.h>

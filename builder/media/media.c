@@ -1,5 +1,4 @@
-/* media.c: helpers the deliverables (PXE set, bundle) share: streamed copies, templates, output
- * directories. */
+/* media.c: what the PXE set and the bundle share: streamed copies, templates, output dirs. */
 #include "media.h"
 
 #include <dirent.h>

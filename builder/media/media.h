@@ -1,5 +1,4 @@
-/* media.h: helpers the deliverables (PXE set, bundle) share: streamed copies, templates, output
- * directories. */
+/* media.h: what the PXE set and the bundle share: streamed copies, templates, output dirs. */
 #pragma once
 
 #include <stdbool.h>

@@ -1,5 +1,4 @@
-/* pxe.c: the PXE boot set: kernel, initrd, signed UKI, root image, iPXE script, dnsmasq config,
- * signatures. */
+/* pxe.c: the PXE boot set: kernel, initrd, signed UKI, root image, iPXE, dnsmasq, signatures. */
 #include "pxe.h"
 
 #include <errno.h>

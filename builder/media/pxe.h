@@ -1,5 +1,4 @@
-/* pxe.h: the PXE boot set: kernel, initrd, signed UKI, root image, iPXE script, dnsmasq config,
- * signatures. */
+/* pxe.h: the PXE boot set: kernel, initrd, signed UKI, root image, iPXE, dnsmasq, signatures. */
 #pragma once
 
 #include <stdbool.h>

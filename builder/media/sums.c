@@ -1,5 +1,4 @@
-/* sums.c: SHA256SUMS lists (sha256sum's format) written sorted and read back from untrusted bytes.
- */
+/* sums.c: SHA256SUMS lists written sorted and read back from untrusted bytes. */
 #include "sums.h"
 
 #include <errno.h>
@@ -12,17 +11,26 @@
 /* A bundle or a PXE set holds tens of files; the bound keeps a hostile list cheap. */
 #define SUMS_MAX 4096
 
+/* Room for one more entry. */
+static int grow(struct sums *s)
+{
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        struct sum *v;
+
+        if (s->n < s->cap)
+                return 0;
+        v = realloc(s->v, cap * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        s->v = v;
+        s->cap = cap;
+        return 0;
+}
+
 int sums_add(struct sums *s, const char *name, const uint8_t digest[SHA256_LEN])
 {
-        if (s->n == s->cap) {
-                size_t cap = s->cap ? s->cap * 2 : 16;
-                struct sum *v = realloc(s->v, cap * sizeof(*v));
-
-                if (!v)
-                        return -ENOMEM;
-                s->v = v;
-                s->cap = cap;
-        }
+        if (grow(s) < 0)
+                return -ENOMEM;
         s->v[s->n].name = strdup(name);
         if (!s->v[s->n].name)
                 return -ENOMEM;
@@ -106,15 +114,8 @@ static int parse_line(const char *line, size_t n, struct sums *s, const char *wh
                                 SUMS_MAX);
         if (sums_find(s, name))
                 return diag_err(d, -EBADMSG, "%s:%zu: \"%s\" is listed twice", what, lineno, name);
-        if (s->n == s->cap) {
-                size_t cap = s->cap ? s->cap * 2 : 16;
-                struct sum *v = realloc(s->v, cap * sizeof(*v));
-
-                if (!v)
-                        return -ENOMEM;
-                s->v = v;
-                s->cap = cap;
-        }
+        if (grow(s) < 0)
+                return -ENOMEM;
         e = &s->v[s->n++];
         e->name = TAKE_PTR(name);
         memcpy(e->hex, line, 64);

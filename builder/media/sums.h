@@ -1,5 +1,4 @@
-/* sums.h: SHA256SUMS lists (sha256sum's format) written sorted and read back from untrusted bytes.
- */
+/* sums.h: SHA256SUMS lists written sorted and read from untrusted bytes (private to media/). */
 #pragma once
 
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* check.c: semantic checks of recipe values and of structs as a whole. */
+/* check.c: the row checks: one recipe value at a time (names, paths, addresses, references). */
 #include "schema.h"
 
 #include <arpa/inet.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/parse.h"
 
 static bool all_in(const char *s, const char *set)
 {
@@ -60,10 +61,11 @@ int check_account_name(struct bctx *c, const struct ynode *v)
 int check_owner(struct bctx *c, const struct ynode *v)
 {
         const char *s = v->value;
+        uint64_t id;
 
         if (account_name(s))
                 return 0;
-        if (*s && all_in(s, "0123456789") && strlen(s) <= 5 && atol(s) <= 65534)
+        if (strlen(s) <= 5 && parse_uint(s, 0, 65534, &id) == 0)
                 return 0;
         return bind_error(
                 c, &v->mark,
@@ -200,13 +202,14 @@ int check_cidr(struct bctx *c, const struct ynode *v)
         _cleanup_free_ char *addr = strdup(v->value);
         char *slash = addr ? strchr(addr, '/') : NULL;
         struct in_addr in;
+        uint64_t bits;
 
         if (!addr)
                 return -ENOMEM;
         if (slash) {
                 *slash++ = 0;
-                if (*slash && all_in(slash, "0123456789") && strlen(slash) <= 2 &&
-                    atoi(slash) <= 32 && inet_pton(AF_INET, addr, &in) == 1)
+                if (strlen(slash) <= 2 && parse_uint(slash, 0, 32, &bits) == 0 &&
+                    inet_pton(AF_INET, addr, &in) == 1)
                         return 0;
         }
         return bind_error(

@@ -1,93 +1,11 @@
-/* merge.c: lookups, copies, merges and canonical hashing of ynode trees. */
+/* merge.c: merging YAML trees key by key, and their canonical hash. */
 #include "ynode.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 #include "util/cleanup.h"
 #include "util/hash.h"
-
-static ssize_t map_index(const struct ynode *map, const char *key)
-{
-        if (!map || map->kind != YNODE_MAP)
-                return -1;
-        for (size_t i = 0; i < map->n; i++)
-                if (!strcmp(map->keys[i]->value, key))
-                        return (ssize_t)i;
-        return -1;
-}
-
-struct ynode *ynode_get(const struct ynode *map, const char *key)
-{
-        ssize_t i = map_index(map, key);
-
-        return i < 0 ? NULL : map->items[i];
-}
-
-struct ynode *ynode_take(struct ynode *map, const char *key)
-{
-        ssize_t i = map_index(map, key);
-        struct ynode *v;
-
-        if (i < 0)
-                return NULL;
-        v = map->items[i];
-        ynode_free(map->keys[i]);
-        memmove(&map->keys[i], &map->keys[i + 1], (map->n - (size_t)i - 1) * sizeof(*map->keys));
-        memmove(&map->items[i], &map->items[i + 1], (map->n - (size_t)i - 1) * sizeof(*map->items));
-        map->n--;
-        return v;
-}
-
-int ynode_is_null(const struct ynode *n)
-{
-        if (!n || n->kind != YNODE_SCALAR || n->quoted)
-                return 0;
-        return !n->value[0] || !strcmp(n->value, "~") || !strcmp(n->value, "null") ||
-               !strcmp(n->value, "Null") || !strcmp(n->value, "NULL");
-}
-
-const char *ynode_kind_name(const struct ynode *n)
-{
-        if (n->kind == YNODE_MAP)
-                return "a mapping";
-        if (n->kind == YNODE_SEQ)
-                return "a sequence";
-        return ynode_is_null(n) ? "null" : "a scalar";
-}
-
-struct ynode *ynode_dup(const struct ynode *n)
-{
-        struct ynode *c = calloc(1, sizeof(*c));
-
-        if (!c)
-                return NULL;
-        c->kind = n->kind;
-        c->mark = n->mark;
-        c->quoted = n->quoted;
-        c->len = n->len;
-        if (n->value) {
-                c->value = malloc(n->len + 1);
-                if (!c->value)
-                        goto fail;
-                memcpy(c->value, n->value, n->len + 1);
-        }
-        for (size_t i = 0; i < n->n; i++) {
-                struct ynode *k = n->keys ? ynode_dup(n->keys[i]) : NULL;
-                struct ynode *v = ynode_dup(n->items[i]);
-
-                if (!v || (n->keys && !k) || ynode_append(c, k, v) < 0) {
-                        ynode_free(k);
-                        ynode_free(v);
-                        goto fail;
-                }
-        }
-        return c;
-fail:
-        ynode_free(c);
-        return NULL;
-}
 
 /* Move over's contents into base (base keeps its address, so parents still point
  * at it), dropping what base held. */
@@ -109,13 +27,13 @@ void ynode_merge(struct ynode *base, struct ynode *over)
                 return;
         }
         for (size_t i = 0; i < over->n; i++) {
-                ssize_t j = map_index(base, over->keys[i]->value);
+                struct ynode *b = ynode_get(base, over->keys[i]->value);
 
-                if (j < 0) {
+                if (!b) {
                         if (ynode_append(base, over->keys[i], over->items[i]) < 0)
                                 continue; /* left in over, freed below */
                 } else {
-                        ynode_merge(base->items[j], over->items[i]);
+                        ynode_merge(b, over->items[i]);
                         ynode_free(over->keys[i]);
                 }
                 over->keys[i] = over->items[i] = NULL;

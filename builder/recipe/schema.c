@@ -1,4 +1,4 @@
-/* schema.c: the generic binders and the key tables of every recipe map. */
+/* schema.c: the generic binders: a ynode map read through a key table into a struct. */
 #include "schema.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/parse.h"
 #include "util/size.h"
 
 #define AT(obj, off) ((void *)((char *)(obj) + (off)))
@@ -96,23 +97,20 @@ int bind_bool(struct bctx *c, const struct ynode *v, void *obj, const struct fie
 }
 
 /* A plain decimal integer within r; quoted text is never a number. */
-static int parse_uint(struct bctx *c, const struct ynode *v, const char *key,
-                      const struct urange *r, unsigned long long *out)
+static int read_uint(struct bctx *c, const struct ynode *v, const char *key, const struct urange *r,
+                     unsigned long long *out)
 {
         const char *s = scalar_of(c, v, key, "an integer");
-        unsigned long long x = 0;
+        uint64_t x;
+        int rc;
 
         if (!s)
                 return -EINVAL;
-        if (v->quoted || !*s || strspn(s, "0123456789") != strlen(s))
+        rc = v->quoted ? -EINVAL : parse_uint(s, r->min, r->max, &x);
+        if (rc == -EINVAL)
                 return bind_error(c, &v->mark, "%s \"%s\" is not an integer (expected %llu..%llu)",
                                   key, s, r->min, r->max);
-        for (; *s; s++) {
-                x = x * 10 + (unsigned)(*s - '0');
-                if (x > r->max)
-                        break;
-        }
-        if (x < r->min || x > r->max)
+        if (rc < 0)
                 return bind_error(c, &v->mark, "%s \"%s\" is out of range (expected %llu..%llu)",
                                   key, v->value, r->min, r->max);
         *out = x;
@@ -123,7 +121,7 @@ int bind_uint(struct bctx *c, const struct ynode *v, void *obj, const struct fie
 {
         void *dst = AT(obj, f->off);
         unsigned long long x;
-        int r = parse_uint(c, v, f->key, f->aux, &x);
+        int r = read_uint(c, v, f->key, f->aux, &x);
 
         if (r == 0)
                 *(unsigned *)dst = (unsigned)x;
@@ -135,7 +133,7 @@ int bind_id(struct bctx *c, const struct ynode *v, void *obj, const struct field
         void *dst = AT(obj, f->off);
         static const struct urange ids = {0, 65534};
         unsigned long long x;
-        int r = parse_uint(c, v, f->key, &ids, &x);
+        int r = read_uint(c, v, f->key, &ids, &x);
 
         if (r == 0)
                 *(int64_t *)dst = (int64_t)x;

@@ -1,4 +1,4 @@
-/* schema.h: table-driven binding of ynode trees to the typed recipe structs (internal). */
+/* schema.h: table-driven binding of ynode trees to recipe structs (private to recipe/). */
 #pragma once
 
 #include <stdbool.h>
@@ -53,6 +53,9 @@ struct enum_table {
         const struct enum_name *names;
         size_t n;
 };
+/* Partition types by name (part_types.c); part_type_name reads the same rows. */
+extern const struct enum_table part_types;
+
 struct urange {
         unsigned long long min, max;
 };
@@ -63,7 +66,7 @@ int bind_error(struct bctx *c, const struct mark *m, const char *fmt, ...)
 /* Bind every key of map v into obj (defaults first, finish last). */
 int bind_map(struct bctx *c, const struct ynode *v, void *obj, const struct schema *s);
 
-/* Binders usable in rows. */
+/* Binders usable in rows (schema.c). */
 int bind_str(struct bctx *c, const struct ynode *v, void *obj, const struct field *f);
 int bind_path(struct bctx *c, const struct ynode *v, void *obj, const struct field *f);
 int bind_bool(struct bctx *c, const struct ynode *v, void *obj, const struct field *f);
@@ -96,8 +99,10 @@ int check_network_ref(struct bctx *c, const struct ynode *v);
 int check_cidr(struct bctx *c, const struct ynode *v);
 int check_bridge(struct bctx *c, const struct ynode *v);
 int check_simple_name(struct bctx *c, const struct ynode *v);
+int check_volume_fs(struct bctx *c, const struct ynode *v);
+int check_purpose(struct bctx *c, const struct ynode *v);
 
-/* Struct finishers (check.c): defaults that depend on other keys, cross-key checks. */
+/* Struct finishers (finish.c): defaults that depend on other keys, cross-key checks. */
 int finish_file(struct bctx *c, const struct ynode *n, void *obj);
 int finish_partition(struct bctx *c, const struct ynode *n, void *obj);
 int finish_disk(struct bctx *c, const struct ynode *n, void *obj);
@@ -106,11 +111,9 @@ int finish_user(struct bctx *c, const struct ynode *n, void *obj);
 int finish_role(struct bctx *c, const struct ynode *n, void *obj);
 int finish_volume(struct bctx *c, const struct ynode *n, void *obj);
 int finish_storage(struct bctx *c, const struct ynode *n, void *obj);
-int check_volume_fs(struct bctx *c, const struct ynode *v);
-int check_purpose(struct bctx *c, const struct ynode *v);
 int finish_networks(struct bctx *c, const struct appliance *a);
 
-/* The role and appliance schemas (schema.c). */
+/* The role and appliance schemas, and the base binder (tables.c). */
 extern const struct schema role_schema;
 extern const struct schema host_schema;
 extern const struct schema appliance_schema;

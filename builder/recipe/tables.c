@@ -203,20 +203,6 @@ static const struct field vm_schema_fields[] = {
 static TABLE(vm_schema, "vm", struct vm_spec, NO_MARK, NULL, vm_defaults, finish_vm);
 
 /* ---- disk ---- */
-static const struct enum_name part_types_names[] = {
-        { "esp", PART_ESP }, { "root", PART_ROOT_X86_64 }, { "root-x86-64", PART_ROOT_X86_64 },
-        { "linux", PART_LINUX }, { "lvm", PART_LVM }, { "swap", PART_SWAP },
-};
-ENUM(part_types, "partition type");
-
-const char *part_type_name(enum part_type t)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(part_types_names); i++)
-                if (part_types_names[i].value == (int)t)
-                        return part_types_names[i].name;
-        return NULL;
-}
-
 static int bind_part_size(struct bctx *c, const struct ynode *v, void *obj, const struct field *f)
 {
         struct partition_spec *p = obj;

@@ -32,6 +32,8 @@ int yparse_file(const char *path, const char *display, const struct yparse_opts 
                 struct ynode **out, struct diag *d);
 int yparse_buf(const char *buf, size_t len, const char *display, const struct yparse_opts *o,
                struct ynode **out, struct diag *d);
+/* A node with nothing in it yet; NULL when out of memory. */
+struct ynode *ynode_new(enum ynode_kind kind, struct mark m);
 void ynode_free(struct ynode *n);
 struct ynode *ynode_get(const struct ynode *map, const char *key);
 /* Deep copy. */

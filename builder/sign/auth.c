@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "esl.h"
+#include "util/endian.h"
 #include "ossl.h"
 #include "pe.h"
 
@@ -18,7 +19,7 @@ void efi_time_from_epoch(time_t t, uint8_t out[EFI_TIME_LEN])
         memset(out, 0, EFI_TIME_LEN);
         if (!gmtime_r(&t, &tm))
                 return;
-        pe_put16(out, (uint16_t)(tm.tm_year + 1900));
+        put_le16(out, (uint16_t)(tm.tm_year + 1900));
         out[2] = (uint8_t)(tm.tm_mon + 1);
         out[3] = (uint8_t)tm.tm_mday;
         out[4] = (uint8_t)tm.tm_hour;
@@ -44,7 +45,7 @@ int auth2_signed_bytes(const char *var, const struct efi_guid *vendor, uint32_t 
         }
         memcpy(q, vendor->b, 16);
         q += 16;
-        pe_put32(q, attrs);
+        put_le32(q, attrs);
         q += 4;
         memcpy(q, time, EFI_TIME_LEN);
         q += EFI_TIME_LEN;
@@ -106,9 +107,9 @@ int auth2_build(const char *var, const struct efi_guid *vendor, time_t t, const 
         if (!p)
                 return diag_err(d, -ENOMEM, "out of memory");
         memcpy(p, time, EFI_TIME_LEN);
-        pe_put32(p + 16, (uint32_t)(8 + 16 + sig_len)); /* dwLength covers CertType and data */
-        pe_put16(p + 20, 0x0200);
-        pe_put16(p + 22, WIN_CERT_TYPE_EFI_GUID);
+        put_le32(p + 16, (uint32_t)(8 + 16 + sig_len)); /* dwLength covers CertType and data */
+        put_le16(p + 20, 0x0200);
+        put_le16(p + 22, WIN_CERT_TYPE_EFI_GUID);
         memcpy(p + 24, EFI_CERT_TYPE_PKCS7_GUID.b, 16);
         memcpy(p + AUTH2_HDR_LEN, sig, sig_len);
         memcpy(p + AUTH2_HDR_LEN + sig_len, data, data_len);
@@ -126,7 +127,7 @@ int auth2_parse(const uint8_t *p, size_t len, struct efi_auth2 *a, const char *n
                                 "%s: %zu bytes is too short for an "
                                 "EFI_VARIABLE_AUTHENTICATION_2 header",
                                 name, len);
-        dw = pe_le32(p + 16);
+        dw = get_le32(p + 16);
         if (dw < 8 + 16)
                 return diag_err(d, -EBADMSG,
                                 "%s: AuthInfo dwLength %u is smaller than its "
@@ -137,14 +138,14 @@ int auth2_parse(const uint8_t *p, size_t len, struct efi_auth2 *a, const char *n
                                 "%s: AuthInfo dwLength %u past end of file (%zu "
                                 "bytes)",
                                 name, dw, len);
-        if (pe_le16(p + 20) != 0x0200)
+        if (get_le16(p + 20) != 0x0200)
                 return diag_err(d, -EBADMSG, "%s: AuthInfo wRevision 0x%04x is not 0x0200", name,
-                                pe_le16(p + 20));
-        if (pe_le16(p + 22) != WIN_CERT_TYPE_EFI_GUID)
+                                get_le16(p + 20));
+        if (get_le16(p + 22) != WIN_CERT_TYPE_EFI_GUID)
                 return diag_err(d, -EBADMSG,
                                 "%s: AuthInfo wCertificateType 0x%04x is not "
                                 "WIN_CERT_TYPE_EFI_GUID",
-                                name, pe_le16(p + 22));
+                                name, get_le16(p + 22));
         if (memcmp(p + 24, EFI_CERT_TYPE_PKCS7_GUID.b, 16))
                 return diag_err(d, -EBADMSG,
                                 "%s: AuthInfo CertType is not EFI_CERT_TYPE_PKCS7_GUID", name);

@@ -1,6 +1,6 @@
-/* authenticode.c: the Authenticode image digest, the certificate table, and signing of PE images.
- */
+/* authenticode.c: the Authenticode image digest, the certificate table, signing of PE images. */
 #include "authenticode.h"
+#include "util/endian.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -105,7 +105,7 @@ static int check_entry(const struct pe_image *pe, uint32_t off, uint32_t end, co
                                 "%s: certificate table truncated: %u bytes at "
                                 "offset %u cannot hold a WIN_CERTIFICATE header",
                                 name, end - off, off);
-        len = pe_le32(pe->data + off);
+        len = get_le32(pe->data + off);
         if (len < WIN_CERT_HDR_LEN)
                 return diag_err(d, -EBADMSG,
                                 "%s: certificate entry at offset %u has dwLength %u, "
@@ -143,9 +143,9 @@ int authenticode_certs(const struct pe_image *pe, struct win_cert **certs, size_
                 }
                 v = nv;
                 v[count].off = off;
-                v[count].length = pe_le32(pe->data + off);
-                v[count].revision = pe_le16(pe->data + off + 4);
-                v[count].type = pe_le16(pe->data + off + 6);
+                v[count].length = get_le32(pe->data + off);
+                v[count].revision = get_le16(pe->data + off + 4);
+                v[count].type = get_le16(pe->data + off + 6);
                 v[count].der = pe->data + off + WIN_CERT_HDR_LEN;
                 v[count].der_len = v[count].length - WIN_CERT_HDR_LEN;
                 count++;

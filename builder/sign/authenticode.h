@@ -1,5 +1,4 @@
-/* authenticode.h: Authenticode digests, WIN_CERTIFICATE tables, signing and verification of PE
- * images. */
+/* authenticode.h: Authenticode digests, certificate tables, PE signing (private to sign/). */
 #pragma once
 
 #include <stdbool.h>

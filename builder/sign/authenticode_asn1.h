@@ -1,5 +1,4 @@
-/* authenticode_asn1.h: Authenticode OIDs and the DER pieces shared by signing, verification and
- * tests. */
+/* authenticode_asn1.h: Authenticode OIDs and shared DER pieces (private to sign/). */
 #pragma once
 
 #include <stddef.h>

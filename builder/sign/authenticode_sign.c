@@ -8,6 +8,7 @@
 #include <openssl/pkcs7.h>
 
 #include "authenticode.h"
+#include "util/endian.h"
 #include "authenticode_asn1.h"
 #include "der.h"
 #include "ossl.h"
@@ -187,9 +188,9 @@ static int plan_table(const struct pe_image *pe, bool append, uint32_t *keep, ui
 
 static void put_entry(uint8_t *p, const uint8_t *der, size_t der_len)
 {
-        pe_put32(p, (uint32_t)(WIN_CERT_HDR_LEN + der_len));
-        pe_put16(p + 4, WIN_CERT_REVISION_2_0);
-        pe_put16(p + 6, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
+        put_le32(p, (uint32_t)(WIN_CERT_HDR_LEN + der_len));
+        put_le16(p + 4, WIN_CERT_REVISION_2_0);
+        put_le16(p + 6, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
         memcpy(p + WIN_CERT_HDR_LEN, der, der_len);
 }
 
@@ -258,12 +259,12 @@ int authenticode_sign_parts(const uint8_t *in, size_t len, EVP_PKEY *key, X509 *
         out->tail_len = total - keep;
         memcpy(out->tail + (base - keep), in + keep, old);
         put_entry(out->tail + (base - keep) + ALIGN8((size_t)old), der, der_len);
-        pe_put32(out->head + certdir_off, (uint32_t)base);
-        pe_put32(out->head + certdir_off + 4, (uint32_t)(total - base));
-        pe_put32(out->head + checksum_off, 0);
+        put_le32(out->head + certdir_off, (uint32_t)base);
+        put_le32(out->head + certdir_off + 4, (uint32_t)(total - base));
+        put_le32(out->head + checksum_off, 0);
         sum = pe_sum(out->head, out->head_len, 0) + pe_sum(out->mid, out->mid_len, head) +
               pe_sum(out->tail, out->tail_len, keep);
-        pe_put32(out->head + checksum_off, pe_sum_fold(sum, total));
+        put_le32(out->head + checksum_off, pe_sum_fold(sum, total));
         return 0;
 }
 

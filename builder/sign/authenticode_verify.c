@@ -1,5 +1,4 @@
-/* authenticode_verify.c: checking the Authenticode signatures of a PE image against a trust anchor.
- */
+/* authenticode_verify.c: a PE image's Authenticode signatures checked against an anchor. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* der.h: a minimal DER reader and writer for the few fixed structures the signing code needs. */
+/* der.h: a minimal DER reader and writer for a few fixed structures (private to sign/). */
 #pragma once
 
 #include <stdbool.h>

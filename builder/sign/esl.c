@@ -1,5 +1,6 @@
 /* esl.c: EFI signature lists and GUIDs: building and checked parsing. */
 #include "esl.h"
+#include "util/endian.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -74,9 +75,9 @@ static int check_list(const uint8_t *p, size_t left, size_t off, const char *nam
                                 "%s: signature list at offset %zu truncated: %zu "
                                 "bytes left for a %u-byte header",
                                 name, off, left, ESL_HDR_LEN);
-        list = pe_le32(p + 16);
-        hdr = pe_le32(p + 20);
-        sig = pe_le32(p + 24);
+        list = get_le32(p + 16);
+        hdr = get_le32(p + 20);
+        sig = get_le32(p + 24);
         if (list > left)
                 return diag_err(d, -EBADMSG,
                                 "%s: signature list at offset %zu: SignatureListSize "
@@ -102,7 +103,7 @@ static int check_list(const uint8_t *p, size_t left, size_t off, const char *nam
 
 static int push_sigs(const uint8_t *p, size_t off, struct esl_sig **sigs, size_t *n)
 {
-        uint32_t list = pe_le32(p + 16), hdr = pe_le32(p + 20), sig = pe_le32(p + 24);
+        uint32_t list = get_le32(p + 16), hdr = get_le32(p + 20), sig = get_le32(p + 24);
         size_t count = (list - ESL_HDR_LEN - hdr) / sig;
         struct esl_sig *v;
 
@@ -143,7 +144,7 @@ int esl_parse(const uint8_t *p, size_t len, struct esl_sig **sigs, size_t *n, co
                         *n = 0;
                         return r;
                 }
-                off += pe_le32(p + off + 16);
+                off += get_le32(p + off + 16);
         }
         return 0;
 }
@@ -161,9 +162,9 @@ int esl_append_x509(uint8_t **buf, size_t *len, const struct efi_guid *owner, co
                 return -ENOMEM;
         p = nb + *len;
         memcpy(p, EFI_CERT_X509_GUID.b, 16);
-        pe_put32(p + 16, (uint32_t)add);
-        pe_put32(p + 20, 0);
-        pe_put32(p + 24, (uint32_t)(ESL_OWNER_LEN + der_len));
+        put_le32(p + 16, (uint32_t)add);
+        put_le32(p + 20, 0);
+        put_le32(p + 24, (uint32_t)(ESL_OWNER_LEN + der_len));
         memcpy(p + ESL_HDR_LEN, owner->b, 16);
         memcpy(p + ESL_HDR_LEN + ESL_OWNER_LEN, der, der_len);
         *buf = nb;

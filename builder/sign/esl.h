@@ -1,4 +1,4 @@
-/* esl.h: EFI_SIGNATURE_LIST and EFI_VARIABLE_AUTHENTICATION_2 (time-based .auth) formats. */
+/* esl.h: EFI_SIGNATURE_LIST and time-based .auth formats (private to sign/). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,5 +1,6 @@
 /* pe.c: PE/COFF header, section table and certificate table checks. */
 #include "pe.h"
+#include "util/endian.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static int parse_dos_coff(struct pe_image *pe, const char *name, struct diag *d)
                                 pe->len);
         if (p[0] != 'M' || p[1] != 'Z')
                 return diag_err(d, -EINVAL, "%s: no \"MZ\" DOS signature", name);
-        lfanew = pe_le32(p + 0x3c);
+        lfanew = get_le32(p + 0x3c);
         if ((uint64_t)lfanew + 4 + COFF_HDR_LEN > pe->len)
                 return diag_err(d, -EINVAL,
                                 "%s: e_lfanew %u past end of file (%zu bytes) for a PE header",
@@ -36,9 +37,9 @@ static int parse_dos_coff(struct pe_image *pe, const char *name, struct diag *d)
         if (memcmp(p + lfanew, "PE\0\0", 4))
                 return diag_err(d, -EINVAL, "%s: no \"PE\" signature at e_lfanew %u", name, lfanew);
         pe->pe_off = lfanew;
-        pe->machine = pe_le16(p + lfanew + 4);
-        pe->n_sections = pe_le16(p + lfanew + 6);
-        pe->opt_size = pe_le16(p + lfanew + 20);
+        pe->machine = get_le16(p + lfanew + 4);
+        pe->n_sections = get_le16(p + lfanew + 6);
+        pe->opt_size = get_le16(p + lfanew + 20);
         pe->opt_off = lfanew + 4 + COFF_HDR_LEN;
         if (pe->n_sections > MAX_SECTIONS)
                 return diag_err(d, -EINVAL, "%s: NumberOfSections %u exceeds %u", name,
@@ -60,7 +61,7 @@ static int parse_optional(struct pe_image *pe, const char *name, struct diag *d)
         if (pe->opt_size < 2)
                 return diag_err(d, -EINVAL, "%s: SizeOfOptionalHeader %u too small for a magic",
                                 name, pe->opt_size);
-        magic = pe_le16(o);
+        magic = get_le16(o);
         if (magic != 0x10b && magic != 0x20b)
                 return diag_err(d, -EINVAL,
                                 "%s: optional header magic 0x%x is neither PE32 "
@@ -73,16 +74,16 @@ static int parse_optional(struct pe_image *pe, const char *name, struct diag *d)
                                 "%s: optional header truncated: SizeOfOptionalHeader "
                                 "%u is less than the %u bytes of a %s header",
                                 name, pe->opt_size, fixed, pe->pe32plus ? "PE32+" : "PE32");
-        pe->entry = pe_le32(o + 16);
-        pe->image_base = pe->pe32plus ? pe_le64(o + 24) : pe_le32(o + 28);
-        pe->section_align = pe_le32(o + 32);
-        pe->file_align = pe_le32(o + 36);
-        pe->size_of_image = pe_le32(o + 56);
-        pe->size_of_headers = pe_le32(o + 60);
+        pe->entry = get_le32(o + 16);
+        pe->image_base = pe->pe32plus ? get_le64(o + 24) : get_le32(o + 28);
+        pe->section_align = get_le32(o + 32);
+        pe->file_align = get_le32(o + 36);
+        pe->size_of_image = get_le32(o + 56);
+        pe->size_of_headers = get_le32(o + 60);
         pe->checksum_off = pe->opt_off + 64;
-        pe->checksum = pe_le32(o + 64);
-        pe->subsystem = pe_le16(o + 68);
-        pe->n_dirs = pe_le32(o + fixed - 4);
+        pe->checksum = get_le32(o + 64);
+        pe->subsystem = get_le16(o + 68);
+        pe->n_dirs = get_le32(o + fixed - 4);
         pe->dirs_off = pe->opt_off + fixed;
         if (pe->n_dirs > MAX_DIRS || (uint64_t)fixed + 8ull * pe->n_dirs > pe->opt_size)
                 return diag_err(d, -EINVAL,
@@ -119,11 +120,11 @@ static int parse_sections(struct pe_image *pe, const char *name, struct diag *d)
 
                 memcpy(s->name, h, 8);
                 s->name[8] = 0;
-                s->vsize = pe_le32(h + 8);
-                s->vaddr = pe_le32(h + 12);
-                s->raw_size = pe_le32(h + 16);
-                s->raw_ptr = pe_le32(h + 20);
-                s->characteristics = pe_le32(h + 36);
+                s->vsize = get_le32(h + 8);
+                s->vaddr = get_le32(h + 12);
+                s->raw_size = get_le32(h + 16);
+                s->raw_ptr = get_le32(h + 20);
+                s->characteristics = get_le32(h + 36);
                 s->hdr_off = (uint32_t)(h - pe->data);
                 if (!s->raw_size)
                         continue;
@@ -151,8 +152,8 @@ static int parse_certdir(struct pe_image *pe, const char *name, struct diag *d)
                 return 0;
         pe->certdir_off = pe->dirs_off + 8 * PE_DIR_CERTIFICATE;
         e = pe->data + pe->certdir_off;
-        pe->cert_off = pe_le32(e);
-        pe->cert_size = pe_le32(e + 4);
+        pe->cert_off = get_le32(e);
+        pe->cert_size = get_le32(e + 4);
         if (!pe->cert_size && !pe->cert_off)
                 return 0;
         if (!pe->cert_size)
@@ -238,12 +239,12 @@ uint64_t pe_sum(const uint8_t *p, size_t len, size_t off)
         /* Eight bytes at a time as two 32-bit words: a 32-bit word is its two 16-bit
          * halves modulo 0xffff, which is all the fold keeps. */
         for (; len >= 8; p += 8, len -= 8) {
-                uint32_t lo = pe_le32(p), hi = pe_le32(p + 4);
+                uint32_t lo = get_le32(p), hi = get_le32(p + 4);
 
                 sum += (uint64_t)lo + hi;
         }
         for (; len >= 2; p += 2, len -= 2)
-                sum += pe_le16(p);
+                sum += get_le16(p);
         if (len)
                 sum += p[0];
         return sum;

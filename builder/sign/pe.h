@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "util/diag.h"
+#include "util/endian.h"
 
 #define PE_DIR_CERTIFICATE 4 /* data directory index of the certificate table */
 #define PE_SECTION_HDR_LEN 40
@@ -60,28 +61,21 @@ uint32_t pe_sum_fold(uint64_t sum, size_t total_len);
 /* The section named name (compared on the 8-byte name), or NULL. */
 const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name);
 
-/* Little-endian accessors; callers have checked the bounds. */
+/* The old names of util/endian.h's accessors, kept only for boot/uki.c and
+ * test_uki.c until they call get_le16 and the rest directly. */
 static inline uint16_t pe_le16(const uint8_t *p)
 {
-        return (uint16_t)(p[0] | p[1] << 8);
+        return get_le16(p);
 }
 static inline uint32_t pe_le32(const uint8_t *p)
 {
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t pe_le64(const uint8_t *p)
-{
-        return pe_le32(p) | (uint64_t)pe_le32(p + 4) << 32;
+        return get_le32(p);
 }
 static inline void pe_put32(uint8_t *p, uint32_t v)
 {
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-        p[2] = (uint8_t)(v >> 16);
-        p[3] = (uint8_t)(v >> 24);
+        put_le32(p, v);
 }
 static inline void pe_put16(uint8_t *p, uint16_t v)
 {
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
+        put_le16(p, v);
 }

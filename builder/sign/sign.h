@@ -1,5 +1,4 @@
-/* sign.h: the signing library other modules use (ESP builder, media): keys and Authenticode files.
- */
+/* sign.h: the signing library other modules use (ESP, media): keys and Authenticode files. */
 #pragma once
 
 #include <stdbool.h>

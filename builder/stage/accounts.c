@@ -1,12 +1,13 @@
-/* accounts.c: groups and users added to the staged /etc/group, gshadow, passwd and shadow, with
- * homes and ssh keys. */
+/* accounts.c: groups and users in the staged group, gshadow, passwd, shadow; homes, ssh keys. */
 #include "steps.h"
 #include "rootfs.h"
 #include "util/cleanup.h"
+#include "util/parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,14 +419,13 @@ int accounts_apply(const struct role *r, int rootfd, const struct stage_opts *o,
 int account_id(int rootfd, const char *dbpath, const char *name, long *id, long *gid)
 {
         struct db db;
-        char *end;
+        uint64_t num;
         char buf[32];
         ssize_t i;
         int r;
 
-        errno = 0;
-        *id = strtol(name, &end, 10);
-        if (name[0] && !*end && !errno && *id >= 0) {
+        if (parse_uint(name, 0, LONG_MAX, &num) == 0) {
+                *id = (long)num;
                 if (gid)
                         *gid = -1; /* a bare number names no primary group */
                 return 0;

@@ -1,5 +1,4 @@
-/* base_busybox.c: a minimal root made of Debian's busybox-static, its applet links and a busybox
- * init. */
+/* base_busybox.c: a minimal root of Debian's busybox-static, its applet links and busybox init. */
 #include "base.h"
 #include "rootfs.h"
 #include "util/cleanup.h"

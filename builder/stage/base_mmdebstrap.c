@@ -1,5 +1,4 @@
-/* base_mmdebstrap.c: a Debian root made by mmdebstrap into a tar, then unpacked as a base tarball.
- */
+/* base_mmdebstrap.c: a Debian root made by mmdebstrap into a tar, unpacked as a base tarball. */
 #include "base.h"
 #include "extract.h"
 #include "util/cleanup.h"

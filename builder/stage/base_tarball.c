@@ -4,15 +4,12 @@
 
 static int tarball_check(const struct role *r, struct diag *d)
 {
-        if (!r->base.path)
-                return diag_at(d, &r->base.mark,
-                               "base tarball: no path given (expected tarball: FILE)");
-        return base_check_file(&r->base.mark, "base tarball", r->base.path, d);
+        return base_check_path(r, "tarball", d);
 }
 
 static int tarball_hash(const struct role *r, struct hasher *h, struct diag *d)
 {
-        return base_hash_file(&r->base.mark, "base tarball", r->base.path, h, d);
+        return base_hash_path(r, "tarball", h, d);
 }
 
 static int tarball_make(const struct role *r, const char *root, const struct stage_opts *o,

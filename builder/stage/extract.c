@@ -1,5 +1,4 @@
-/* extract.c: unpacking untrusted archives into a root tree with libarchive, checking every entry
- * first. */
+/* extract.c: untrusted archives unpacked into a root tree with libarchive, every entry checked. */
 #include "extract.h"
 #include "rootfs.h"
 #include "util/cleanup.h"

@@ -1,4 +1,4 @@
-/* extract.h: unpacking untrusted archives into a root tree, with our own checks. */
+/* extract.h: untrusted archives unpacked into a root tree (private to stage/). */
 #pragma once
 
 #include <stdbool.h>

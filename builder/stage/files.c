@@ -37,9 +37,10 @@ static int file_owner(int rootfd, const struct file_spec *f, uid_t *uid, gid_t *
 /* A host file copied in through a temp file beside the target, holes kept. */
 static int copy_source(int rootfd, const struct file_spec *f, mode_t mode, uid_t uid, gid_t gid)
 {
-        _cleanup_free_ char *name = NULL, *tmp = NULL;
+        _cleanup_free_ char *name = NULL;
         _cleanup_close_ int dfd = rootfs_parent(rootfd, f->path, &name);
-        _cleanup_close_ int in = open(f->source, O_RDONLY | O_CLOEXEC), out = -1;
+        _cleanup_close_ int in = open(f->source, O_RDONLY | O_CLOEXEC);
+        struct atomic_file a;
         struct stat st;
         int r;
 
@@ -47,19 +48,14 @@ static int copy_source(int rootfd, const struct file_spec *f, mode_t mode, uid_t
                 return dfd;
         if (in < 0 || fstat(in, &st) < 0)
                 return -errno;
-        if (asprintf(&tmp, ".%s.pocbake-tmp", name) < 0)
-                return -ENOMEM;
-        (void)unlinkat(dfd, tmp, 0);
-        out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (out < 0)
-                return -errno;
-        r = ftruncate(out, st.st_size) < 0 ? -errno : copy_sparse_range(in, 0, out, 0, st.st_size);
-        if (r >= 0 && (fchown(out, uid, gid) < 0 || fchmod(out, mode) < 0))
-                r = -errno;
-        if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
-                r = -errno;
+        r = atomic_openat(&a, dfd, name);
         if (r < 0)
-                (void)unlinkat(dfd, tmp, 0);
+                return r;
+        r = ftruncate(a.fd, st.st_size) < 0 ? -errno
+                                            : copy_sparse_range(in, 0, a.fd, 0, st.st_size);
+        if (r >= 0)
+                r = rootfs_commit(&a, mode, uid, gid);
+        atomic_release(&a);
         return r;
 }
 

@@ -1,5 +1,6 @@
-/* fstab.c: /etc/fstab from the recipe's partitions, so that the booted system mounts
- * its disk as the recipe lays it out (the root read-write, the ESP at /boot/efi). */
+/* fstab.c: /etc/fstab from the recipe's partitions. */
+/* The booted system mounts its disk as the recipe lays it out (the root read-write, the ESP at
+ * /boot/efi). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -196,12 +196,20 @@ int rootfs_parent(int rootfd, const char *path, char **name)
         return mkdirs_rel(rootfd, rel, 0755);
 }
 
+int rootfs_commit(struct atomic_file *a, mode_t mode, uid_t uid, gid_t gid)
+{
+        /* owner first: chown clears the setuid and setgid bits */
+        if (fchown(a->fd, uid, gid) < 0 || fchmod(a->fd, mode) < 0)
+                return -errno;
+        return atomic_commit(a);
+}
+
 int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                  gid_t gid)
 {
-        _cleanup_free_ char *name = NULL, *tmp = NULL;
+        _cleanup_free_ char *name = NULL;
         _cleanup_close_ int dfd = rootfs_parent(rootfd, path, &name);
-        _cleanup_close_ int fd = -1;
+        struct atomic_file a;
         struct stat st;
         int r;
 
@@ -209,20 +217,13 @@ int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mod
                 return dfd;
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
                 return -EISDIR;
-        if (asprintf(&tmp, ".%s.pocbake-tmp", name) < 0)
-                return -ENOMEM;
-        (void)unlinkat(dfd, tmp, 0);
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        r = write_full(fd, data, len);
-        if (r >= 0 && (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0))
-                r = -errno;
-        /* rename replaces a symlink at name itself: nothing is written through it */
-        if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
-                r = -errno;
+        r = atomic_openat(&a, dfd, name);
         if (r < 0)
-                (void)unlinkat(dfd, tmp, 0);
+                return r;
+        r = write_full(a.fd, data, len);
+        if (r >= 0)
+                r = rootfs_commit(&a, mode, uid, gid);
+        atomic_release(&a);
         return r;
 }
 

@@ -1,10 +1,12 @@
-/* rootfs.h: operations on a staged root tree that never reach outside it (stage-private). */
+/* rootfs.h: operations on a staged root tree that never reach outside it (private to stage/). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "stage.h"
 
 /* Normalize an archive entry or in-root path: leading "/" and "./", repeated and
  * trailing slashes and "." components removed. "" is the root itself. */
@@ -31,6 +33,9 @@ int rootfs_exists(int rootfd, const char *path);
 int rootfs_mkdirs(int rootfd, const char *path, mode_t mode);
 /* The directory holding path (created 0755 root when missing) and the last name. */
 int rootfs_parent(int rootfd, const char *path, char **name);
+/* Give the temp file of atomic_openat its owner and mode, and rename it in place. */
+struct atomic_file;
+int rootfs_commit(struct atomic_file *a, mode_t mode, uid_t uid, gid_t gid);
 /* Replace whatever is at path (never following its last component) with a
  * regular file holding data, written to a temp file and renamed in place. */
 int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
@@ -43,8 +48,7 @@ int rootfs_symlink(int rootfd, const char *path, const char *target);
 int rootfs_hardlink(int rootfd, const char *path, const char *existing);
 /* Read a file of the tree; a missing file gives -ENOENT. */
 int rootfs_read(int rootfd, const char *path, char **out, size_t *len);
-/* Set the access and modification time of every entry (not following links). */
-int rootfs_set_times(int rootfd, uint64_t epoch);
+/* rootfs_set_times is in stage.h: the ISO's trees use it too. */
 
 /* The text of s quoted for sh (single quotes); malloc'd. */
 char *sh_quote(const char *s);

@@ -1,5 +1,5 @@
-/* selfcheck.c: the role's boot-time check from its recipe, run in the booted VM and reported
- * on the console as "POCBAKE-CHECK ROLE ok|failed" (what `pocbake boot` waits for). */
+/* selfcheck.c: the role's boot-time check from its recipe, run in the booted VM. */
+/* It reports on the console as "POCBAKE-CHECK ROLE ok|failed" (what `pocbake boot` waits for). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* services.c: services enabled in the staged root: systemd unit links, or busybox init lines. */
 #include "steps.h"
+#include "stage.h"
 #include "rootfs.h"
 #include "util/cleanup.h"
 
@@ -22,18 +23,26 @@ static bool has_systemd(int rootfd)
                rootfs_exists(rootfd, "/usr/lib/systemd/systemd") > 0;
 }
 
-/* A service with a command gets a unit of its own, for symmetry with busybox roots. */
-static int write_unit(int rootfd, const struct service_spec *s, const char *unit)
+char *stage_service_unit(const struct service_spec *s)
 {
-        _cleanup_free_ char *path = NULL, *text = NULL;
+        char *text;
 
-        if (asprintf(&path, "/etc/systemd/system/%s", unit) < 0 ||
-            asprintf(&text,
+        if (asprintf(&text,
                      "# written by pocbake for the recipe's service "
                      "\"%s\"\n[Unit]\nDescription=%s\n\n"
                      "[Service]\nExecStart=%s\nRestart=always\n\n[Install]\nWantedBy=multi-user."
                      "target\n",
                      s->name, s->name, s->command) < 0)
+                return NULL;
+        return text;
+}
+
+/* A service with a command gets a unit of its own, for symmetry with busybox roots. */
+static int write_unit(int rootfd, const struct service_spec *s, const char *unit)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL;
+
+        if (asprintf(&path, "/etc/systemd/system/%s", unit) < 0 || !(text = stage_service_unit(s)))
                 return -ENOMEM;
         return rootfs_write(rootfd, path, text, strlen(text), 0644, 0, 0);
 }

@@ -1,5 +1,4 @@
-/* stage.c: a role's root tree: base source from the table, then overlays, accounts, files,
- * services, times. */
+/* stage.c: a role's root tree: base from the table, overlays, accounts, files, services, times. */
 #include "stage.h"
 #include "base.h"
 #include "rootfs.h"
@@ -7,7 +6,6 @@
 #include "util/cleanup.h"
 #include "util/hash.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,40 +24,6 @@ static const struct base_source *base_find(enum base_kind k)
                 if (bases[i]->kind == k)
                         return bases[i];
         return NULL;
-}
-
-char *stage_hostname(const struct role *r)
-{
-        char *h = strdup(r->hostname ? r->hostname : r->name);
-
-        for (char *c = h; c && !r->hostname && *c; c++)
-                *c = (char)tolower((unsigned char)*c);
-        return h;
-}
-
-int base_check_file(const struct mark *m, const char *what, const char *path, struct diag *d)
-{
-        struct stat st;
-
-        if (!path)
-                return diag_at(d, m, "%s: no path given", what);
-        if (stat(path, &st) < 0)
-                return diag_at(d, m, "%s: \"%s\": %s", what, path, strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return diag_at(d, m, "%s: \"%s\" is not a regular file", what, path);
-        if (access(path, R_OK) < 0)
-                return diag_at(d, m, "%s: \"%s\": %s", what, path, strerror(errno));
-        return 0;
-}
-
-int base_hash_file(const struct mark *m, const char *what, const char *path, struct hasher *h,
-                   struct diag *d)
-{
-        int r;
-
-        hasher_str(h, what);
-        r = hasher_file(h, path);
-        return r < 0 ? diag_at(d, m, "%s: \"%s\": %s", what, path, strerror(-r)) : 0;
 }
 
 static int check_overlay(const struct overlay_spec *ov, struct diag *d)
@@ -210,8 +174,17 @@ static int identity_apply(const struct role *r, int rootfd, struct diag *d)
                       : 0;
 }
 
+int stage_accounts_files(const struct role *r, int rootfd, const struct stage_opts *o,
+                         struct diag *d)
+{
+        int rr = accounts_apply(r, rootfd, o, d);
+
+        return rr < 0 ? rr : files_apply(r, rootfd, d);
+}
+
 int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d)
 {
+        const struct base_source *b;
         _cleanup_close_ int rootfd = -1;
         int rr;
 
@@ -222,7 +195,13 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
         rr = stage_check(r, d);
         if (rr < 0)
                 return rr;
-        rr = base_find(r->base.kind)->make(r, root, o, d);
+        b = base_find(r->base.kind);
+        if (!b->make) {
+                diag_at(d, &r->base.mark,
+                        "base %s: customized in place, not staged into a root tree", b->name);
+                return -ENOTSUP;
+        }
+        rr = b->make(r, root, o, d);
         if (rr < 0)
                 return rr;
         rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -238,9 +217,7 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
                 if (rr < 0)
                         return rr;
         }
-        rr = accounts_apply(r, rootfd, o, d);
-        if (rr >= 0)
-                rr = files_apply(r, rootfd, d);
+        rr = stage_accounts_files(r, rootfd, o, d);
         if (rr >= 0)
                 rr = services_apply(r, rootfd, d);
         if (rr >= 0)

@@ -26,3 +26,18 @@ int stage_check(const struct role *r, struct diag *d);
 /* Build the root tree of r into root (an empty directory). Owners and modes in
  * the tree come from the recipe and archives; every mtime is o->epoch. */
 int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d);
+
+/* Apply one overlay (a directory or an archive) over the root at rootfd (path root):
+ * also used on trees that are not a role's root (an initrd, a customized image). */
+int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, struct diag *d);
+/* Set the access and modification time of every entry under rootfd to epoch (not
+ * following links). */
+int rootfs_set_times(int rootfd, uint64_t epoch);
+/* The recipe's groups, users and files over the tree at rootfd: a role's root, or
+ * the changes to an existing image staged apart. Owners resolve against the
+ * tree's /etc/passwd and /etc/group. */
+int stage_accounts_files(const struct role *r, int rootfd, const struct stage_opts *o,
+                         struct diag *d);
+/* The systemd unit written for a service with a command (malloc'd, NULL when out
+ * of memory): the same text in a staged root and in a customized image. */
+char *stage_service_unit(const struct service_spec *s);

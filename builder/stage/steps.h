@@ -1,12 +1,11 @@
-/* steps.h: the stages applied over a base root, in order (stage-private). */
+/* steps.h: the stages applied over a base root, in order (private to stage/). */
 #pragma once
 
 #include <sys/types.h>
 
 #include "stage.h"
 
-/* An overlay (directory or archive) over the root at rootfd (path root). */
-int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, struct diag *d);
+/* overlay_apply is in stage.h: the boot chain and guest customizing use it too. */
 /* Groups, then users (passwd, shadow, group, gshadow, homes, ssh keys). */
 int accounts_apply(const struct role *r, int rootfd, const struct stage_opts *o, struct diag *d);
 /* A user or group name looked up in the staged /etc/passwd or /etc/group, or a

@@ -1,6 +1,6 @@
-/* copypool.h: file copies handed to the other cores while the caller walks on.
- * A job owns two open descriptors; it copies the data sparsely, then sets owner
- * 0:0 and the mode, and closes both. Used where a tree is staged file by file. */
+/* copypool.h: file copies handed to the other cores while the caller walks on. */
+/* A job owns two open descriptors; it copies the data sparsely, then sets owner 0:0 and the
+ * mode, and closes both. Used where a tree is staged file by file. */
 #pragma once
 
 #include <sys/types.h>

@@ -122,6 +122,15 @@ int read_file(const char *path, char **out, size_t *len)
         return read_fd(fd, out, len);
 }
 
+/* Undo a half-made atomic_file whose temp file was not created: nothing to unlink. */
+static int open_failed(struct atomic_file *a, int r)
+{
+        free(a->tmp);
+        a->tmp = NULL;
+        atomic_release(a);
+        return r;
+}
+
 int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
 {
         _cleanup_free_ char *dir = path_dirname(final);
@@ -130,6 +139,7 @@ int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
 
         memset(a, 0, sizeof(*a));
         a->fd = -1;
+        a->dfd = AT_FDCWD;
         if (!dir)
                 return -ENOMEM;
         r = mkdir_p(dir, 0755);
@@ -138,17 +148,11 @@ int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
         a->final = strdup(final);
         if (!a->final || asprintf(&a->tmp, "%s/.%s.tmp-XXXXXX", dir, base ? base + 1 : final) < 0) {
                 a->tmp = NULL;
-                atomic_release(a);
-                return -ENOMEM;
+                return open_failed(a, -ENOMEM);
         }
         a->fd = mkostemp(a->tmp, O_CLOEXEC);
-        if (a->fd < 0) {
-                r = -errno;
-                free(a->tmp);
-                a->tmp = NULL;
-                atomic_release(a);
-                return r;
-        }
+        if (a->fd < 0)
+                return open_failed(a, -errno);
         if (fchmod(a->fd, mode) < 0) {
                 r = -errno;
                 atomic_release(a);
@@ -157,20 +161,39 @@ int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
         return 0;
 }
 
+int atomic_openat(struct atomic_file *a, int dfd, const char *name)
+{
+        memset(a, 0, sizeof(*a));
+        a->fd = -1;
+        a->dfd = dfd;
+        a->staged = true;
+        a->final = strdup(name);
+        if (!a->final || asprintf(&a->tmp, ".%s.pocbake-tmp", name) < 0) {
+                a->tmp = NULL;
+                return open_failed(a, -ENOMEM);
+        }
+        (void)unlinkat(dfd, a->tmp, 0); /* left by an earlier run that was killed */
+        a->fd = openat(dfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        return a->fd < 0 ? open_failed(a, -errno) : 0;
+}
+
 int atomic_commit(struct atomic_file *a)
 {
-        _cleanup_free_ char *dir = path_dirname(a->final);
+        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dfd = -1;
 
-        if (fsync(a->fd) < 0 || close(a->fd) < 0) {
+        if ((!a->staged && fsync(a->fd) < 0) || close(a->fd) < 0) {
                 a->fd = -1;
                 return -errno;
         }
         a->fd = -1;
-        if (rename(a->tmp, a->final) < 0)
+        if (renameat(a->dfd, a->tmp, a->dfd, a->final) < 0)
                 return -errno;
         free(a->tmp);
         a->tmp = NULL;
+        if (a->staged)
+                return 0;
+        dir = path_dirname(a->final);
         dfd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
                 (void)fsync(dfd);
@@ -183,7 +206,7 @@ void atomic_release(struct atomic_file *a)
                 close(a->fd);
         a->fd = -1;
         if (a->tmp)
-                unlink(a->tmp);
+                (void)unlinkat(a->dfd, a->tmp, 0);
         free(a->tmp);
         free(a->final);
         a->tmp = a->final = NULL;

@@ -27,8 +27,15 @@ struct atomic_file {
         char *final;
         char *tmp;
         int fd;
+        int dfd;     /* names are relative to it: AT_FDCWD, or atomic_openat's */
+        bool staged; /* atomic_openat: no fsync */
 };
 int atomic_open(struct atomic_file *a, const char *final, mode_t mode);
+/* The same for name inside the directory dfd of a tree being staged: the temp
+ * file (".NAME.pocbake-tmp", mode 0600 until the caller sets owner and mode) is
+ * made without following links, the rename replaces a symlink at name instead of
+ * writing through it, and nothing is fsynced (the tree is packed, then synced). */
+int atomic_openat(struct atomic_file *a, int dfd, const char *name);
 int atomic_commit(struct atomic_file *a);
 /* Unlinks the temp file if not committed; safe to call twice and on a zeroed struct. */
 void atomic_release(struct atomic_file *a);

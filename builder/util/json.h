@@ -1,4 +1,4 @@
-/* json.h: writing JSON text (events, manifests) into a growing buffer. */
+/* json.h: JSON string escaping onto a stdio stream (events, manifests). */
 #pragma once
 
 #include <stdbool.h>

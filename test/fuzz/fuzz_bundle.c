@@ -1,4 +1,4 @@
-/* fuzz_bundle.c: libFuzzer target for the bundle reader and the parsers it and the SBOM use. */
+/* fuzz_bundle.c: libFuzzer target for the bundle reader and its manifest, sums and dpkg parsers. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "media/bundle.h"
 #include "media/dpkg.h"
-#include "media/jsonr.h"
+#include "media/bundle_int.h"
 #include "media/sums.h"
 #include "sign/keygen.h"
 
@@ -18,13 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct dpkg_pkg *pkgs = NULL;
         struct sums sums = {0};
-        struct jval v = {0};
+        struct manifest man;
         struct diag d = {0};
         size_t n = 0;
 
         (void)bundle_verify_mem(data, size, anchor, &n, &d);
-        if (jsonr_parse((const char *)data, size, &v, "fuzz", &d) == 0)
-                jsonr_free(&v);
+        (void)bundle_manifest_read((const char *)data, size, &man, "fuzz", &d);
+        bundle_manifest_release(&man);
         (void)sums_parse((const char *)data, size, &sums, "fuzz", &d);
         sums_release(&sums);
         if (dpkg_status_parse((const char *)data, size, "fuzz", &pkgs, &n, &d) == 0)

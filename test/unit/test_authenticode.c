@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "sign/authenticode.h"
+#include "util/endian.h"
 #include "sign/authenticode_asn1.h"
 #include "sign/esl.h"
 #include "sign/keygen.h"
@@ -251,18 +252,18 @@ static void test_rejections(void **state)
         s[pe.checksum_off] ^= 1;
         pe_release(&pe);
         expect_reject(s, len - 8, cert, "certificate table truncated: offset");
-        pe_put32(s + cd + 4, pe_le32(s + cd + 4) - 64);
+        put_le32(s + cd + 4, get_le32(s + cd + 4) - 64);
         expect_reject(s, len, cert, "certificate table truncated: entry at offset");
-        pe_put32(s + cd + 4, pe_le32(s + cd + 4) + 64);
-        pe_put32(s + cd, (uint32_t)len + 64);
+        put_le32(s + cd + 4, get_le32(s + cd + 4) + 64);
+        put_le32(s + cd, (uint32_t)len + 64);
         expect_reject(s, len, cert, "points past end of file");
-        pe_put32(s + cd, tbl);
-        pe_put32(s + tbl, 4);
+        put_le32(s + cd, tbl);
+        put_le32(s + tbl, 4);
         expect_reject(s, len, cert, "has dwLength 4, less than its header");
-        pe_put32(s + tbl, (uint32_t)(len - tbl));
-        pe_put16(s + tbl + 6, 1);
+        put_le32(s + tbl, (uint32_t)(len - tbl));
+        put_le16(s + tbl + 6, 1);
         expect_reject(s, len, cert, "certificate type 0x0001 is not pkcs#7 signed data");
-        pe_put16(s + tbl + 6, 2);
+        put_le16(s + tbl + 6, 2);
         s[tbl + 8] = 0x31;
         expect_reject(s, len, cert, "is not valid pkcs#7");
 }
@@ -322,12 +323,12 @@ static void test_esl(void **state)
         expect_esl_error(esl, 20, "signature list at offset 0 truncated: 20 bytes left");
         expect_esl_error(esl, len - 1, "signature list at offset");
         expect_esl_error(esl, len - 1, "SignatureListSize");
-        pe_put32(esl + 20, 0x10000);
+        put_le32(esl + 20, 0x10000);
         expect_esl_error(esl, len, "SignatureHeaderSize 65536 does not fit");
-        pe_put32(esl + 20, 0);
-        pe_put32(esl + 24, 8);
+        put_le32(esl + 20, 0);
+        put_le32(esl + 24, 8);
         expect_esl_error(esl, len, "SignatureSize 8 is less than its owner GUID");
-        pe_put32(esl + 24, (uint32_t)der_len);
+        put_le32(esl + 24, (uint32_t)der_len);
         expect_esl_error(esl, len, "are not a multiple of SignatureSize");
 }
 
@@ -355,7 +356,7 @@ static void test_auth(void **state)
         assert_int_equal(auth2_parse(auth, len, &a, "db.auth", &d), 0);
         assert_int_equal(a.data_len, sizeof(data));
         assert_memory_equal(a.data, data, sizeof(data));
-        assert_int_equal(pe_le16(a.time), 2023);
+        assert_int_equal(get_le16(a.time), 2023);
         assert_int_equal(a.time[2], 11);
         assert_int_equal(a.time[3], 14);
         assert_int_equal(auth2_verify(&a, "db", &EFI_IMAGE_SECURITY_DATABASE_GUID,
@@ -373,18 +374,18 @@ static void test_auth(void **state)
         assert_non_null(strstr(d.msgs[d.n - 1], "signature over variable \"db\" does not verify"));
         diag_release(&d);
         expect_auth_error(auth, 30, "30 bytes is too short");
-        pe_put16(auth + 20, 0x100);
+        put_le16(auth + 20, 0x100);
         expect_auth_error(auth, len, "wRevision 0x0100 is not 0x0200");
-        pe_put16(auth + 20, 0x200);
-        pe_put16(auth + 22, 2);
+        put_le16(auth + 20, 0x200);
+        put_le16(auth + 22, 2);
         expect_auth_error(auth, len, "wCertificateType 0x0002 is not WIN_CERT_TYPE_EFI_GUID");
-        pe_put16(auth + 22, WIN_CERT_TYPE_EFI_GUID);
+        put_le16(auth + 22, WIN_CERT_TYPE_EFI_GUID);
         auth[30] ^= 1;
         expect_auth_error(auth, len, "CertType is not EFI_CERT_TYPE_PKCS7_GUID");
         auth[30] ^= 1;
-        pe_put32(auth + 16, (uint32_t)len);
+        put_le32(auth + 16, (uint32_t)len);
         expect_auth_error(auth, len, "past end of file");
-        pe_put32(auth + 16, 10);
+        put_le32(auth + 16, 10);
         expect_auth_error(auth, len, "dwLength 10 is smaller than its header");
 }
 

@@ -1,4 +1,5 @@
-/* test_bundle.c: the CI bundle writer and its untrusted reader, dpkg status and JSON parsing. */
+/* test_bundle.c: the CI bundle writer and its untrusted reader, dpkg status and manifest parsing.
+ */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -18,7 +19,7 @@
 
 #include "media/bundle.h"
 #include "media/dpkg.h"
-#include "media/jsonr.h"
+#include "media/bundle_int.h"
 #include "sign/keygen.h"
 #include "sign/ossl.h"
 #include "util/cleanup.h"
@@ -139,7 +140,7 @@ static void test_bad_spec(void **state)
         assert_int_equal(access(at("bad.tar.zst"), F_OK), -1);
 }
 
-enum edit { FLIP, DROP, EXTRA, EVIL_NAME, SYMLINK, TWICE };
+enum edit { FLIP, DROP, EXTRA, EVIL_NAME, SYMLINK, TWICE, SUBST };
 
 struct membuf {
         char *p;
@@ -164,8 +165,22 @@ static void copy_entry(struct archive *w, struct archive_entry *e, const char *d
                 assert_int_equal(archive_write_data(w, data, n), (la_ssize_t)n);
 }
 
-/* The bundle a.tar.zst as a plain tar with one edit at member target. */
-static struct membuf rewrite(const char *target, enum edit e)
+/* The first from in data[0..*n] replaced by to (SUBST). */
+static void subst(char *data, la_ssize_t *n, const char *from, const char *to)
+{
+        char *p = memmem(data, (size_t)*n, from, strlen(from));
+        size_t tail;
+
+        assert_non_null(p);
+        tail = (size_t)(data + *n - p) - strlen(from);
+        memmove(p + strlen(to), p + strlen(from), tail);
+        memcpy(p, to, strlen(to));
+        *n = (la_ssize_t)((size_t)(p - data) + strlen(to) + tail);
+}
+
+/* The bundle a.tar.zst as a plain tar with one edit at member target; from and
+ * to are SUBST's. */
+static struct membuf rewrite_with(const char *target, enum edit e, const char *from, const char *to)
 {
         struct archive *r = archive_read_new(), *w = archive_write_new();
         struct archive_entry *ent;
@@ -186,6 +201,10 @@ static struct membuf rewrite(const char *target, enum edit e)
                         continue;
                 if (hit && e == FLIP)
                         data[n / 2] ^= 0x20;
+                if (hit && e == SUBST) {
+                        subst(data, &n, from, to);
+                        archive_entry_set_size(ent, n);
+                }
                 if (hit && e == EVIL_NAME)
                         archive_entry_set_pathname(ent, "../evil");
                 if (hit && e == SYMLINK) {
@@ -207,15 +226,34 @@ static struct membuf rewrite(const char *target, enum edit e)
         return out;
 }
 
-static void expect(const char *target, enum edit e, const char *msg)
+static struct membuf rewrite(const char *target, enum edit e)
 {
-        struct membuf m = rewrite(target, e);
+        return rewrite_with(target, e, NULL, NULL);
+}
+
+static void expect_with(const char *target, enum edit e, const char *from, const char *to,
+                        const char *msg)
+{
+        struct membuf m = rewrite_with(target, e, from, to);
         struct diag d = {0};
         size_t n = 0;
 
         assert_int_equal(bundle_verify_mem(m.p, m.n, db_cert, &n, &d), -EBADMSG);
         assert_msg(&d, msg);
         free(m.p);
+}
+
+static void expect(const char *target, enum edit e, const char *msg)
+{
+        expect_with(target, e, NULL, NULL, msg);
+}
+
+/* manifest.json edited: SHA256SUMS catches it, and the manifest's own check says what. */
+static void expect_manifest(const char *from, const char *to, const char *msg)
+{
+        expect_with("manifest.json", SUBST, from, to,
+                    "bundle member manifest.json: sha256 mismatch");
+        expect_with("manifest.json", SUBST, from, to, msg);
 }
 
 static void test_tamper(void **state)
@@ -242,6 +280,20 @@ static void test_tamper(void **state)
         expect("tools/small", EVIL_NAME, "bundle member \"../evil\": unsafe path");
         expect("tools/small", SYMLINK, "bundle member tools/small: not a regular file");
         expect("tools/small", TWICE, "bundle member tools/small: appears twice");
+        expect_manifest("\"size\": 6,", "\"size\": 7,",
+                        "manifest.json: artifact tools/small: size 7, the member has 6");
+        expect_manifest("\"path\": \"tools/small\"", "\"path\": \"SHA256SUMS\"",
+                        "manifest.json: artifact SHA256SUMS is not in the bundle");
+        expect_manifest("\"path\": \"tools/small\"", "\"path\": \"tools/big\"",
+                        "manifest.json: artifact tools/big is not in the bundle");
+        /* tools/small moved out of "artifacts" into an array of its own. */
+        expect_manifest("\"kind\": \"disk\"", "\"kind\": \"disk\"}], \"x\": [{\"a\": 1",
+                        "bundle member tools/small: not in manifest.json");
+        expect_manifest("\"sha256\": \"", "\"sha256\": \"0",
+                        "manifest.json: artifact MAS-DC01/MAS-DC01.raw: sha256 does not match");
+        expect_manifest("\"size\": 6,", "\"size\": 6, \"size\": 6,",
+                        "manifest.json:15:23: duplicate object key near '\"size\"'");
+        expect_manifest("\"artifacts\"", "\"artefacts\"", "manifest.json: no \"artifacts\" array");
 }
 
 static void test_garbage(void **state)
@@ -293,36 +345,70 @@ static void test_dpkg(void **state)
         assert_msg(&d, "st: package \"ab\" () is listed twice");
 }
 
-static void test_json(void **state)
+/* bundle_manifest_read on jansson: the document's shape, each problem with its own message. */
+static void test_manifest(void **state)
 {
         static const char *const bad[][2] = {
-                {"{\"a\":1,}", "offset 7: expected a key"},
-                {"[1 2]", "expected ',' or ']'"},
-                {"{\"a\":1} x", "trailing bytes"},
-                {"\"\\ud800\"", "lone surrogate"},
-                {"\"a\nb\"", "control character"},
-                {"01", "trailing bytes"},
-                {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-                 "nested too deeply"},
-                {"\"\\u0000\"", "NUL in string"},
-                {"", "unexpected end"},
+                {"{\"artifacts\":[],}", "j:1:17: string or '}' expected near '}'"},
+                {"{\"artifacts\":[1 2]}", "']' expected near '2'"},
+                {"{\"artifacts\":[]} x", "end of file expected"},
+                {"{\"artifacts\":[], \"artifacts\":[]}", "duplicate object key"},
+                {"{\"x\":\"\\ud800\"}", "invalid Unicode"},
+                {"{\"x\":\"a\nb\"}", "unexpected newline"},
+                {"{\"x\":\"\\u0000\"}", "\\u0000 is not allowed"},
+                {"{\"x\":\"\xff\"}", "unable to decode byte 0xff"},
+                {"", "'[' or '{' expected"},
+                {"[]", "j: no \"artifacts\" array"},
+                {"{\"artifacts\":{}}", "j: no \"artifacts\" array"},
+                {"{\"artifacts\":[3]}", "j: artifact 1: expected path, size and sha256"},
+                {"{\"artifacts\":[{\"path\":\"a\",\"size\":-1,\"sha256\":\"x\"}]}",
+                 "artifact 1: expected"},
+                {"{\"artifacts\":[{\"path\":\"a\",\"size\":1.5,\"sha256\":\"x\"}]}",
+                 "artifact 1: expected"},
+                {"{\"artifacts\":[{\"path\":\"a\",\"size\":\"1\",\"sha256\":\"x\"}]}",
+                 "artifact 1: expected"},
+                {"{\"artifacts\":[{\"path\":\"a\",\"size\":1}]}", "artifact 1: expected"},
+                {"{\"artifacts\":[{\"path\":7,\"size\":1,\"sha256\":\"x\"}]}",
+                 "artifact 1: expected"},
         };
         const char good[] =
-                "{\"s\": \"\\u00e9\\ud83d\\ude00\", \"n\": 12, \"a\": [true, null, -1.5e3]}";
-        struct jval v = {0};
+                "{\"pocbake_version\": \"0.1.0\", \"artifacts\": ["
+                "{\"path\": \"\\u00e9\\ud83d\\ude00\", \"size\": 12, \"sha256\": \"ab\","
+                " \"role\": \"r\", \"kind\": \"disk\"},"
+                "{\"path\": \"b\", \"size\": 0, \"sha256\": \"cd\"}]}";
+        const char half[] =
+                "{\"artifacts\": [7, {\"path\": \"b\", \"size\": 9, \"sha256\": \"cd\"}]}";
+        char deep[4200];
+        struct manifest m;
         struct diag d = {0};
 
         (void)state;
-        assert_int_equal(jsonr_parse(good, strlen(good), &v, "j", &d), 0);
-        assert_string_equal(jsonr_get(&v, "s")->str, "\xc3\xa9\xf0\x9f\x98\x80");
-        assert_int_equal(jsonr_uint(jsonr_get(&v, "n")), 12);
-        assert_int_equal(jsonr_get(&v, "a")->n, 3);
-        assert_int_equal(jsonr_uint(&jsonr_get(&v, "a")->items[2]), -1);
-        jsonr_free(&v);
+        assert_int_equal(bundle_manifest_read(good, strlen(good), &m, "j", &d), 0);
+        assert_int_equal(m.n, 2);
+        assert_string_equal(m.v[0].path, "\xc3\xa9\xf0\x9f\x98\x80");
+        assert_int_equal(m.v[0].size, 12);
+        assert_string_equal(m.v[1].sha256, "cd");
+        assert_int_equal(d.n, 0);
+        bundle_manifest_release(&m);
+        /* A malformed artifact is reported; the well-formed ones are still there to check. */
+        assert_int_equal(bundle_manifest_read(half, strlen(half), &m, "j", &d), -EBADMSG);
+        assert_int_equal(m.n, 1);
+        assert_string_equal(m.v[0].path, "b");
+        assert_int_equal(m.v[0].size, 9);
+        bundle_manifest_release(&m);
+        assert_msg(&d, "j: artifact 1: expected path, size and sha256");
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                assert_int_equal(jsonr_parse(bad[i][0], strlen(bad[i][0]), &v, "j", &d), -EBADMSG);
+                assert_int_equal(bundle_manifest_read(bad[i][0], strlen(bad[i][0]), &m, "j", &d),
+                                 -EBADMSG);
+                assert_int_equal(m.n, 0);
+                bundle_manifest_release(&m);
                 assert_msg(&d, bad[i][1]);
         }
+        /* A hostile depth ends in a message, not in a stack overflow. */
+        memset(deep, '[', sizeof(deep));
+        assert_int_equal(bundle_manifest_read(deep, sizeof(deep), &m, "j", &d), -EBADMSG);
+        bundle_manifest_release(&m);
+        assert_msg(&d, "maximum parsing depth");
 }
 
 int main(void)
@@ -330,7 +416,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_bad_spec),
                 cmocka_unit_test(test_tamper),    cmocka_unit_test(test_garbage),
-                cmocka_unit_test(test_dpkg),      cmocka_unit_test(test_json),
+                cmocka_unit_test(test_dpkg),      cmocka_unit_test(test_manifest),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "sign/pe.h"
+#include "util/endian.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -27,10 +28,10 @@ static void put_section(int i, const char *name, uint32_t raw_ptr, uint32_t raw_
         uint8_t *h = img + SECT + 40 * i;
 
         memcpy(h, name, strlen(name));
-        pe_put32(h + 8, raw_size);
-        pe_put32(h + 12, 0x1000 * (uint32_t)(i + 1));
-        pe_put32(h + 16, raw_size);
-        pe_put32(h + 20, raw_ptr);
+        put_le32(h + 8, raw_size);
+        put_le32(h + 12, 0x1000 * (uint32_t)(i + 1));
+        put_le32(h + 16, raw_size);
+        put_le32(h + 20, raw_ptr);
 }
 
 static void build_pe32plus(void)
@@ -38,17 +39,17 @@ static void build_pe32plus(void)
         memset(img, 0, sizeof(img));
         img[0] = 'M';
         img[1] = 'Z';
-        pe_put32(img + 0x3c, LFANEW);
+        put_le32(img + 0x3c, LFANEW);
         memcpy(img + LFANEW, "PE\0\0", 4);
-        pe_put16(img + LFANEW + 4, 0x8664);
-        pe_put16(img + LFANEW + 6, 2);
-        pe_put16(img + LFANEW + 20, OPT_SIZE);
-        pe_put16(img + OPT, 0x20b);
-        pe_put32(img + OPT + 32, 0x1000);
-        pe_put32(img + OPT + 36, 0x200);
-        pe_put32(img + OPT + 56, 0x3000);
-        pe_put32(img + OPT + 60, 0x200);
-        pe_put32(img + OPT + 108, 16);
+        put_le16(img + LFANEW + 4, 0x8664);
+        put_le16(img + LFANEW + 6, 2);
+        put_le16(img + LFANEW + 20, OPT_SIZE);
+        put_le16(img + OPT, 0x20b);
+        put_le32(img + OPT + 32, 0x1000);
+        put_le32(img + OPT + 36, 0x200);
+        put_le32(img + OPT + 56, 0x3000);
+        put_le32(img + OPT + 60, 0x200);
+        put_le32(img + OPT + 108, 16);
         put_section(0, ".text", 0x200, 0x200);
         put_section(1, ".data", 0x400, 0x200);
         for (int i = 0x200; i < IMG_LEN; i++)
@@ -96,9 +97,9 @@ static void test_pe32(void **state)
 
         build_pe32plus();
         /* Same layout as PE32: a 96-byte fixed part, 16 directories. */
-        pe_put16(img + LFANEW + 20, 96 + 16 * 8);
-        pe_put16(img + OPT, 0x10b);
-        pe_put32(img + OPT + 92, 16);
+        put_le16(img + LFANEW + 20, 96 + 16 * 8);
+        put_le16(img + OPT, 0x10b);
+        put_le32(img + OPT + 92, 16);
         memmove(img + OPT + 96 + 16 * 8, img + SECT, 80);
         assert_int_equal(pe_parse(&pe, img, IMG_LEN, "x.efi", &d), 0);
         assert_false(pe.pe32plus);
@@ -114,15 +115,15 @@ static void test_dos_coff(void **state)
         img[0] = 'X';
         expect_error(IMG_LEN, "no \"MZ\" DOS signature");
         build_pe32plus();
-        pe_put32(img + 0x3c, 0x5f0);
+        put_le32(img + 0x3c, 0x5f0);
         expect_error(IMG_LEN, "e_lfanew 1520 past end of file (1536 bytes)");
-        pe_put32(img + 0x3c, 0x10);
+        put_le32(img + 0x3c, 0x10);
         expect_error(IMG_LEN, "e_lfanew 16 overlaps the DOS header");
         build_pe32plus();
         img[LFANEW + 1] = 'X';
         expect_error(IMG_LEN, "no \"PE\" signature at e_lfanew 64");
         build_pe32plus();
-        pe_put16(img + LFANEW + 6, 200);
+        put_le16(img + LFANEW + 6, 200);
         expect_error(IMG_LEN, "NumberOfSections 200 exceeds 96");
 }
 
@@ -130,49 +131,49 @@ static void test_optional(void **state)
 {
         build_pe32plus();
         expect_error(OPT + 100, "optional header truncated: SizeOfOptionalHeader 240 at offset 88");
-        pe_put16(img + LFANEW + 20, 100);
+        put_le16(img + LFANEW + 20, 100);
         expect_error(IMG_LEN, "optional header truncated: SizeOfOptionalHeader 100 is less than "
                               "the 112 bytes of a PE32+ header");
-        pe_put16(img + LFANEW + 20, 1);
+        put_le16(img + LFANEW + 20, 1);
         expect_error(IMG_LEN, "SizeOfOptionalHeader 1 too small for a magic");
         build_pe32plus();
-        pe_put16(img + OPT, 0x107);
+        put_le16(img + OPT, 0x107);
         expect_error(IMG_LEN, "optional header magic 0x107 is neither PE32");
         build_pe32plus();
-        pe_put32(img + OPT + 108, 17);
+        put_le32(img + OPT + 108, 17);
         expect_error(IMG_LEN, "NumberOfRvaAndSizes 17 too large for an optional header of 240");
         build_pe32plus();
-        pe_put16(img + LFANEW + 20, 112 + 8 * 8);
+        put_le16(img + LFANEW + 20, 112 + 8 * 8);
         expect_error(IMG_LEN, "NumberOfRvaAndSizes 16 too large for an optional header of 176");
 }
 
 static void test_sections(void **state)
 {
         build_pe32plus();
-        pe_put16(img + LFANEW + 6, 90);
+        put_le16(img + LFANEW + 6, 90);
         expect_error(IMG_LEN, "section table (90 entries at offset 328) past end of file");
         build_pe32plus();
-        pe_put32(img + OPT + 60, 0x700);
+        put_le32(img + OPT + 60, 0x700);
         expect_error(IMG_LEN, "SizeOfHeaders 1792 past end of file (1536 bytes)");
-        pe_put32(img + OPT + 60, 0x100);
+        put_le32(img + OPT + 60, 0x100);
         expect_error(IMG_LEN, "SizeOfHeaders 256 does not cover the section table ending at 408");
         build_pe32plus();
-        pe_put32(img + SECT + 40 + 16, 0x300);
+        put_le32(img + SECT + 40 + 16, 0x300);
         expect_error(IMG_LEN, "section 1 \".data\" raw data (offset 1024, size 768) past end of "
                               "file (1536 bytes)");
         build_pe32plus();
-        pe_put32(img + SECT + 20, 0x100);
+        put_le32(img + SECT + 20, 0x100);
         expect_error(IMG_LEN, "section 0 \".text\" raw data at offset 256 overlaps the headers");
         build_pe32plus();
-        pe_put32(img + SECT + 16, 0xffffff00u);
+        put_le32(img + SECT + 16, 0xffffff00u);
         expect_error(IMG_LEN,
                      "section 0 \".text\" raw data (offset 512, size 4294967040) past end");
 }
 
 static void set_certdir(uint32_t off, uint32_t size)
 {
-        pe_put32(img + OPT + 112 + 32, off);
-        pe_put32(img + OPT + 112 + 36, size);
+        put_le32(img + OPT + 112 + 32, off);
+        put_le32(img + OPT + 112 + 36, size);
 }
 
 static void test_certdir(void **state)
@@ -200,7 +201,7 @@ static void test_certdir(void **state)
         set_certdir(0x600, 0);
         expect_error(IMG_LEN + 64, "certificate table at offset 1536 has size 0");
         build_pe32plus();
-        pe_put32(img + OPT + 108, 4);
+        put_le32(img + OPT + 108, 4);
         assert_int_equal(pe_parse(&pe, img, IMG_LEN, "x.efi", &d), 0);
         assert_int_equal(pe.certdir_off, 0);
         pe_release(&pe);
