@@ -59,7 +59,10 @@ static int boot_setup(struct common *c, struct graph_opts *go)
 /* Load and check the recipe, then plan; prints the messages. Returns an exit code. */
 static int common_plan(struct common *c)
 {
-        struct load_opts lo = {.profile = c->profile};
+        const char *names[OUT_DELIVERABLES_MAX];
+        struct load_opts lo = {.profile = c->profile,
+                               .deliverables = names,
+                               .n_deliverables = plan_output_names(names, ARRAY_SIZE(names))};
         struct graph_opts go = {.roles = c->roles, .n_roles = c->n_roles};
         int rc;
 
@@ -230,11 +233,14 @@ int cmd_validate(int argc, char **argv)
 {
         struct args a = {0};
         int rc = parse(argc, argv, &a, A_PROFILE, validate_help);
+        const char *names[OUT_DELIVERABLES_MAX];
         struct load_opts lo;
 
         if (rc >= 0)
                 return rc;
-        lo = (struct load_opts){.profile = a.c.profile};
+        lo = (struct load_opts){.profile = a.c.profile,
+                                .deliverables = names,
+                                .n_deliverables = plan_output_names(names, ARRAY_SIZE(names))};
         rc = recipe_load(a.c.recipe, &lo, &a.c.app, &a.c.d);
         if (rc >= 0) {
                 struct graph_opts go = {0};

@@ -15,7 +15,7 @@
 #include "boot/chain.h"
 #include "boot/data.h"
 #include "fs/fs.h"
-#include "stage/rootfs.h"
+#include "stage/stage.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "iso_int.h"

@@ -1,4 +1,4 @@
-/* sums.h: SHA256SUMS lists written sorted and read from untrusted bytes (private to media/). */
+/* sums.h: SHA256SUMS lists: written sorted, read back from untrusted bytes. */
 #pragma once
 
 #include <stddef.h>

@@ -4,19 +4,15 @@
 #include <string.h>
 
 #include "disk/disk.h"
-#include "guest/guest.h"
 #include "nodes.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
 static int disk_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
 {
-        const struct role *r = n->role;
-
         hasher_str(h, "disk");
-        ynode_hash(ynode_get(r->tree, "disk"), h);
-        /* an existing image has no rootfs node: its recipe and image count here */
-        return r->base.kind == BASE_IMAGE ? rootfs_hash_recipe(r, h, d) : 0;
+        ynode_hash(ynode_get(n->role->tree, "disk"), h);
+        return 0;
 }
 
 /* The partitions no fs node made: their filesystems are written in place. */
@@ -53,8 +49,6 @@ static int disk_make(const struct graph *g, const struct node *n, const char *di
         struct gpt gpt = {0};
         int rc;
 
-        if (r->base.kind == BASE_IMAGE)
-                return out ? guest_customize(r->base.path, out, r, g->epoch, d) : -ENOMEM;
         root = node_object_dir(g, n->inputs[0]);
         if (!images || !fs || !specs || !owned || !root || !out)
                 return -ENOMEM;

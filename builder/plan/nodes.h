@@ -8,6 +8,7 @@
 extern const struct node_type node_rootfs;  /* node_rootfs.c: the staged root tree */
 extern const struct node_type node_fs;      /* node_fs.c: one partition's filesystem image */
 extern const struct node_type node_disk;    /* node_disk.c: the raw GPT disk */
+extern const struct node_type node_image;   /* node_image.c: a customized copy of an image */
 extern const struct node_type node_convert; /* node_convert.c: qcow2 / vhdx of the disk */
 extern const struct node_type node_host;    /* node_host.c: the host disk, pool and payloads */
 /* The boot chain (boot.c). */

@@ -93,5 +93,4 @@ static int bundle_plan(struct graph *g, struct diag *d)
         return collect_exports(g, b, d);
 }
 
-const struct output_type out_bundle = {
-        .name = "bundle", .bit = OUT_BUNDLE, .needs_keys = true, .plan = bundle_plan};
+const struct output_type out_bundle = {.name = "bundle", .needs_keys = true, .plan = bundle_plan};

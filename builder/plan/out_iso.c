@@ -86,5 +86,4 @@ static int iso_plan(struct graph *g, struct diag *d)
         return node_add_input(iso, host);
 }
 
-const struct output_type out_iso = {
-        .name = "iso", .bit = OUT_ISO, .needs_keys = true, .plan = iso_plan};
+const struct output_type out_iso = {.name = "iso", .needs_keys = true, .plan = iso_plan};

@@ -111,5 +111,4 @@ static int pxe_plan(struct graph *g, struct diag *d)
         return node_add_input(pxe, initrd);
 }
 
-const struct output_type out_pxe = {
-        .name = "pxe", .bit = OUT_PXE, .needs_keys = true, .plan = pxe_plan};
+const struct output_type out_pxe = {.name = "pxe", .needs_keys = true, .plan = pxe_plan};

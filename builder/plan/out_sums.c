@@ -93,4 +93,4 @@ static int sums_plan(struct graph *g, struct diag *d)
 }
 
 const struct output_type out_sha256sums = {
-        .name = "sha256sums", .bit = OUT_SHA256SUMS, .needs_keys = true, .plan = sums_plan};
+        .name = "sha256sums", .needs_keys = true, .plan = sums_plan};

@@ -5,10 +5,9 @@
 
 /* One deliverable an appliance recipe can ask for in `outputs:`. Adding one is
  * a new out_NAME.c defining its struct output_type and its node type, and a
- * row in outputs.c's table. */
+ * row in outputs.c's table (named in the declaration above it). */
 struct output_type {
-        const char *name; /* as the recipe writes it */
-        unsigned bit;     /* enum output_fmt */
+        const char *name; /* as the recipe writes it in outputs: */
         bool needs_keys;  /* signed: refused without --keys */
         /* What can be checked before anything is built (keys, tools), or NULL. */
         int (*check)(const struct appliance *a, const struct boot_config *b, struct diag *d);
@@ -16,8 +15,6 @@ struct output_type {
          * above it in the table (the bundle carries what they export). */
         int (*plan)(struct graph *g, struct diag *d);
 };
-
-extern const struct output_type out_iso, out_pxe, out_bundle, out_sha256sums;
 
 /* The deliverables the appliance asks for: signed ones need keys b, and the
  * codesign key in it must load; then each one's own check. */

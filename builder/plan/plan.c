@@ -26,7 +26,8 @@ static bool role_selected(const struct role *r, const struct graph_opts *o)
 /* Every check that needs no output: stage inputs, disk layout, filesystems. */
 static int check_role(const struct role *r, struct diag *d)
 {
-        int rc = stage_check(r, d), rc2 = r->base.kind == BASE_IMAGE ? 0 : disk_check(r, d);
+        /* an image brings its own layout */
+        int rc = stage_check(r, d), rc2 = stage_makes_root(r) ? disk_check(r, d) : 0;
 
         return rc < 0 ? rc : rc2;
 }

@@ -6,6 +6,7 @@
 
 #include "fs/fs.h"
 #include "nodes.h"
+#include "stage/stage.h"
 #include "util/cleanup.h"
 
 static int export_name(struct node *n, const char *ext)
@@ -84,7 +85,7 @@ static int plan_converts(struct graph *g, struct role *r, struct node *disk)
  * (libguestfs); there is no staged root and no filesystem of ours. */
 static int plan_image_role(struct graph *g, struct role *r)
 {
-        struct node *disk = graph_add_node(g, &node_disk, r, r->name, NULL);
+        struct node *disk = graph_add_node(g, &node_image, r, r->name, NULL);
         int rc;
 
         if (!disk)
@@ -143,7 +144,7 @@ int plan_role(struct graph *g, struct role *r, struct diag *d)
         struct node fs_inputs = {0};
         int rc;
 
-        if (r->base.kind == BASE_IMAGE) /* an existing disk, customized in place */
+        if (!stage_makes_root(r)) /* an existing disk, customized in place */
                 return plan_image_role(g, r);
         if (!(root = graph_add_node(g, &node_rootfs, r, r->name, NULL)))
                 return -ENOMEM;

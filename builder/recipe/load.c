@@ -12,8 +12,7 @@
 
 #define MAX_NEST     32   /* files open at once through extends/include */
 #define MAX_LOADS    1000 /* files read in one load: bounds diamond-shaped include graphs */
-#define ROLE_OUTPUTS (OUT_RAW | OUT_QCOW2 | OUT_VHDX)
-#define ALL_OUTPUTS  (ROLE_OUTPUTS | OUT_ISO | OUT_PXE | OUT_BUNDLE | OUT_SHA256SUMS)
+#define DISK_OUTPUTS (OUT_RAW | OUT_QCOW2 | OUT_VHDX)
 
 struct frame {
         dev_t dev;
@@ -296,8 +295,9 @@ static int bind_role(struct loader *l, struct ynode *t, const char *file, const 
 {
         struct bctx c = {.d = l->d,
                          .app = l->a->name ? l->a : NULL,
-                         .allowed_outputs = ROLE_OUTPUTS,
-                         .outputs_for = "roles"};
+                         .allowed_outputs = DISK_OUTPUTS,
+                         .outputs_for = "roles",
+                         .o = l->o};
         struct role *r = calloc(1, sizeof(*r));
         int ret;
 
@@ -387,7 +387,11 @@ static void check_dup_roles(struct loader *l)
 static int load_appliance(struct loader *l, struct ynode *tree)
 {
         struct appliance *a = l->a;
-        struct bctx c = {.d = l->d, .allowed_outputs = ALL_OUTPUTS, .outputs_for = "appliances"};
+        struct bctx c = {.d = l->d,
+                         .allowed_outputs = DISK_OUTPUTS,
+                         .outputs_for = "appliances",
+                         .o = l->o,
+                         .deliverables = true};
         const struct ynode *roles, *host;
         int r;
 

@@ -162,11 +162,12 @@ enum output_fmt {
         OUT_RAW = 1 << 0,
         OUT_QCOW2 = 1 << 1,
         OUT_VHDX = 1 << 2,
-        OUT_ISO = 1 << 3,
-        OUT_PXE = 1 << 4,
-        OUT_BUNDLE = 1 << 5,
-        OUT_SHA256SUMS = 1 << 6,
 };
+/* An appliance's deliverables (iso, pxe, ...) are the names the loader is given
+ * (load_opts.deliverables, from the plan's table): the recipe asking for the
+ * i-th sets OUT_DELIVERABLE(i) in appliance.outputs. */
+#define OUT_DELIVERABLE(i)   (1u << (8 + (i)))
+#define OUT_DELIVERABLES_MAX 16
 
 struct check_spec {
         char *command;    /* run inside the booted VM */
@@ -222,7 +223,7 @@ struct appliance {
         struct network_spec *networks;
         size_t n_networks;
         struct role *host; /* NULL when the appliance has no host section yet */
-        unsigned outputs;
+        unsigned outputs;  /* the host's disk formats, and OUT_DELIVERABLE bits */
         struct ynode *tree;
         struct mark mark;
         char **files; /* interned recipe file names: every mark points here */
@@ -233,6 +234,10 @@ struct load_opts {
         const char *profile;      /* NULL = none: profiles: sections are ignored */
         unsigned max_alias_nodes; /* 0 = default bound */
         bool no_files;            /* extends/include/roles may not name files (fuzzing) */
+        /* The deliverables an appliance may ask for in outputs: (at most
+         * OUT_DELIVERABLES_MAX); none when NULL. */
+        const char *const *deliverables;
+        size_t n_deliverables;
 };
 
 /* Load a recipe file: an appliance (top-level `appliance:`) or a single role

@@ -298,9 +298,9 @@ int bind_array(struct bctx *c, const struct ynode *v, void *obj, const struct fi
 }
 
 static const struct enum_name output_names[] = {
-        {"raw", OUT_RAW}, {"qcow2", OUT_QCOW2}, {"vhdx", OUT_VHDX},
-        {"iso", OUT_ISO}, {"pxe", OUT_PXE},     {"bundle", OUT_BUNDLE},
-        {"sha256sums", OUT_SHA256SUMS},
+        {"raw", OUT_RAW},
+        {"qcow2", OUT_QCOW2},
+        {"vhdx", OUT_VHDX},
 };
 
 const char *output_fmt_name(enum output_fmt f)
@@ -311,34 +311,55 @@ const char *output_fmt_name(enum output_fmt f)
         return NULL;
 }
 
-static void allowed_outputs(unsigned mask, char *buf, size_t len)
+static size_t n_deliverables(const struct bctx *c)
+{
+        if (!c->o || !c->o->deliverables)
+                return 0;
+        return c->o->n_deliverables < OUT_DELIVERABLES_MAX ? c->o->n_deliverables
+                                                           : OUT_DELIVERABLES_MAX;
+}
+
+/* "raw, qcow2, vhdx" and, where this recipe kind may ask for them, the deliverables. */
+static void allowed_outputs(const struct bctx *c, char *buf, size_t len)
 {
         size_t w = 0;
 
         buf[0] = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(output_names); i++)
-                if (mask & (unsigned)output_names[i].value)
+        for (size_t i = 0; i < ARRAY_SIZE(output_names) && w < len; i++)
+                if (c->allowed_outputs & (unsigned)output_names[i].value)
                         w += (size_t)snprintf(buf + w, len - w, "%s%s", w ? ", " : "",
                                               output_names[i].name);
+        for (size_t i = 0; c->deliverables && i < n_deliverables(c) && w < len; i++)
+                w += (size_t)snprintf(buf + w, len - w, "%s%s", w ? ", " : "",
+                                      c->o->deliverables[i]);
+}
+
+/* The bit of name e: a disk format, else one of the deliverables; 0 if neither. */
+static unsigned output_bit(const struct bctx *c, const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(output_names); i++)
+                if (!strcmp(name, output_names[i].name))
+                        return (unsigned)output_names[i].value;
+        for (size_t i = 0; i < n_deliverables(c); i++)
+                if (!strcmp(name, c->o->deliverables[i]))
+                        return OUT_DELIVERABLE(i);
+        return 0;
 }
 
 static int bind_one_output(struct bctx *c, const struct ynode *e, unsigned *bits)
 {
-        char allowed[64];
+        char allowed[256];
+        unsigned bit = output_bit(c, e->value);
 
-        allowed_outputs(c->allowed_outputs, allowed, sizeof(allowed));
-        for (size_t i = 0; i < ARRAY_SIZE(output_names); i++) {
-                if (strcmp(e->value, output_names[i].name))
-                        continue;
-                if (!(c->allowed_outputs & (unsigned)output_names[i].value))
-                        return bind_error(c, &e->mark,
-                                          "output \"%s\" is not for %s (expected one of: %s)",
-                                          e->value, c->outputs_for, allowed);
-                *bits |= (unsigned)output_names[i].value;
-                return 0;
-        }
-        return bind_error(c, &e->mark, "unknown output \"%s\" (expected one of: %s)", e->value,
-                          allowed);
+        allowed_outputs(c, allowed, sizeof(allowed));
+        if (!bit)
+                return bind_error(c, &e->mark, "unknown output \"%s\" (expected one of: %s)",
+                                  e->value, allowed);
+        if (bit >= OUT_DELIVERABLE(0) ? !c->deliverables : !(c->allowed_outputs & bit))
+                return bind_error(c, &e->mark, "output \"%s\" is not for %s (expected one of: %s)",
+                                  e->value, c->outputs_for, allowed);
+        *bits |= bit;
+        return 0;
 }
 
 int bind_outputs(struct bctx *c, const struct ynode *v, void *obj, const struct field *f)

@@ -13,6 +13,8 @@ struct bctx {
         const struct appliance *app; /* networks for nic checks; NULL for a lone role */
         unsigned allowed_outputs;    /* OUT_* bits this recipe kind may ask for */
         const char *outputs_for;     /* "roles" or "appliances": for messages */
+        const struct load_opts *o;   /* its deliverables: names an appliance may ask for */
+        bool deliverables;           /* this recipe kind may ask for them */
 };
 
 struct field;

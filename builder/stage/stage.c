@@ -26,6 +26,13 @@ static const struct base_source *base_find(enum base_kind k)
         return NULL;
 }
 
+bool stage_makes_root(const struct role *r)
+{
+        const struct base_source *b = base_find(r->base.kind);
+
+        return b && b->make;
+}
+
 static int check_overlay(const struct overlay_spec *ov, struct diag *d)
 {
         struct stat st;

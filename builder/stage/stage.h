@@ -23,6 +23,10 @@ int stage_hash_inputs(const struct role *r, struct hasher *h, struct diag *d);
  * inputs readable, file paths absolute and unique. */
 int stage_check(const struct role *r, struct diag *d);
 
+/* Whether r's base is staged into a root tree; false for a base that is an
+ * existing disk image, customized in place (its row in stage.c has no make). */
+bool stage_makes_root(const struct role *r);
+
 /* Build the root tree of r into root (an empty directory). Owners and modes in
  * the tree come from the recipe and archives; every mtime is o->epoch. */
 int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d);

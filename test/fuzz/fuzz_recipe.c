@@ -11,8 +11,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         /* no_files: extends, include and roles named by the input are refused, so
          * the target never touches the file system. */
-        static const struct load_opts o = {
-                .profile = "full", .no_files = true, .max_alias_nodes = 2000};
+        static const char *const deliverables[] = {"iso", "pxe", "bundle", "sha256sums"};
+        static const struct load_opts o = {.profile = "full",
+                                           .no_files = true,
+                                           .max_alias_nodes = 2000,
+                                           .deliverables = deliverables,
+                                           .n_deliverables = 4};
         struct diag d = {0};
         struct ynode *t = NULL;
         struct appliance *a = NULL;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "guest/guest.h"
+#include "plan/plan.h"
 #include "recipe/recipe.h"
 
 /* Each step costs a libguestfs launch (15-30 s under TCG): the TAP scripts
@@ -24,7 +25,9 @@ static char **g_argv;
 
 static struct appliance *load(const char *path)
 {
-        struct load_opts o = {0};
+        const char *names[OUT_DELIVERABLES_MAX];
+        struct load_opts o = {.deliverables = names,
+                              .n_deliverables = plan_output_names(names, OUT_DELIVERABLES_MAX)};
         struct appliance *a = NULL;
         struct diag d = {0};
         int r = recipe_load(path, &o, &a, &d);

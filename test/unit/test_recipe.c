@@ -37,9 +37,13 @@ static void assert_path(const char *got, const char *rel)
         free(want);
 }
 
+/* What the plan would offer: an appliance's deliverables are names the loader is given. */
+static const char *const deliverables[] = {"iso", "pxe", "bundle"};
+
 static struct appliance *load_ok(const char *rel, const char *profile)
 {
-        struct load_opts o = {.profile = profile};
+        struct load_opts o = {
+                .profile = profile, .deliverables = deliverables, .n_deliverables = 3};
         struct diag d = {0};
         struct appliance *a = NULL;
         char *path = data(rel);
@@ -72,7 +76,8 @@ static char *load_buf_err(const char *text, const struct load_opts *o)
 
 static void assert_buf_err(const char *text, const char *want)
 {
-        char *msg = load_buf_err(text, NULL);
+        struct load_opts o = {.deliverables = deliverables, .n_deliverables = 3};
+        char *msg = load_buf_err(text, &o);
 
         assert_string_equal(msg, want);
         free(msg);
@@ -307,7 +312,8 @@ static void test_appliance(void **state)
         const struct role *sql;
 
         assert_string_equal(a->name, "poc");
-        assert_int_equal(a->outputs, OUT_RAW | OUT_QCOW2 | OUT_ISO | OUT_PXE | OUT_BUNDLE);
+        assert_int_equal(a->outputs, OUT_RAW | OUT_QCOW2 | OUT_DELIVERABLE(0) | OUT_DELIVERABLE(1) |
+                                             OUT_DELIVERABLE(2));
         assert_int_equal(a->n_networks, 2);
         assert_string_equal(a->networks[0].bridge, "br-mgmt");
         assert_string_equal(a->networks[0].cidr, "10.20.0.0/24");
@@ -485,6 +491,9 @@ static void test_buf_errors(void **state)
         assert_buf_err(
                 "appliance: a\nhost: {base: {image: h.img}, outputs: [iso]}\n",
                 "t.yaml:2:40: output \"iso\" is not for roles (expected one of: raw, qcow2, vhdx)");
+        assert_buf_err("appliance: a\noutputs: [raw, dvd]\n",
+                       "t.yaml:2:16: unknown output \"dvd\" (expected one of: raw, qcow2, vhdx, "
+                       "iso, pxe, bundle)");
         assert_buf_err("role: r\nbase: {image: x}\nfiles: [{path: /a}, {path: /b}, {path: /a}]\n",
                        "t.yaml:3:33: file \"/a\" defined twice (first at line 3)");
         assert_buf_err("role: r\nbase: {image: x}\nfiles: [{path: /a, mode: \"8\"}]\n",
