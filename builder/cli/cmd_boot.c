@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/epoch.h"
 #include "util/fsutil.h"
+#include "util/parse.h"
 
 DEFINE_TRIVIAL_CLEANUP(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_TRIVIAL_CLEANUP(X509 *, X509_free)
@@ -48,14 +49,6 @@ static const char esp_usage[] =
         "UKI signed as EFI/Linux/X.efi, loader/loader.conf and, unless --enroll off,\n"
         "KEYDIR/{PK,KEK,db}.auth in loader/keys/auto/ for systemd-boot to enroll\n"
         "(default: force, on the first boot in setup mode).\n";
-
-/* Print what the library reported; the exit code for r. */
-static int finish(struct diag *d, const char *verb, int r)
-{
-        diag_print(d, verb);
-        diag_release(d);
-        return r < 0 ? EXIT_FAILED : EXIT_DONE;
-}
 
 static int usage_only(const char *usage)
 {
@@ -91,7 +84,7 @@ int cmd_initrd(int argc, char **argv)
         const char *mods[MAX_LIST], *out = NULL;
         struct initrd_spec s = {.modules = mods};
         struct diag d = {0};
-        int c;
+        int c, r;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -121,11 +114,9 @@ int cmd_initrd(int argc, char **argv)
         if (!out || optind != argc)
                 return usage_err(initrd_usage, "pocbake initrd: %s\n",
                                  out ? "unexpected arguments" : "-o OUT is required");
-        if (epoch_from_env(&s.mtime, &d) < 0) {
-                finish(&d, "pocbake initrd: ", -EINVAL);
-                return EXIT_USAGE;
-        }
-        return finish(&d, "pocbake initrd: ", initrd_write(&s, out, &d));
+        if ((r = epoch_from_env(&s.mtime, &d)) < 0)
+                return cmd_finish(&d, "pocbake initrd: ", r);
+        return cmd_finish(&d, "pocbake initrd: ", initrd_write(&s, out, &d));
 }
 
 /* Build, then sign from a temp file beside out, so out appears signed or not at all. */
@@ -207,7 +198,7 @@ int cmd_uki(int argc, char **argv)
                                                 : "-o, --kernel and --cmdline are required");
         if (!keyp != !certp)
                 return usage_err(uki_usage, "pocbake uki: %s\n", "--key and --cert go together");
-        return finish(&d, "pocbake uki: ", uki_build_signed(&s, out, keyp, certp, &d));
+        return cmd_finish(&d, "pocbake uki: ", uki_build_signed(&s, out, keyp, certp, &d));
 }
 
 int cmd_esp(int argc, char **argv)
@@ -227,7 +218,7 @@ int cmd_esp(int argc, char **argv)
         const char *ukis[MAX_LIST];
         struct esp_spec s = {.ukis = ukis};
         struct diag d = {0};
-        char *end;
+        uint64_t v;
         int c;
 
         optind = 0;
@@ -247,13 +238,12 @@ int cmd_esp(int argc, char **argv)
                                                  optarg);
                         break;
                 case O_TIMEOUT:
-                        errno = 0;
-                        s.timeout = (unsigned)strtoul(optarg, &end, 10);
-                        if (errno || !*optarg || *end || s.timeout > 3600)
+                        if (parse_uint(optarg, 0, 3600, &v) < 0)
                                 return usage_err(esp_usage,
                                                  "pocbake esp: --timeout \"%s\": expected "
                                                  "seconds from 0 to 3600\n",
                                                  optarg);
+                        s.timeout = (unsigned)v;
                         break;
                 case O_DEFAULT: s.default_uki = optarg; break;
                 case O_LOADER: s.loader = optarg; break;
@@ -266,5 +256,5 @@ int cmd_esp(int argc, char **argv)
                 return usage_err(esp_usage, "pocbake esp: %s\n",
                                  optind != argc - 1 ? "expected one output directory"
                                                     : "--keys and --uki are required");
-        return finish(&d, "pocbake esp: ", esp_populate(&s, argv[optind], &d));
+        return cmd_finish(&d, "pocbake esp: ", esp_populate(&s, argv[optind], &d));
 }

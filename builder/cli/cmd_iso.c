@@ -9,6 +9,7 @@
 #include "media/iso.h"
 #include "util/cleanup.h"
 #include "util/epoch.h"
+#include "util/parse.h"
 
 #define PAYLOADS_MAX 256
 
@@ -88,10 +89,9 @@ static int parse_payload(char *arg, struct iso_payload *p)
 
 static int parse_timeout(const char *s, unsigned *out)
 {
-        char *end = NULL;
-        unsigned long v = strtoul(s, &end, 10);
+        uint64_t v;
 
-        if (!*s || *end || v > 3600)
+        if (parse_uint(s, 0, 3600, &v) < 0)
                 return -EINVAL;
         *out = (unsigned)v;
         return 0;
@@ -128,7 +128,7 @@ int cmd_iso(int argc, char **argv)
         int c, rc;
 
         if (!pl)
-                return EXIT_FAILED;
+                return exit_code(-ENOMEM);
         s.payloads = pl;
         optind = 1;
         while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -145,17 +145,10 @@ int cmd_iso(int argc, char **argv)
                 return usage_err("unexpected argument", argv[optind]);
         if (!out || !s.keys || !s.image)
                 return usage_err("-o, --keys and --image are required", NULL);
-        if (epoch_from_env(&s.epoch, &d) < 0) {
-                diag_print(&d, "pocbake iso: ");
-                diag_release(&d);
-                return EXIT_USAGE;
-        }
-        rc = iso_write(&s, out, &d);
-        if (rc < 0) {
-                diag_print(&d, "pocbake iso: ");
-                diag_release(&d);
-                return EXIT_FAILED;
-        }
+        if ((rc = epoch_from_env(&s.epoch, &d)) >= 0)
+                rc = iso_write(&s, out, &d);
+        if (rc < 0)
+                return cmd_finish(&d, "pocbake iso: ", rc);
         diag_release(&d);
         printf("%s: hybrid iso written (label %s, default entry %s)\n", out,
                s.label ? s.label : ISO_DEFAULT_LABEL,

@@ -117,7 +117,7 @@ ok "in-place result verifies" sbverify --cert "$K/db.crt" "$T/inplace.efi"
 ls -a "$T" | grep -q '\.tmp-' && fail "no temp files left" || pass "no temp files left"
 
 out=$($POCBAKE sign efi /etc/hostname -o "$T/n.efi" --key "$K/db.key" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 .*/etc/hostname: (no \"MZ\" DOS signature|file too small for a DOS header)" "not a PE file"
+like "$? $out" "^2 .*/etc/hostname: (no \"MZ\" DOS signature|file too small for a DOS header)" "not a PE file: exit 2, the input is wrong"
 out=$($POCBAKE sign efi "$S" -o "$T/n.efi" --key "$K/db.key" --cert "$K/KEK.crt" 2>&1)
 like "$? $out" "^2 .*does not match certificate" "key and certificate mismatch"
 out=$($POCBAKE verify efi "$S" 2>&1)

@@ -51,7 +51,7 @@ is "$(zcat "$T/d.img" | cpio -i --to-stdout init 2>/dev/null)" "$(printf '#!/bin
         "POCBAKE_DATADIR overrides the init's location"
 
 err=$("$POCBAKE" initrd -o "$T/x.img" --module ext4 --module nosuchmod 2>&1)
-is "$?" 1 "unknown module fails"
+is "$?" 2 "an unknown module exits 2 (a named input that is not there)"
 like "$err" 'kernel module "nosuchmod" not found in /lib/modules/' "unknown module is named"
 ok "no output on failure" test ! -e "$T/x.img"
 KVER=$(ls /lib/modules | sort -V | tail -n 1)
@@ -59,7 +59,7 @@ ok "--kernel-version" "$POCBAKE" initrd -o "$T/k.img" --kernel-version "$KVER" -
 like "$(zcat "$T/k.img" | cpio -it 2>/dev/null)" "lib/modules/$KVER/kernel/fs/efivarfs/efivarfs.ko" \
         "--kernel-version picks the module tree"
 err=$("$POCBAKE" initrd -o "$T/x.img" --kernel-version 0.0-none 2>&1)
-is "$?" 1 "unknown kernel version fails"
+is "$?" 2 "an unknown kernel version exits 2"
 like "$err" "cannot read /lib/modules/0.0-none/modules.dep" "unknown kernel version is named"
 err=$("$POCBAKE" initrd -o "$T/x.img" --compress lz4 2>&1)
 is "$?" 2 "bad --compress is a usage error"

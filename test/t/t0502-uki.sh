@@ -46,7 +46,7 @@ err=$("$POCBAKE" uki -o "$T/x.efi" --kernel "$KERNEL" --cmdline x --sbat "$T/lon
 is "$?" 1 "too long sbat fails"
 like "$err" "merged SBAT of [0-9]+ bytes does not fit the .sbat section of stub" "too long sbat is explained"
 err=$("$POCBAKE" uki -o "$T/x.efi" --kernel "$T/nope" --cmdline x 2>&1)
-is "$?" 1 "missing kernel fails"
+is "$?" 2 "a missing kernel exits 2"
 like "$err" "cannot read kernel \"$T/nope\"" "missing kernel is named"
 err=$("$POCBAKE" uki -o "$T/x.efi" --kernel "$T/os-release" --cmdline x 2>&1)
 like "$err" "no x86 boot header with a version string; give the release with --uname" "not a kernel"

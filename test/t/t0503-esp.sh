@@ -13,7 +13,7 @@ ok "uki" "$POCBAKE" uki -o "$T/app.efi" --kernel "$T/vmlinuz" --uname 1.0 --cmdl
 
 # Before enrollment files exist: refused, nothing written.
 err=$("$POCBAKE" esp "$T/esp0" --keys "$T/keys" --uki "$T/app.efi" 2>&1)
-is "$?" 1 "missing .auth files fail"
+is "$?" 2 "missing .auth files exit 2"
 like "$err" "enrollment file \(run \"pocbake keys enroll\"\) \"$T/keys/PK.auth\"" "the missing file is named"
 ok "nothing written" test ! -e "$T/esp0"
 
@@ -42,7 +42,7 @@ is "$?" 2 "bad --enroll is a usage error"
 like "$err" '--enroll "sometimes": expected force, manual or off' "bad --enroll is named"
 cp "$T/app.efi" "$T/app.img"
 err=$("$POCBAKE" esp "$T/x" --keys "$T/keys" --uki "$T/app.img" 2>&1)
-is "$?" 1 "a uki not named .efi fails"
+is "$?" 2 "a uki not named .efi exits 2"
 like "$err" "the name must end in .efi" "a uki not named .efi is explained"
 err=$("$POCBAKE" esp "$T/x" --keys "$T/keys" 2>&1)
 is "$?" 2 "no --uki is a usage error"

@@ -101,7 +101,7 @@ ok "and no output is written" test ! -e "$T/bad.iso"
 
 # Refusals name the bad value.
 out=$(iso -o "$T/bad.iso" --label "lower case" 2>&1)
-like "$? $out" "^1 .*iso label \"lower case\": character 'l' is not allowed" "a bad label is refused"
+like "$? $out" "^2 .*iso label \"lower case\": character 'l' is not allowed" "a bad label is refused"
 out=$(iso -o "$T/bad.iso" --payload ../x="$T/notes.txt" 2>&1)
 like "$out" "payload \"../x\": \"..\" is not allowed" "a payload path with .. is refused"
 out=$(iso -o "$T/bad.iso" --payload live/x="$T/notes.txt" 2>&1)
