@@ -426,7 +426,7 @@ static void test_vhdx_refuses(void **state)
         assert_true(vhdx_make_stable(fd, "x", "small.vhdx", &d) < 0);
         assert_string_equal(d.msgs[2], "vhdx \"small.vhdx\": header at 131072 has a bad checksum");
         close(fd);
-        assert_true(disk_convert(raw, OUT_ISO, "s", v, &d) < 0);
+        assert_true(disk_convert(raw, (enum output_fmt)OUT_DELIVERABLE(0), "s", v, &d) < 0);
         assert_contains(d.msgs[3], "cannot convert a disk to output format");
         diag_release(&d);
 }
