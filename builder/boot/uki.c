@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sign/pe.h"
+#include "util/endian.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -38,9 +39,9 @@ int uki_kernel_release(const uint8_t *k, size_t len, char **out)
         size_t off, end;
 
         /* Boot protocol 2.00+: "HdrS" at 0x202, kernel_version pointer at 0x20e. */
-        if (len < 0x210 || memcmp(k + 0x202, "HdrS", 4) || pe_le16(k + 0x206) < 0x200)
+        if (len < 0x210 || memcmp(k + 0x202, "HdrS", 4) || get_le16(k + 0x206) < 0x200)
                 return -EINVAL;
-        off = (size_t)pe_le16(k + 0x20e) + 0x200;
+        off = (size_t)get_le16(k + 0x20e) + 0x200;
         if (off >= len)
                 return -EINVAL;
         end = off;
@@ -157,7 +158,7 @@ static int merge_sbat(uint8_t *img, const struct pe_image *pe, const char *stub,
                                 len, stub, room);
         memset(img + sec->raw_ptr, 0, sec->raw_size);
         memcpy(img + sec->raw_ptr, text, len);
-        pe_put32(img + sec->hdr_off + 8, (uint32_t)len);
+        put_le32(img + sec->hdr_off + 8, (uint32_t)len);
         return 0;
 }
 
@@ -181,11 +182,11 @@ static void put_section(uint8_t *h, const struct blob *b, uint32_t va, uint32_t 
 {
         memset(h, 0, PE_SECTION_HDR_LEN);
         memcpy(h, b->name, strnlen(b->name, 8));
-        pe_put32(h + 8, (uint32_t)b->len);
-        pe_put32(h + 12, va);
-        pe_put32(h + 16, raw_size);
-        pe_put32(h + 20, raw_ptr);
-        pe_put32(h + 36, b->flags);
+        put_le32(h + 8, (uint32_t)b->len);
+        put_le32(h + 12, va);
+        put_le32(h + 16, raw_size);
+        put_le32(h + 20, raw_ptr);
+        put_le32(h + 36, b->flags);
 }
 
 /* The stub's headers and sections, then each blob; the symbol table and anything
@@ -238,13 +239,13 @@ static int lay_out(const struct pe_image *pe, const char *stub, const struct blo
                                 "too large",
                                 stub, (unsigned long long)va);
         }
-        pe_put16(img + pe->pe_off + 6, (uint16_t)(n + nb));
-        pe_put32(img + pe->pe_off + 12, 0); /* PointerToSymbolTable */
-        pe_put32(img + pe->pe_off + 16, 0); /* NumberOfSymbols */
-        pe_put32(img + pe->opt_off + 4, (uint32_t)(pe_le32(img + pe->opt_off + 4) + code));
-        pe_put32(img + pe->opt_off + 8, (uint32_t)(pe_le32(img + pe->opt_off + 8) + init));
-        pe_put32(img + pe->opt_off + 56, (uint32_t)va); /* SizeOfImage */
-        pe_put32(img + pe->checksum_off, pe_checksum(img, total, pe->checksum_off));
+        put_le16(img + pe->pe_off + 6, (uint16_t)(n + nb));
+        put_le32(img + pe->pe_off + 12, 0); /* PointerToSymbolTable */
+        put_le32(img + pe->pe_off + 16, 0); /* NumberOfSymbols */
+        put_le32(img + pe->opt_off + 4, (uint32_t)(get_le32(img + pe->opt_off + 4) + code));
+        put_le32(img + pe->opt_off + 8, (uint32_t)(get_le32(img + pe->opt_off + 8) + init));
+        put_le32(img + pe->opt_off + 56, (uint32_t)va); /* SizeOfImage */
+        put_le32(img + pe->checksum_off, pe_checksum(img, total, pe->checksum_off));
         *out = img;
         *outlen = total;
         return 0;

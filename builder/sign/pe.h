@@ -60,22 +60,3 @@ uint64_t pe_sum(const uint8_t *p, size_t len, size_t off);
 uint32_t pe_sum_fold(uint64_t sum, size_t total_len);
 /* The section named name (compared on the 8-byte name), or NULL. */
 const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name);
-
-/* The old names of util/endian.h's accessors, kept only for boot/uki.c and
- * test_uki.c until they call get_le16 and the rest directly. */
-static inline uint16_t pe_le16(const uint8_t *p)
-{
-        return get_le16(p);
-}
-static inline uint32_t pe_le32(const uint8_t *p)
-{
-        return get_le32(p);
-}
-static inline void pe_put32(uint8_t *p, uint32_t v)
-{
-        put_le32(p, v);
-}
-static inline void pe_put16(uint8_t *p, uint16_t v)
-{
-        put_le16(p, v);
-}

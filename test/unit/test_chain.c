@@ -19,6 +19,7 @@
 #include "sign/keygen.h"
 #include "sign/ossl.h"
 #include "sign/pe.h"
+#include "util/endian.h"
 #include "sign/sign.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -49,8 +50,8 @@ static void put_kernel(void)
         for (size_t i = 0; i < sizeof(k); i++)
                 k[i] = (uint8_t)(i * 7);
         memcpy(k + 0x202, "HdrS", 4);
-        pe_put16(k + 0x206, 0x20f);
-        pe_put16(k + 0x20e, 0x100);
+        put_le16(k + 0x206, 0x20f);
+        put_le16(k + 0x20e, 0x100);
         memcpy(k + 0x300, "6.9.9-test (pocbake@test) #1 SMP\0", 33);
         put("vmlinuz", k, sizeof(k), 0644);
         snprintf(kernel, sizeof(kernel), "%s", at("vmlinuz"));

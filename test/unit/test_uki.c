@@ -13,6 +13,7 @@
 
 #include "boot/uki.h"
 #include "sign/pe.h"
+#include "util/endian.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -37,8 +38,8 @@ static int setup(void **state)
         for (size_t i = 0; i < sizeof(k); i++)
                 k[i] = (uint8_t)(i * 7);
         memcpy(k + 0x202, "HdrS", 4);
-        pe_put16(k + 0x206, 0x20f);
-        pe_put16(k + 0x20e, 0x100);
+        put_le16(k + 0x206, 0x20f);
+        put_le16(k + 0x20e, 0x100);
         memcpy(k + 0x300, "6.9.9-test (pocbake@test) #1 SMP\0", 33);
         for (size_t i = 0; i < sizeof(rd); i++)
                 rd[i] = (uint8_t)(i * 13 + 1);
@@ -119,7 +120,7 @@ static void test_layout(void **state)
                                                    pe.section_align * pe.section_align);
         assert_int_equal(len, last->raw_ptr + last->raw_size);
         assert_int_equal(pe.checksum, pe_checksum(img, len, pe.checksum_off));
-        assert_int_equal(pe_le32(img + pe.pe_off + 12), 0); /* no symbol table */
+        assert_int_equal(get_le32(img + pe.pe_off + 12), 0); /* no symbol table */
         assert_int_equal(pe.cert_size, 0);
         pe_release(&pe);
         diag_release(&d);
