@@ -11,7 +11,7 @@ extern const struct node_type node_disk;    /* node_disk.c: the raw GPT disk */
 extern const struct node_type node_image;   /* node_image.c: a customized copy of an image */
 extern const struct node_type node_convert; /* node_convert.c: qcow2 / vhdx of the disk */
 extern const struct node_type node_host;    /* node_host.c: the host disk, pool and payloads */
-/* The boot chain (boot.c). */
+/* The boot chain (node_boot.c). */
 extern const struct node_type node_initrd; /* shared by every UKI of one kernel and module list */
 extern const struct node_type node_uki;    /* a role's signed unified kernel image */
 

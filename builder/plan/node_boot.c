@@ -1,4 +1,4 @@
-/* boot.c: the boot chain nodes of the graph: initrd, signed UKI, the ESP's boot files. */
+/* node_boot.c: the boot chain nodes (initrd, signed UKI) and the ESP's boot files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
