@@ -22,6 +22,7 @@
 #include "util/json.h"
 #include "cms.h"
 #include "iso_int.h"
+#include "rootimg.h"
 
 #define ESP_TYPE_GUID "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 
@@ -138,94 +139,15 @@ static int iso_check(const struct iso_spec *s, const char *label, const char *ke
         return rc;
 }
 
-/* The root among the image's partitions: the one named "root", else the last
- * one that is not the ESP. */
-static const struct gpt_part *root_part(const struct gpt *g)
-{
-        const struct gpt_part *root = NULL;
-        struct uuid esp;
-
-        if (part_type_uuid(PART_ESP, &esp) < 0)
-                return NULL;
-        for (size_t i = 0; i < g->n; i++) {
-                if (!memcmp(&g->parts[i].type, &esp, sizeof(esp)))
-                        continue;
-                root = &g->parts[i];
-                if (!strcmp(root->name, "root"))
-                        break;
-        }
-        return root;
-}
-
-/* Byte range of the host image's root partition, from its GPT. */
-static int find_root_part(const char *image, uint64_t *off, uint64_t *len, struct diag *d)
-{
-        _cleanup_close_ int fd = open(image, O_RDONLY | O_CLOEXEC);
-        const struct gpt_part *p;
-        struct gpt g;
-        struct stat st;
-        int rc;
-
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return diag_err(d, -errno, "cannot open %s: %m", image);
-        if ((rc = gpt_read(&g, fd, (uint64_t)st.st_size, image, d)) < 0)
-                return diag_err(d, rc,
-                                "%s: expected a disk from 'pocbake build' (or give "
-                                "--root-squashfs)",
-                                image);
-        if ((p = root_part(&g))) {
-                *off = p->first_lba * GPT_SECTOR;
-                *len = (p->last_lba - p->first_lba + 1) * GPT_SECTOR;
-        } else
-                rc = diag_err(d, -EINVAL,
-                              "%s: no root partition in its GPT (expected one named "
-                              "\"root\", or give --root-squashfs)",
-                              image);
-        gpt_release(&g);
-        return rc;
-}
-
-/* The image's root partition (ext4) as a squashfs: debugfs copies the tree out
- * (owners and modes kept when run as root), mksquashfs packs it. */
+/* The image's root partition as the live root (media/rootimg.c), made in the work directory. */
 static int root_from_image(struct iso_run *r, const char *out)
 {
-        _cleanup_free_ char *part = path_join(r->work, "root.part"),
-                            *dir = path_join(r->work, "rootfs");
-        _cleanup_free_ char *probe = NULL, *cmd = NULL;
-        _cleanup_close_ int in = -1, o = -1;
-        struct fs_spec fs = {.type = "squashfs", .size = UINT64_MAX / 2, .epoch = r->s->epoch};
-        uint64_t off = 0, len = 0;
-        int rc;
+        _cleanup_free_ char *scratch = path_join(r->work, "rootfs");
 
-        if (!part || !dir || asprintf(&cmd, "rdump / \"%s\"", dir) < 0)
+        if (!scratch)
                 return -ENOMEM;
-        if (strchr(dir, '"'))
-                return diag_err(r->d, -EINVAL,
-                                "work directory %s: debugfs cannot take a '\"' in a path", dir);
-        if ((rc = find_root_part(r->s->image, &off, &len, r->d)) < 0)
-                return rc;
-        in = open(r->s->image, O_RDONLY | O_CLOEXEC);
-        o = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (in < 0 || o < 0 || ftruncate(o, (off_t)len) < 0 ||
-            copy_sparse_range(in, (off_t)off, o, 0, (off_t)len) < 0)
-                return diag_err(r->d, -EIO, "cannot copy the root partition of %s", r->s->image);
-        if (mkdir(dir, 0755) < 0)
-                return diag_err(r->d, -errno, "cannot create %s: %m", dir);
-        {
-                const char *argv[] = {"debugfs", "-R", cmd, part, NULL};
-
-                if ((rc = run_argv(argv, NULL, r->d)) < 0)
-                        return rc;
-        }
-        unlink(part);
-        probe = path_join(dir, "sbin");
-        if (!probe || access(probe, F_OK) < 0)
-                return diag_err(r->d, -EINVAL,
-                                "%s: the root partition holds no /sbin (is it ext4?)", r->s->image);
-        fs.tree = dir;
-        rc = fs_type_find("squashfs")->make(&fs, out, r->d);
-        rm_rf(dir);
-        return rc;
+        return root_squashfs_from_image(r->s->image, r->s->epoch, scratch,
+                                        " (or give --root-squashfs)", out, r->d);
 }
 
 static int file_hex(const char *path, char hex[ISO_HEX_LEN], struct diag *d)

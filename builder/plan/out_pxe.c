@@ -7,15 +7,14 @@
 #include <unistd.h>
 
 #include "boot/uki.h"
-#include "fs/fs.h"
 #include "media/pxe.h"
+#include "media/rootimg.h"
 #include "nodes.h"
 #include "outputs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
 #define PXE_ROOT_URL "pocbake.root=tftp://next-server/root.squashfs"
-#define PXE_ROOT_MAX (4ULL << 30)
 
 static char *pxe_cmdline(const struct role *host)
 {
@@ -43,22 +42,18 @@ static int pxe_hash(const struct graph *g, const struct node *n, struct hasher *
         return hash_path(h, UKI_DEFAULT_STUB, d);
 }
 
-/* The root image squashed from the host's root tree. */
-static int pxe_root(const struct graph *g, const struct node *n, const char *out, struct diag *d)
+/* The root image: the host image's root partition, as the ISO's live root is
+ * made, so the network-booted host is the installed one (its payload manifest,
+ * libvirt definitions and pool fstab lines are added by the host step). */
+static int pxe_root(const struct graph *g, const struct node *n, const char *dir, const char *out,
+                    struct diag *d)
 {
-        const struct fs_type *sq = fs_type_find("squashfs");
-        _cleanup_free_ char *tree = node_object_path(g, n->inputs[0]);
-        struct fs_spec fs = {.type = "squashfs",
-                             .label = "root",
-                             .size = PXE_ROOT_MAX,
-                             .epoch = g->epoch,
-                             .mark = n->role->mark};
+        _cleanup_free_ char *image = node_object_path(g, n->inputs[0]);
+        _cleanup_free_ char *scratch = path_join(dir, "root-tree");
 
-        if (!sq || !tree)
+        if (!image || !scratch)
                 return -ENOMEM;
-        fs.tree = tree;
-        uuid_derive(&fs.uuid, "pxe-root", g->app->name, n->role->name);
-        return sq->make(&fs, out, d);
+        return root_squashfs_from_image(image, g->epoch, scratch, "", out, d);
 }
 
 static int pxe_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
@@ -74,7 +69,7 @@ static int pxe_make(const struct graph *g, const struct node *n, const char *dir
 
         if (!initrd || !root || !uki || !out || !cmdline || !key || !cert)
                 return -ENOMEM;
-        rc = pxe_root(g, n, root, d);
+        rc = pxe_root(g, n, dir, root, d);
         if (rc >= 0)
                 rc = uki_signed(g, n->kernel, initrd, cmdline, uki, d);
         if (rc >= 0) {
@@ -92,11 +87,11 @@ static int pxe_make(const struct graph *g, const struct node *n, const char *dir
 static const struct node_type node_pxe = {
         .name = "pxe", .object = "pxe", .hash = pxe_hash, .make = pxe_make};
 
-/* The set boots the host's root tree with the host's kernel and initrd. */
+/* The set boots the finished host's root with the host's kernel and initrd. */
 static int pxe_plan(struct graph *g, struct diag *d)
 {
         const struct appliance *a = g->app;
-        struct node *root = a->host ? graph_find(g, &node_rootfs, a->host) : NULL;
+        struct node *root = a->host ? graph_find(g, &node_host, a->host) : NULL;
         struct node *initrd, *pxe;
 
         if (!root)

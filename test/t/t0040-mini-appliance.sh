@@ -35,4 +35,13 @@ while [ $# -gt 0 ]; do
         done
         shift; [ $# -gt 0 ] && shift
 done
+
+# The same host over the network: the PXE set's root is the installed host's
+# (UEFI with Secure Boot: OVMF loads the signed UKI over TFTP, the root follows).
+start=$(date +%s)
+"$POCBAKE" boot --accel tcg --timeout 480 --pxe "$T/out/pxe" --bootfile poc.efi \
+        --expect "POCBAKE-CHECK host ok" --log "$T/pxe.log" >"$T/pxe.out" 2>"$T/pxe.err"
+rc=$?
+is "$rc" 0 "the host booted over PXE passes its own check ($(($(date +%s) - start)) s)"
+[ "$rc" = 0 ] || tail -n 15 "$T/pxe.err" "$T/pxe.log" | sed 's/^/# /'
 done_testing

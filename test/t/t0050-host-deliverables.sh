@@ -40,6 +40,22 @@ is "$(awk -F, '$2 == "lv" {print $1 "=" $6}' "$T/vf.csv" | sort | tr '\n' ' ')" 
 ok "verify pxe accepts the set" test $? = 0 || cat "$T/err" >&2
 "$POCBAKE" verify bundle "$T/out/sample-host.tar.zst" --cert "$T/keys/db.crt" >/dev/null 2>"$T/err"
 ok "verify bundle accepts the bundle" test $? = 0 || cat "$T/err" >&2
+# One host from every medium: the PXE set's root is the ISO's live root, and both
+# hold what the installed host disk's root partition holds (the payload manifest and
+# libvirt definitions the host step adds included).
+xorriso -osirrox on -indev "$T/out/sample-host.iso" -extract /live/root.squashfs "$T/live.squashfs" >/dev/null 2>&1
+ok "the PXE root is the ISO's live root, byte for byte" cmp "$T/out/pxe/root.squashfs" "$T/live.squashfs"
+unsquashfs -l -d R "$T/out/pxe/root.squashfs" | sed -n 's|^R/||p' | LC_ALL=C sort >"$T/pxe.list"
+grep -qx "var/lib/pocbake/libvirt" "$T/pxe.list"
+ok "the PXE root has the host step's /var/lib/pocbake/libvirt" test $? = 0
+part=$(sfdisk --json "$T/out/host/host.raw" | jq -r '.partitiontable.partitions[] | select(.name == "root") | "\(.start) \(.size)"')
+dd if="$T/out/host/host.raw" of="$T/root.part" bs=512 skip=${part% *} count=${part#* } conv=sparse status=none
+mkdir "$T/installed"
+debugfs -R "rdump / $T/installed" "$T/root.part" >/dev/null 2>&1
+(cd "$T/installed" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort) >"$T/installed.list"
+rm -rf "$T/installed" "$T/root.part"
+ok "the installed root and the PXE root hold the same files" cmp -s "$T/installed.list" "$T/pxe.list"
+cmp -s "$T/installed.list" "$T/pxe.list" || diff "$T/installed.list" "$T/pxe.list" | head -n 10 | sed 's/^/# /'
 is "$(tar -xOf "$T/out/sample-host.tar.zst" --zstd manifest.json | jq -r '[.artifacts[].path] | map(select(startswith("host/"))) | join(" ")')" \
         "host/host.qcow2 host/host.raw" "the bundle's manifest lists the host image"
 
