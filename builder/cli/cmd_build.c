@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot/chain.h"
 #include "boot/esp.h"
 #include "cmd.h"
 #include "plan/build.h"
@@ -50,7 +51,7 @@ static int boot_setup(struct common *c, struct graph_opts *go)
                 return diag_err(&c->d, -EINVAL, "--enroll \"%s\": expected force, manual or off",
                                 c->enroll);
         c->boot.keys = c->keys;
-        c->boot.kernel = c->kernel_owned = plan_default_kernel();
+        c->boot.kernel = c->kernel_owned = chain_newest_kernel(CHAIN_KERNEL_DIR);
         c->boot.enroll = (int)e;
         go->boot = &c->boot;
         return 0;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/data.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -35,6 +36,35 @@ char *node_input_file(const struct graph *g, const struct node *in, const char *
 char *node_object_path(const struct graph *g, const struct node *n)
 {
         return node_input_file(g, n, n->type->object_of ? n->type->object_of(n) : n->type->object);
+}
+
+int hash_path(struct hasher *h, const char *path, struct diag *d)
+{
+        int rc = hasher_file(h, path);
+
+        return rc < 0 ? diag_err(d, rc, "cannot read %s: %s", path, strerror(-rc)) : 0;
+}
+
+int hash_data_file(struct hasher *h, const char *rel, struct diag *d)
+{
+        _cleanup_free_ char *p = data_path(rel);
+
+        if (!p)
+                return diag_err(d, -ENOENT, "pocbake data file %s not found (set POCBAKE_DATADIR)",
+                                rel);
+        return hash_path(h, p, d);
+}
+
+char *keys_file(const struct boot_config *b, const char *name)
+{
+        return path_join(b->keys, name);
+}
+
+int hash_key_file(struct hasher *h, const struct boot_config *b, const char *name, struct diag *d)
+{
+        _cleanup_free_ char *p = keys_file(b, name);
+
+        return p ? hash_path(h, p, d) : -ENOMEM;
 }
 
 char *cache_default(void)

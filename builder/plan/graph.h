@@ -117,5 +117,14 @@ struct export_list {
 int node_exports(const struct graph *g, const struct node *n, struct export_list *l);
 void export_list_release(struct export_list *l);
 
+/* What node types feed into their keys (the hash hooks of nodes.h and outputs.h). */
+/* The bytes of path, naming it when it cannot be read. */
+int hash_path(struct hasher *h, const char *path, struct diag *d);
+/* The bytes of a pocbake data file (firmware/...), found as data_path finds it. */
+int hash_data_file(struct hasher *h, const char *rel, struct diag *d);
+/* A file of the build's keys directory, malloc'd; and its bytes. */
+char *keys_file(const struct boot_config *b, const char *name);
+int hash_key_file(struct hasher *h, const struct boot_config *b, const char *name, struct diag *d);
+
 /* Default cache: $XDG_CACHE_HOME/pocbake or ~/.cache/pocbake. */
 char *cache_default(void);

@@ -32,11 +32,6 @@ int boot_check(const struct boot_config *b, struct diag *d)
         return rc;
 }
 
-char *boot_default_kernel(void)
-{
-        return chain_newest_kernel(CHAIN_KERNEL_DIR);
-}
-
 int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d)
 {
         struct gpt gpt = {0};
@@ -75,32 +70,12 @@ static int uki_cmdline(const struct role *r, char **out, struct diag *d)
         return 0;
 }
 
-static int hash_file(struct hasher *h, const char *path, struct diag *d)
-{
-        int rc = hasher_file(h, path);
-
-        return rc < 0 ? diag_err(d, rc, "cannot read %s: %s", path, strerror(-rc)) : 0;
-}
-
-static int hash_data_file(struct hasher *h, const char *rel, struct diag *d)
-{
-        _cleanup_free_ char *p = data_path(rel);
-
-        if (!p)
-                return diag_err(d, -ENOENT, "pocbake data file %s not found (set POCBAKE_DATADIR)",
-                                rel);
-        return hash_file(h, p, d);
-}
-
 static int hash_keys(const struct graph *g, struct hasher *h, struct diag *d)
 {
         int rc = 0;
 
-        for (size_t i = 0; i < ARRAY_SIZE(key_files) && rc >= 0; i++) {
-                _cleanup_free_ char *p = path_join(g->boot->keys, key_files[i]);
-
-                rc = p ? hash_file(h, p, d) : -ENOMEM;
-        }
+        for (size_t i = 0; i < ARRAY_SIZE(key_files) && rc >= 0; i++)
+                rc = hash_key_file(h, g->boot, key_files[i], d);
         return rc;
 }
 
@@ -128,9 +103,9 @@ static int initrd_hash(const struct graph *g, const struct node *n, struct hashe
                 hasher_str(h, n->modules[i]);
         if ((rc = hash_data_file(h, "firmware/initrd/init", d)) < 0 ||
             (rc = hash_data_file(h, "firmware/initrd/udhcpc.script", d)) < 0 ||
-            (rc = hash_file(h, "/bin/busybox", d)) < 0)
+            (rc = hash_path(h, "/bin/busybox", d)) < 0)
                 return rc;
-        return hash_file(h, n->kernel, d);
+        return hash_path(h, n->kernel, d);
 }
 
 static int uki_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
@@ -141,7 +116,7 @@ static int uki_hash(const struct graph *g, const struct node *n, struct hasher *
         if ((rc = uki_cmdline(n->role, &cmdline, d)) < 0)
                 return rc;
         hasher_str(h, cmdline);
-        if ((rc = hash_file(h, n->kernel, d)) < 0 || (rc = hash_file(h, UKI_DEFAULT_STUB, d)) < 0)
+        if ((rc = hash_path(h, n->kernel, d)) < 0 || (rc = hash_path(h, UKI_DEFAULT_STUB, d)) < 0)
                 return rc;
         return hash_keys(g, h, d);
 }
@@ -151,7 +126,7 @@ int esp_hash(const struct graph *g, const struct node *n, struct hasher *h, stru
         int rc;
 
         hasher_u64(h, (uint64_t)g->boot->enroll);
-        if ((rc = hash_file(h, ESP_DEFAULT_LOADER, d)) < 0 ||
+        if ((rc = hash_path(h, ESP_DEFAULT_LOADER, d)) < 0 ||
             (rc = hash_data_file(h, "firmware/loader.conf", d)) < 0)
                 return rc;
         return hash_keys(g, h, d);

@@ -32,8 +32,6 @@ struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modu
                           size_t n_modules, const char *owner);
 /* The keys and the kernel the boot chain needs, checked before anything is built. */
 int boot_check(const struct boot_config *b, struct diag *d);
-/* The newest /boot/vmlinuz-*, malloc'd; NULL when there is none. */
-char *boot_default_kernel(void);
 /* What an ESP's bytes depend on when it carries the boot chain. */
 int esp_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d);
 /* Fill dir with the ESP tree: the recipe's files (tree, may be NULL), signed

@@ -1,5 +1,4 @@
-/* out_common.c: what the deliverables share: every export as input, key files, the codesign check.
- */
+/* out_common.c: what the deliverables share: every export as input, the codesign check. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,25 +7,6 @@
 #include "sign/sign.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
-
-char *keys_file(const struct boot_config *b, const char *name)
-{
-        return path_join(b->keys, name);
-}
-
-int hash_path(struct hasher *h, const char *path, struct diag *d)
-{
-        int rc = hasher_file(h, path);
-
-        return rc < 0 ? diag_err(d, rc, "cannot read %s: %s", path, strerror(-rc)) : 0;
-}
-
-int hash_key_file(struct hasher *h, const struct boot_config *b, const char *name, struct diag *d)
-{
-        _cleanup_free_ char *p = keys_file(b, name);
-
-        return p ? hash_path(h, p, d) : -ENOMEM;
-}
 
 int codesign_check(const struct boot_config *b, struct diag *d)
 {

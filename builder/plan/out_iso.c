@@ -35,14 +35,9 @@ static int iso_hash(const struct graph *g, const struct node *n, struct hasher *
         for (size_t i = 0; i < ARRAY_SIZE(files); i++)
                 if ((rc = hash_path(h, files[i], d)) < 0)
                         return rc;
-        for (size_t i = 0; i < ARRAY_SIZE(data); i++) {
-                _cleanup_free_ char *p = data_path(data[i]);
-
-                if (!p)
-                        return diag_err(d, -ENOENT, "pocbake data file %s not found", data[i]);
-                if ((rc = hash_path(h, p, d)) < 0)
+        for (size_t i = 0; i < ARRAY_SIZE(data); i++)
+                if ((rc = hash_data_file(h, data[i], d)) < 0)
                         return rc;
-        }
         return 0;
 }
 

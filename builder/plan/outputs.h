@@ -25,12 +25,6 @@ int outputs_plan(struct graph *g, struct diag *d);
 /* What the out_*.c files share (out_common.c). */
 /* Make every node exported so far an input of n (a deliverable of them all). */
 int collect_exports(struct graph *g, struct node *n, struct diag *d);
-/* A file in the keys directory, malloc'd. */
-char *keys_file(const struct boot_config *b, const char *name);
 /* The codesign key and certificate that sign the deliverables: present, private
  * key not readable by others, and the two a pair. */
 int codesign_check(const struct boot_config *b, struct diag *d);
-/* Feed the bytes of path, naming it when it cannot be read. */
-int hash_path(struct hasher *h, const char *path, struct diag *d);
-/* The same for a file of the keys directory. */
-int hash_key_file(struct hasher *h, const struct boot_config *b, const char *name, struct diag *d);

@@ -51,11 +51,6 @@ int graph_check(const struct appliance *a, const struct graph_opts *o, struct di
         return rc;
 }
 
-char *plan_default_kernel(void)
-{
-        return boot_default_kernel();
-}
-
 static int absolute_cache(struct graph *g, const char *cache)
 {
         /* absolute: tools run by workers may change directory (mmdebstrap does) */

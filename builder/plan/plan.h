@@ -14,5 +14,3 @@ int graph_plan(struct graph *g, const struct appliance *a, const struct graph_op
 /* The names of the deliverables an appliance may ask for, in the plan's order:
  * what recipe_load takes as load_opts.deliverables. Returns how many. */
 size_t plan_output_names(const char **names, size_t max);
-/* The newest /boot/vmlinuz-*, malloc'd; NULL when there is none. */
-char *plan_default_kernel(void);
