@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,7 +18,7 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
-#define ARGV_MAX 64
+#define ARGV_MAX 160
 
 struct profile {
         char *code, *vars, *machine, *machine_args;
@@ -105,7 +107,7 @@ static const char *format_of(const struct boot_run *b)
 
 struct argv_buf {
         const char *v[ARGV_MAX];
-        char *owned[16];
+        char *owned[64];
         size_t n, n_owned;
 };
 
@@ -150,6 +152,8 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
         add(a, boot_accel(b->accel));
         add(a, "-m");
         add(a, mem);
+        add(a, "-smp");
+        addf(a, "%u", b->cpus ? b->cpus : 1);
         add(a, "-machine");
         add(a, p->machine);
         add_words(a, p->machine_args);
@@ -172,6 +176,18 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
                 addf(a, "user,id=n0,tftp=%s,bootfile=%s", b->pxe_dir, b->bootfile);
                 add(a, "-device");
                 addf(a, "virtio-net-pci,netdev=n0,bootindex=0%s", p->code ? ",romfile=" : "");
+        } else if (b->n_nics) {
+                for (size_t i = 0; i < b->n_nics; i++) {
+                        const char *m = b->nics[i].model;
+
+                        add(a, "-netdev");
+                        addf(a, "tap,id=n%zu,ifname=%s,script=no,downscript=no", i,
+                             b->nics[i].tap);
+                        add(a, "-device");
+                        addf(a, "%s,netdev=n%zu,mac=%s,romfile=",
+                             !m || !strcmp(m, "virtio") ? "virtio-net-pci" : m, i,
+                             b->nics[i].mac);
+                }
         } else if (b->nic) {
                 /* the role's NIC as libvirt would give it, without the host's services
                  * (restrict=on) and without a boot ROM (the disk boots) */
@@ -186,6 +202,12 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
         if (b->disk) {
                 add(a, "-drive");
                 addf(a, "if=virtio,format=raw,file=%s", b->disk);
+        }
+        if (b->checks) {
+                add(a, "-drive");
+                addf(a, "if=none,id=chk,format=raw,readonly=on,file=%s", b->checks);
+                add(a, "-device");
+                add(a, "virtio-blk-pci,drive=chk,serial=pocbake-checks");
         }
         if (!b->image) {
                 /* network boot only */
@@ -208,7 +230,7 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
         a->v[a->n] = NULL;
 }
 
-static double now(void)
+double boot_now(void)
 {
         struct timespec ts;
 
@@ -217,13 +239,12 @@ static double now(void)
 }
 
 /* Scan what the console printed so far; copy the new part to stdout if asked. */
-static int scan(const struct boot_run *b, const char *log, const char *expect, const char *failed,
-                size_t *shown)
+int boot_scan(const struct boot_run *b, const struct boot_vm *vm, size_t *shown)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
 
-        if (read_file(log, &text, &len) < 0)
+        if (read_file(vm->log, &text, &len) < 0)
                 return 1;
         if (b->console && len > *shown) {
                 fwrite(text + *shown, 1, len - *shown, stdout);
@@ -234,64 +255,86 @@ static int scan(const struct boot_run *b, const char *log, const char *expect, c
         for (size_t i = 0; i < len; i++)
                 if (!text[i])
                         text[i] = '\n';
-        if (strstr(text, expect))
+        if (strstr(text, vm->expect))
                 return 0;
         if (strstr(text, "Access Denied"))
                 return -EACCES;
-        if (failed && strstr(text, failed))
+        if (vm->failed && strstr(text, vm->failed))
                 return -EBADMSG;
         return 1;
 }
 
-static int watch(const struct boot_run *b, pid_t pid, const char *log, const char *expect,
-                 const char *failed, double t0)
+static int watch(const struct boot_run *b, const struct boot_vm *vm)
 {
         size_t shown = 0;
         int status, rc;
 
         for (;;) {
-                rc = scan(b, log, expect, failed, &shown);
+                rc = boot_scan(b, vm, &shown);
                 if (rc <= 0)
                         return rc;
-                if (waitpid(pid, &status, WNOHANG) == pid) {
-                        rc = scan(b, log, expect, failed, &shown);
+                if (waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
+                        rc = boot_scan(b, vm, &shown);
                         return rc <= 0 ? rc : -ECHILD;
                 }
-                if (now() - t0 > b->timeout)
+                if (boot_now() - vm->t0 > b->timeout)
                         return -ETIMEDOUT;
                 usleep(200000);
         }
 }
 
-static void kill_qemu(pid_t pid)
+void boot_kill_pid(pid_t pid)
 {
         int status;
 
-        if (kill(pid, SIGTERM) == 0) {
-                for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
-                        usleep(100000);
-                if (kill(pid, SIGKILL) == 0)
-                        waitpid(pid, &status, 0);
+        if (pid <= 0 || kill(pid, SIGTERM) < 0)
+                return;
+        for (int i = 0; i < 50; i++) {
+                pid_t w = waitpid(pid, &status, WNOHANG);
+
+                if (w == pid || (w < 0 && kill(pid, 0) < 0))
+                        return; /* reaped, or gone (not our child) */
+                usleep(100000);
         }
+        if (kill(pid, SIGKILL) == 0)
+                waitpid(pid, &status, 0);
 }
 
-static pid_t spawn(const struct argv_buf *a, const char *qlog)
+/* The child: its own session (a Ctrl-C on the terminal reaches pocbake, which
+ * stops it in order), the network namespace, and death with its parent unless
+ * detached. */
+static pid_t spawn(const struct argv_buf *a, const struct boot_run *b, const char *qlog)
 {
-        pid_t pid = fork();
+        pid_t parent = getpid(), pid = fork();
 
         if (pid == 0) {
                 int in = open("/dev/null", O_RDONLY),
-                    out = open(qlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                    out = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
                 if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
                         _exit(126);
+                setsid();
+                if (!b->detach &&
+                    (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent))
+                        _exit(126);
+                if (b->netns) {
+                        _cleanup_free_ char *ns = NULL;
+                        int fd;
+
+                        if (asprintf(&ns, "/run/netns/%s", b->netns) < 0 ||
+                            (fd = open(ns, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, CLONE_NEWNET) < 0) {
+                                fprintf(stderr, "pocbake: cannot enter network namespace %s: %m\n",
+                                        b->netns);
+                                _exit(126);
+                        }
+                }
                 execvp(a->v[0], (char *const *)a->v);
                 _exit(127);
         }
         return pid;
 }
 
-static void tail_log(const char *log, struct diag *d)
+void boot_tail_log(const char *log, struct diag *d)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
@@ -306,17 +349,41 @@ static void tail_log(const char *log, struct diag *d)
         diag_err(d, 0, "last console lines:\n%s", p);
 }
 
-int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
+/* Where QEMU's own files go: NAME.EXT in state_dir, or a temporary directory. */
+static char *vm_file(const struct boot_run *b, struct boot_vm *vm, const char *ext)
 {
-        char tmpdir[] = "/tmp/pocbake-boot.XXXXXX";
-        _cleanup_free_ char *vars = NULL, *log = NULL, *qlog = NULL, *expect = NULL, *failed = NULL;
-        _cleanup_free_ char *mem = NULL;
-        struct profile p;
+        char *p = NULL;
+
+        if (!b->state_dir)
+                return asprintf(&p, "%s/%s", vm->tmpdir, ext + 1) < 0 ? NULL : p;
+        return asprintf(&p, "%s/%s%s", b->state_dir, b->name ? b->name : "vm", ext) < 0 ? NULL
+                                                                                         : p;
+}
+
+void boot_stop(struct boot_vm *vm, bool kill)
+{
+        if (kill)
+                boot_kill_pid(vm->pid);
+        if (vm->tmpdir)
+                rm_rf(vm->tmpdir);
+        free(vm->tmpdir);
+        free(vm->log);
+        free(vm->qlog);
+        free(vm->expect);
+        free(vm->failed);
+        memset(vm, 0, sizeof(*vm));
+}
+
+int boot_start(const struct boot_run *b, struct boot_vm *vm, struct diag *d)
+{
+        _cleanup_free_ char *vars = NULL, *mem = NULL;
+        struct profile p = {0};
         struct argv_buf a = {0};
-        double t0 = now();
-        pid_t pid;
+        const char *name = b->name ? b->name : "";
         int rc;
 
+        memset(vm, 0, sizeof(*vm));
+        vm->t0 = boot_now();
         if (b->image && access(b->image, R_OK) < 0)
                 return diag_err(d, -errno, "cannot read %s: %m", b->image);
         if (b->disk && access(b->disk, R_OK | W_OK) < 0)
@@ -324,41 +391,60 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
         if (!b->image && (!b->pxe_dir || !b->bootfile))
                 return diag_err(d, -EINVAL,
                                 "nothing to boot: no image and no --pxe DIR --bootfile FILE");
-        if (!mkdtemp(tmpdir))
-                return diag_err(d, -errno, "cannot create a temporary directory: %m");
+        if (!b->state_dir && !(vm->tmpdir = strdup("/tmp/pocbake-boot.XXXXXX")))
+                return -ENOMEM;
+        if (vm->tmpdir && !mkdtemp(vm->tmpdir)) {
+                rc = diag_err(d, -errno, "cannot create a temporary directory: %m");
+                free(vm->tmpdir);
+                vm->tmpdir = NULL;
+                return rc;
+        }
         rc = profile_load(b->firmware ? b->firmware : "ovmf-secboot", &p, d);
         if (rc >= 0 && p.code && !b->vars) {
-                vars = path_join(tmpdir, "vars.fd");
+                vars = vm_file(b, vm, ".vars");
                 rc = vars && p.vars ? copy_file_sparse(p.vars, vars, 0600) : -ENOENT;
                 if (rc < 0)
                         diag_err(d, rc, "cannot copy the firmware variable store %s",
                                  p.vars ? p.vars : "(none)");
         }
-        log = b->log ? strdup(b->log) : path_join(tmpdir, "serial.log");
-        qlog = path_join(tmpdir, "qemu.log");
+        vm->log = b->log ? strdup(b->log) : vm_file(b, vm, ".serial.log");
+        vm->qlog = vm_file(b, vm, ".qemu.log");
         if (b->expect)
-                expect = strdup(b->expect);
-        else if (asprintf(&expect, "POCBAKE-CHECK %s ok", b->name ? b->name : "") < 0)
-                expect = NULL;
-        if (asprintf(&failed, "POCBAKE-CHECK %s failed", b->name ? b->name : "") < 0)
-                failed = NULL;
+                vm->expect = strdup(b->expect);
+        else if (asprintf(&vm->expect, "POCBAKE-CHECK %s ok", name) < 0)
+                vm->expect = NULL;
+        if (asprintf(&vm->failed, "POCBAKE-CHECK %s failed", name) < 0)
+                vm->failed = NULL;
         if (asprintf(&mem, "%u", b->memory_mb ? b->memory_mb : 1024) < 0)
                 mem = NULL;
-        if (rc >= 0 && (!log || !qlog || !expect || !failed || !mem))
+        if (rc >= 0 && (!vm->log || !vm->qlog || !vm->expect || !vm->failed || !mem))
                 rc = -ENOMEM;
-        if (rc >= 0 && (rc = write_file_atomic(log, "", 0, 0644)) >= 0) {
-                build_argv(&a, b, &p, b->vars ? b->vars : vars, log, mem);
-                pid = spawn(&a, qlog);
-                if (pid < 0)
+        if (rc >= 0 && (rc = write_file_atomic(vm->log, "", 0, 0644)) >= 0) {
+                build_argv(&a, b, &p, b->vars ? b->vars : vars, vm->log, mem);
+                vm->pid = spawn(&a, b, vm->qlog);
+                if (vm->pid < 0)
                         rc = diag_err(d, -errno, "cannot start qemu-system-x86_64: %m");
-                else {
-                        rc = watch(b, pid, log, expect, failed, t0);
-                        kill_qemu(pid);
-                }
         }
+        for (size_t i = 0; i < a.n_owned; i++)
+                free(a.owned[i]);
+        profile_release(&p);
+        if (rc < 0)
+                boot_stop(vm, false);
+        return rc;
+}
+
+int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
+{
+        struct boot_vm vm;
+        int rc = boot_start(b, &vm, d);
+
+        if (rc < 0)
+                return rc;
+        rc = watch(b, &vm);
+        boot_kill_pid(vm.pid);
         if (seconds)
-                *seconds = now() - t0;
-        if (rc < 0 && rc != -ENOMEM && log) {
+                *seconds = boot_now() - vm.t0;
+        if (rc < 0) {
                 static const char *const why[] = {
                         "", "the firmware refused an image (Access Denied)",
                         "the role's check failed", "QEMU stopped first", "timed out"};
@@ -370,12 +456,10 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
 
                 if (w)
                         diag_err(d, rc, "%s: %s after %.0f s (waiting for \"%s\")",
-                                 b->image ? b->image : b->bootfile, why[w], now() - t0, expect);
-                tail_log(rc == -ECHILD && qlog ? qlog : log, d);
+                                 b->image ? b->image : b->bootfile, why[w],
+                                 boot_now() - vm.t0, vm.expect);
+                boot_tail_log(rc == -ECHILD ? vm.qlog : vm.log, d);
         }
-        for (size_t i = 0; i < a.n_owned; i++)
-                free(a.owned[i]);
-        profile_release(&p);
-        rm_rf(tmpdir);
+        boot_stop(&vm, false);
         return rc;
 }

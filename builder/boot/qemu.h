@@ -2,10 +2,19 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "util/diag.h"
 
 enum boot_media { BOOT_DISK, BOOT_CDROM, BOOT_USB };
+
+/* A NIC on a tap device that already exists (in the network namespace). */
+struct boot_nic {
+        const char *tap;
+        const char *mac;
+        const char *model; /* virtio, e1000, e1000e, rtl8139, vmxnet3 */
+};
 
 struct boot_run {
         const char *image;
@@ -24,6 +33,23 @@ struct boot_run {
         bool nic;         /* a virtio NIC on QEMU's user network (no host services reachable) */
         const char *pxe_dir;  /* network boot from QEMU's TFTP server serving this directory */
         const char *bootfile; /* with pxe_dir: the file DHCP names (boot.ipxe, NAME.efi) */
+        unsigned cpus;        /* 0: 1 */
+        const struct boot_nic *nics; /* taps instead of the user network */
+        size_t n_nics;
+        const char *netns;     /* a network namespace (ip netns name) QEMU runs in */
+        const char *checks;    /* a read-only raw disk with serial "pocbake-checks" */
+        const char *state_dir; /* keep the variable store and QEMU's log here as NAME.vars
+                                * and NAME.qemu.log; NULL: a temporary directory */
+        bool detach;           /* QEMU outlives this process; else it dies with it */
+};
+
+/* A started QEMU. */
+struct boot_vm {
+        pid_t pid;
+        char *tmpdir; /* removed by boot_stop; NULL with state_dir */
+        char *log, *qlog;
+        char *expect, *failed; /* the markers scanned for */
+        double t0;             /* CLOCK_MONOTONIC seconds at start */
 };
 
 /* Boot and wait: 0 when the expected marker shows, -ETIMEDOUT, -EACCES when the
@@ -33,5 +59,18 @@ struct boot_run {
  * its NIC (UEFI: OVMF's own network stack; BIOS: the NIC's iPXE ROM) and image
  * may be NULL. */
 int boot_image(const struct boot_run *b, double *seconds, struct diag *d);
+/* Start QEMU for b and return at once; vm is filled. */
+int boot_start(const struct boot_run *b, struct boot_vm *vm, struct diag *d);
+/* Look at the console so far: 0 the expected marker shows, -EACCES, -EBADMSG as
+ * for boot_image, 1 nothing yet. The console is copied to stdout with b->console. */
+int boot_scan(const struct boot_run *b, const struct boot_vm *vm, size_t *shown);
+/* Kill QEMU (when kill) and release vm: its temporary files go. */
+void boot_stop(struct boot_vm *vm, bool kill);
+/* Stop a QEMU by pid: SIGTERM, then SIGKILL after 5 s. Reaps it when it is our child. */
+void boot_kill_pid(pid_t pid);
+/* CLOCK_MONOTONIC in seconds. */
+double boot_now(void);
+/* The last lines of a console log, as one diagnostic. */
+void boot_tail_log(const char *log, struct diag *d);
 /* "kvm" when /dev/kvm can be opened, else "tcg"; accel "auto" resolves to it. */
 const char *boot_accel(const char *accel);

@@ -36,3 +36,6 @@ int cmd_bundle(int argc, char **argv);
 int cmd_verify_pxe(int argc, char **argv);
 int cmd_verify_bundle(int argc, char **argv);
 int cmd_iso(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);

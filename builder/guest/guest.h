@@ -31,9 +31,6 @@ char *guest_domain_xml(const struct role *r, const struct guest_xml_opts *o);
  * of its cidr as the host's, NAT forwarding when nat is set. NULL with errno
  * EINVAL for a cidr that is not IPv4 "a.b.c.d/n". */
 char *guest_network_xml(const struct network_spec *n);
-/* The MAC a nic gets when the recipe names none: 52:54:00 and three bytes
- * derived from the role and network names. out holds 18 bytes. */
-void guest_nic_mac(const char *role, const char *network, char out[18]);
 
 /* The acceleration setting from POCBAKE_ACCEL (auto, kvm, tcg) as libguestfs
  * backend settings; -EINVAL for another value. */

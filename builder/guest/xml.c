@@ -32,15 +32,6 @@ static const char * or (const char *v, const char *def)
         return v ? v : def;
 }
 
-void guest_nic_mac(const char *role, const char *network, char out[18])
-{
-        struct uuid u;
-
-        /* locally administered range libvirt and QEMU use: 52:54:00 */
-        uuid_derive(&u, "nic-mac", role, network);
-        snprintf(out, 18, "52:54:00:%02x:%02x:%02x", u.b[0], u.b[1], u.b[2]);
-}
-
 static void put_os(FILE *f, const struct role *r, const struct guest_xml_opts *o)
 {
         fputs("  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n", f);
@@ -71,7 +62,7 @@ static void put_devices(FILE *f, const struct role *r, const struct guest_xml_op
                 char mac[18];
 
                 if (!n->mac)
-                        guest_nic_mac(r->name, n->network, mac);
+                        recipe_nic_mac(r->name, n->network, mac);
                 fputs("    <interface type='network'>\n      <mac address='", f);
                 xml_put(f, n->mac ? n->mac : mac);
                 fputs("'/>\n      <source network='", f);

@@ -60,6 +60,8 @@ static void vm_release(struct vm_spec *vm)
                 free(vm->nics[i].network);
                 free(vm->nics[i].mac);
                 free(vm->nics[i].model);
+                free(vm->nics[i].address);
+                free(vm->nics[i].gateway);
         }
         free(vm->nics);
         for (size_t i = 0; vm->disks && i < vm->n_disks; i++)
@@ -137,6 +139,13 @@ void appliance_free(struct appliance *a)
                 free(a->networks[i].cidr);
         }
         free(a->networks);
+        for (size_t i = 0; a->checks && i < a->n_checks; i++) {
+                free(a->checks[i].name);
+                free(a->checks[i].from);
+                free(a->checks[i].command);
+                free(a->checks[i].expect);
+        }
+        free(a->checks);
         free(a->name);
         free(a->description);
         free(a->file);

@@ -412,7 +412,7 @@ static int load_appliance(struct loader *l, struct ynode *tree)
         if (host && load_host(l, host) == -ENOMEM)
                 return -ENOMEM;
         check_dup_roles(l);
-        return 0;
+        return finish_appliance_net(&c, a) == -ENOMEM ? -ENOMEM : 0;
 }
 
 /* A lone role file is an appliance of that one role, named after it. */

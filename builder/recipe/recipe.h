@@ -87,6 +87,8 @@ struct nic_spec {
         char *network;
         char *mac;   /* NULL: derived from role and network name */
         char *model; /* default virtio */
+        char *address; /* IPv4 CIDR the guest sets on this NIC, "dhcp", or NULL: left down */
+        char *gateway; /* IPv4 address: the default route goes through this NIC */
         struct mark mark;
 };
 
@@ -214,6 +216,17 @@ struct network_spec {
         struct mark mark;
 };
 
+/* An appliance check: a command run inside one VM once the appliance is up
+ * (pocbake up), retried until its output holds expect or the time runs out. */
+struct app_check {
+        char *name;
+        char *from; /* the role (or the host) it runs in */
+        char *command;
+        char *expect;
+        unsigned timeout; /* seconds */
+        struct mark mark;
+};
+
 struct appliance {
         char *name;
         char *description;
@@ -223,6 +236,8 @@ struct appliance {
         struct network_spec *networks;
         size_t n_networks;
         struct role *host; /* NULL when the appliance has no host section yet */
+        struct app_check *checks;
+        size_t n_checks;
         unsigned outputs;  /* the host's disk formats, and OUT_DELIVERABLE bits */
         struct ynode *tree;
         struct mark mark;
@@ -253,6 +268,10 @@ int recipe_load_buf(const char *buf, size_t len, const char *display, const stru
 void appliance_free(struct appliance *a);
 void role_free(struct role *r);
 struct role *appliance_find_role(const struct appliance *a, const char *name);
+
+/* The MAC of a role's NIC on a network when the recipe gives none: derived from
+ * both names, in the locally administered range QEMU and libvirt use (52:54:00). */
+void recipe_nic_mac(const char *role, const char *network, char out[18]);
 
 const char *part_type_name(enum part_type t);
 const char *output_fmt_name(enum output_fmt f);

@@ -115,6 +115,12 @@ int finish_volume(struct bctx *c, const struct ynode *n, void *obj);
 int finish_storage(struct bctx *c, const struct ynode *n, void *obj);
 int finish_networks(struct bctx *c, const struct appliance *a);
 
+/* The appliance's wiring (net.c): a NIC's address and gateway against its
+ * network; once every role is loaded, addresses used once and checks run from a
+ * role of the appliance. */
+int finish_nic_net(struct bctx *c, const struct ynode *n, struct nic_spec *nic);
+int finish_appliance_net(struct bctx *c, const struct appliance *a);
+
 /* The role and appliance schemas, and the base binder (tables.c). */
 extern const struct schema role_schema;
 extern const struct schema host_schema;

@@ -168,13 +168,15 @@ static int finish_nic(struct bctx *c, const struct ynode *n, void *obj)
 
         if (!nic->model && !(nic->model = strdup("virtio")))
                 return -ENOMEM;
-        return 0;
+        return finish_nic_net(c, n, nic);
 }
 
 static const struct field nic_schema_fields[] = {
         { "network", bind_str, true, offsetof(struct nic_spec, network), 0, NULL, check_network_ref },
         { "mac", bind_str, false, offsetof(struct nic_spec, mac), 0, NULL, check_mac },
         { "model", bind_str, false, offsetof(struct nic_spec, model), 0, NULL, check_nic_model },
+        { "address", bind_str, false, offsetof(struct nic_spec, address), 0, NULL, NULL },
+        { "gateway", bind_str, false, offsetof(struct nic_spec, gateway), 0, NULL, NULL },
 };
 static TABLE(nic_schema, "nic", struct nic_spec, offsetof(struct nic_spec, mark), NULL, NULL, finish_nic);
 
@@ -432,6 +434,21 @@ static const struct field network_schema_fields[] = {
 static TABLE(network_schema, "network", struct network_spec, offsetof(struct network_spec, mark), NULL, NULL,
              NULL);
 
+static void app_check_defaults(void *obj)
+{
+        ((struct app_check *)obj)->timeout = 300;
+}
+
+static const struct field app_check_schema_fields[] = {
+        { "name", bind_str, true, offsetof(struct app_check, name), 0, NULL, check_simple_name },
+        { "from", bind_str, true, offsetof(struct app_check, from), 0, NULL, NULL },
+        { "command", bind_str, true, offsetof(struct app_check, command), 0, NULL, NULL },
+        { "expect", bind_str, false, offsetof(struct app_check, expect), 0, NULL, NULL },
+        { "timeout", bind_uint, false, offsetof(struct app_check, timeout), 0, &timeout_range, NULL },
+};
+static TABLE(app_check_schema, "check", struct app_check, offsetof(struct app_check, mark), NULL,
+             app_check_defaults, NULL);
+
 static void appliance_defaults(void *obj)
 {
         ((struct appliance *)obj)->outputs = OUT_RAW;
@@ -445,6 +462,8 @@ static const struct field appliance_schema_fields[] = {
           offsetof(struct appliance, n_networks), &network_schema, NULL },
         { "host", bind_later, false, 0, 0, NULL, NULL },
         { "outputs", bind_outputs, false, offsetof(struct appliance, outputs), 0, NULL, NULL },
+        { "checks", bind_array, false, offsetof(struct appliance, checks), offsetof(struct appliance, n_checks),
+          &app_check_schema, NULL },
 };
 TABLE(appliance_schema, "appliance", struct appliance, NO_MARK, NULL, appliance_defaults, NULL);
 /* clang-format on */

@@ -122,6 +122,12 @@ int rootfs_exists(int rootfd, const char *path)
         return (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP) ? 0 : fd;
 }
 
+bool rootfs_is_systemd(int rootfd)
+{
+        return rootfs_exists(rootfd, "/lib/systemd/systemd") > 0 ||
+               rootfs_exists(rootfd, "/usr/lib/systemd/systemd") > 0;
+}
+
 /* Open the directory at rel (normalized) under rootfd, creating what is missing. */
 static int mkdirs_rel(int rootfd, char *rel, mode_t mode)
 {
@@ -328,29 +334,4 @@ int rootfs_set_times(int rootfd, uint64_t epoch)
         if (r >= 0 && futimens(rootfd, ts) < 0)
                 r = -errno;
         return r;
-}
-
-char *sh_quote(const char *s)
-{
-        size_t n = 3;
-        char *o, *p;
-
-        for (const char *c = s; *c; c++)
-                n += *c == '\'' ? 4 : 1;
-        o = malloc(n);
-        if (!o)
-                return NULL;
-        p = o;
-        *p++ = '\'';
-        for (const char *c = s; *c; c++) {
-                if (*c == '\'') {
-                        memcpy(p, "'\\''", 4);
-                        p += 4;
-                } else {
-                        *p++ = *c;
-                }
-        }
-        *p++ = '\'';
-        *p = 0;
-        return o;
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "stage.h"
+#include "util/exec.h"
 
 /* Normalize an archive entry or in-root path: leading "/" and "./", repeated and
  * trailing slashes and "." components removed. "" is the root itself. */
@@ -29,6 +30,8 @@ int parents_check(int rootfd, const char *rel, char **bad);
 int rootfs_open(int rootfd, const char *path, int flags, mode_t mode);
 /* 1 when path exists in the tree (symlinks resolved inside it), 0 when not. */
 int rootfs_exists(int rootfd, const char *path);
+/* The tree boots with systemd as its init (else: busybox init). */
+bool rootfs_is_systemd(int rootfd);
 /* Create path and missing parents (mode, owner 0:0); returns an fd of the directory. */
 int rootfs_mkdirs(int rootfd, const char *path, mode_t mode);
 /* The directory holding path (created 0755 root when missing) and the last name. */
@@ -49,6 +52,3 @@ int rootfs_hardlink(int rootfd, const char *path, const char *existing);
 /* Read a file of the tree; a missing file gives -ENOENT. */
 int rootfs_read(int rootfd, const char *path, char **out, size_t *len);
 /* rootfs_set_times is in stage.h: the ISO's trees use it too. */
-
-/* The text of s quoted for sh (single quotes); malloc'd. */
-char *sh_quote(const char *s);

@@ -11,6 +11,21 @@
 
 #define CHECK_SCRIPT "/usr/lib/pocbake/check"
 
+/* Appliance checks come at run time, not in the image: `pocbake up` hands each
+ * VM a small read-only disk whose serial is "pocbake-checks" and whose first
+ * line "# pocbake-checks LENGTH" says how many bytes of it are the script. They
+ * run once the role's own check passed. */
+static const char appliance_checks[] =
+        "for s in /sys/block/*/serial; do\n"
+        "        [ \"$(cat \"$s\" 2>/dev/null)\" = pocbake-checks ] || continue\n"
+        "        dev=${s%/serial}\n"
+        "        dev=/dev/${dev##*/}\n"
+        "        n=$(head -n 1 \"$dev\" | sed -n 's/^# pocbake-checks \\([0-9]*\\)$/\\1/p')\n"
+        "        [ -n \"$n\" ] && head -c \"$n\" \"$dev\" >/run/pocbake-checks && sh "
+        "/run/pocbake-checks\n"
+        "done\n"
+        "exit 0\n";
+
 /* Services start after the init scripts (busybox respawns them once rcS is done),
  * so the check retries until it passes or its time is up. */
 static char *check_script(const struct role *r)
@@ -48,8 +63,10 @@ static char *check_script(const struct role *r)
                     "        fi\n"
                     "        sleep 2\n"
                     "done\n"
-                    "echo %s\n",
-                    r->name, c->timeout ? c->timeout : 120, cmd, expect, qbad, qok) < 0)
+                    "echo %s\n"
+                    "%s",
+                    r->name, c->timeout ? c->timeout : 120, cmd, expect, qbad, qok,
+                    appliance_checks) < 0)
                 return NULL;
         return s;
 }
@@ -67,6 +84,7 @@ static const char systemd_unit[] =
         "\n"
         "[Service]\n"
         "Type=oneshot\n"
+        "TimeoutStartSec=infinity\n"
         "ExecStart=" CHECK_SCRIPT "\n"
         "StandardOutput=journal+console\n"
         "\n"
@@ -76,8 +94,7 @@ static const char systemd_unit[] =
 int selfcheck_apply(const struct role *r, int rootfd, struct diag *d)
 {
         _cleanup_free_ char *script = check_script(r);
-        bool systemd = rootfs_exists(rootfd, "/lib/systemd/systemd") > 0 ||
-                       rootfs_exists(rootfd, "/usr/lib/systemd/systemd") > 0;
+        bool systemd = rootfs_is_systemd(rootfd);
         int rc;
 
         if (!script)

@@ -17,12 +17,6 @@
 static const char *const unit_dirs[] = {"/etc/systemd/system", "/lib/systemd/system",
                                         "/usr/lib/systemd/system"};
 
-static bool has_systemd(int rootfd)
-{
-        return rootfs_exists(rootfd, "/lib/systemd/systemd") > 0 ||
-               rootfs_exists(rootfd, "/usr/lib/systemd/systemd") > 0;
-}
-
 char *stage_service_unit(const struct service_spec *s)
 {
         char *text;
@@ -225,7 +219,7 @@ int services_apply(const struct role *r, int rootfd, struct diag *d)
 {
         if (!r->n_services)
                 return 0;
-        if (!has_systemd(rootfd))
+        if (!rootfs_is_systemd(rootfd))
                 return busybox_services(r, rootfd, d);
         for (size_t i = 0; i < r->n_services; i++) {
                 int rr = enable_unit(rootfd, &r->services[i], d);

@@ -228,6 +228,8 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
         if (rr >= 0)
                 rr = services_apply(r, rootfd, d);
         if (rr >= 0)
+                rr = network_apply(r, rootfd, d);
+        if (rr >= 0)
                 rr = fstab_apply(r, rootfd, d);
         if (rr >= 0)
                 rr = selfcheck_apply(r, rootfd, d);

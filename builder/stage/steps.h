@@ -19,6 +19,9 @@ int services_apply(const struct role *r, int rootfd, struct diag *d);
 /* /etc/fstab from the disk's partitions (PARTUUID, mountpoint, fs), unless the root
  * already has entries of its own. */
 int fstab_apply(const struct role *r, int rootfd, struct diag *d);
+/* The NICs' addresses, DHCP and gateways at boot (busybox init script or
+ * systemd-networkd files), for nics with an address. */
+int network_apply(const struct role *r, int rootfd, struct diag *d);
 /* The role's boot-time check: a script, started by busybox init or systemd, that
  * prints "POCBAKE-CHECK ROLE ok|failed" on the console. */
 int selfcheck_apply(const struct role *r, int rootfd, struct diag *d);

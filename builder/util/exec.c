@@ -220,3 +220,28 @@ int have_program(const char *prog)
         }
         return 0;
 }
+
+char *sh_quote(const char *s)
+{
+        size_t n = 3;
+        char *o, *p;
+
+        for (const char *c = s; *c; c++)
+                n += *c == '\'' ? 4 : 1;
+        o = malloc(n);
+        if (!o)
+                return NULL;
+        p = o;
+        *p++ = '\'';
+        for (const char *c = s; *c; c++) {
+                if (*c == '\'') {
+                        memcpy(p, "'\\''", 4);
+                        p += 4;
+                } else {
+                        *p++ = *c;
+                }
+        }
+        *p++ = '\'';
+        *p = 0;
+        return o;
+}

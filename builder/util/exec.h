@@ -20,3 +20,7 @@ int run_capture(const char *const argv[], const struct run_opts *o, char **out, 
 
 /* 1 when PROG is found in PATH. */
 int have_program(const char *prog);
+
+/* s in single quotes for a POSIX shell script pocbake writes (a quote inside
+ * becomes '\\''); malloc'd, NULL when out of memory. */
+char *sh_quote(const char *s);

@@ -82,7 +82,7 @@ static void test_domain(void **state)
         assert_non_null(strstr(xml, "<model type='e1000e'/>"));
         assert_non_null(strstr(xml, "<serial type='pty'>"));
         /* the derived MAC is stable and in QEMU's range */
-        guest_nic_mac("MAS-DC01", "storage&data", mac);
+        recipe_nic_mac("MAS-DC01", "storage&data", mac);
         assert_int_equal(strncmp(mac, "52:54:00:", 9), 0);
         assert_non_null(strstr(xml, mac));
         assert_true(validate(xml, "domain") >= 0);
