@@ -129,7 +129,9 @@ static int plan_vm(struct up *u, const struct role *r, struct diag *d)
                 if (!network(u->a, n->network))
                         return diag_err(d, -ENOENT, "%s: network \"%s\" is not the appliance's",
                                         r->name, n->network);
-                snprintf(v->taps[i], 16, "t%zu.%zu", u->n_vms, i);
+                /* at most 15 characters: NIC_MAX and the role count keep it short */
+                snprintf(v->taps[i], sizeof(v->taps[i]), "t%u.%u", (unsigned)(u->n_vms % 10000),
+                         (unsigned)(i % NIC_MAX));
                 if (n->mac)
                         snprintf(v->macs[i], 18, "%s", n->mac);
                 else
