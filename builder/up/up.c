@@ -138,7 +138,9 @@ static int plan_vm(struct up *u, const struct role *r, struct diag *d)
                         recipe_nic_mac(r->name, n->network, v->macs[i]);
                 v->nics[i] = (struct boot_nic){v->taps[i], v->macs[i], n->model};
         }
-        if (checks_count(u->a, r->name) && asprintf(&v->checks, "%s/%s.checks", u->dir, r->name) < 0)
+        /* every VM gets its checks disk, even an empty one: it also tells a host
+         * that it runs beside its roles, not above them */
+        if (asprintf(&v->checks, "%s/%s.checks", u->dir, r->name) < 0)
                 return -ENOMEM;
         v->b = (struct boot_run){
                 .image = v->image,
