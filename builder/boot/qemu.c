@@ -203,12 +203,6 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
                 add(a, "-drive");
                 addf(a, "if=virtio,format=raw,file=%s", b->disk);
         }
-        if (b->checks) {
-                add(a, "-drive");
-                addf(a, "if=none,id=chk,format=raw,readonly=on,file=%s", b->checks);
-                add(a, "-device");
-                add(a, "virtio-blk-pci,drive=chk,serial=pocbake-checks");
-        }
         if (!b->image) {
                 /* network boot only */
         } else if (b->media == BOOT_CDROM) {
@@ -226,6 +220,13 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
         } else {
                 add(a, "-drive");
                 addf(a, "if=virtio,snapshot=on,format=%s,file=%s", format_of(b), b->image);
+        }
+        /* after the boot disk, so that the firmware tries that one first */
+        if (b->checks) {
+                add(a, "-drive");
+                addf(a, "if=none,id=chk,format=raw,readonly=on,file=%s", b->checks);
+                add(a, "-device");
+                add(a, "virtio-blk-pci,drive=chk,serial=pocbake-checks");
         }
         a->v[a->n] = NULL;
 }

@@ -16,7 +16,7 @@
 
 static const char up_help[] =
         "usage: pocbake up [-o DIR] [--profile NAME] [--role NAME]... [--timeout S] [--json]\n"
-        "                  [--detach] [--accel auto|kvm|tcg] [--keys DIR [--cache DIR] [-j N]]\n"
+        "                  [--detach] [--accel auto|kvm|tcg] [-j N] [--keys DIR [--cache DIR]]\n"
         "                  RECIPE\n"
         "       pocbake down [-o DIR]\n"
         "       pocbake status [-o DIR] [--json]\n"
@@ -29,6 +29,9 @@ static const char up_help[] =
         "check passed it runs the recipe's appliance checks that name it in from:,\n"
         "retrying each until its timeout. One line per VM and per check as they finish,\n"
         "then a table (--json: one JSON event per line).\n"
+        "  -j N           at most N VMs booting at once (a VM boots until its own check\n"
+        "                 reported; default: one per CPU under TCG, all with KVM); VMs\n"
+        "                 that run appliance checks start last. Also the build's jobs\n"
         "  --keys DIR     build RECIPE first (pocbake build --keys DIR; cached nodes are\n"
         "                 reused); without it DIR must hold the built appliance\n"
         "  --role NAME    start only these VMs (repeatable; \"host\" for the host); the\n"
@@ -87,7 +90,12 @@ static int up_parse(int argc, char **argv, struct up_args *a)
         while ((opt = getopt_long(argc, argv, "o:j:", up_opts, NULL)) != -1) {
                 switch (opt) {
                 case 'o': a->o.out = optarg; break;
-                case 'j': a->jobs = optarg; break;
+                case 'j':
+                        if (parse_uint(optarg, 1, 256, &v) < 0)
+                                return bad("-j \"%s\": expected a number from 1 to 256", optarg);
+                        a->jobs = optarg;
+                        a->o.jobs = (unsigned)v;
+                        break;
                 case O_PROFILE: a->profile = optarg; break;
                 case O_ROLE:
                         if (a->o.n_roles == MAX_ROLES)

@@ -27,6 +27,7 @@ struct vm {
         struct boot_nic nics[NIC_MAX];
         struct boot_run b;
         struct boot_vm run;
+        size_t order; /* its place in the recipe */
         bool started, exited;
         int result; /* 1 own check ok, -1 failed, 0 not yet */
         double boot_s, check_s;
@@ -50,6 +51,7 @@ struct up {
         size_t n_checks;
         double t0;
         long peak_kib; /* the VMs' resident memory together, at its highest */
+        unsigned jobs;  /* VMs booting at once */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -171,6 +173,13 @@ static struct vm *vm_named(struct up *u, const char *name)
         return NULL;
 }
 
+static int by_order(const void *x, const void *y)
+{
+        const struct vm *a = x, *b = y;
+
+        return a->order < b->order ? -1 : a->order > b->order;
+}
+
 static int plan(struct up *u, struct diag *d)
 {
         const struct appliance *a = u->a;
@@ -192,6 +201,12 @@ static int plan(struct up *u, struct diag *d)
                                       u->o->roles[i], a->file);
         if (rc >= 0 && !u->n_vms)
                 rc = diag_err(d, -ENOENT, "%s: no VM to start", a->file);
+        /* the VMs that only serve boot first; those that run appliance checks
+         * last, so that their peers are there when the checks start */
+        for (size_t i = 0; i < u->n_vms; i++)
+                u->vms[i].order = i + (checks_count(a, u->vms[i].r->name) ? u->n_vms : 0);
+        if (rc >= 0)
+                qsort(u->vms, u->n_vms, sizeof(*u->vms), by_order);
         /* checks run from the VMs that are started; with --role, the others wait */
         for (size_t i = 0; rc >= 0 && i < a->n_checks; i++) {
                 struct vm *from = vm_named(u, a->checks[i].from);
@@ -223,8 +238,8 @@ static int state_of(struct up *u)
         return state_write(u->o->out, &s);
 }
 
-/* The switches, then every VM at once. */
-static int start(struct up *u, struct diag *d)
+/* The switches, the taps and the checks disks; the VMs start from watch(). */
+static int prepare(struct up *u, struct diag *d)
 {
         int rc = netns_create(u->netns, d);
 
@@ -249,13 +264,34 @@ static int start(struct up *u, struct diag *d)
                                 diag_err(d, rc, "%s: %s", v->checks, strerror(-rc));
                 }
         }
-        for (size_t i = 0; rc >= 0 && i < u->n_vms; i++) {
-                rc = boot_start(&u->vms[i].b, &u->vms[i].run, d);
-                u->vms[i].started = rc >= 0;
-        }
-        if (rc >= 0)
-                rc = state_of(u);
         return rc;
+}
+
+/* Start the next VMs while fewer than jobs are still booting (a VM boots until
+ * its own check reported). */
+static int start_more(struct up *u, struct diag *d)
+{
+        size_t booting = 0;
+        bool any = false;
+        int rc = 0;
+
+        for (size_t i = 0; i < u->n_vms; i++)
+                booting += u->vms[i].started && !u->vms[i].result;
+        for (size_t i = 0; i < u->n_vms && booting < u->jobs; i++) {
+                struct vm *v = &u->vms[i];
+
+                if (v->started || v->result)
+                        continue;
+                rc = boot_start(&v->b, &v->run, d);
+                if (rc < 0)
+                        return rc;
+                v->started = any = true;
+                booting++;
+                if (!u->o->json)
+                        printf("%-14s started (pid %ld)\n", v->r->name, (long)v->run.pid);
+        }
+        fflush(stdout);
+        return any ? state_of(u) : 0;
 }
 
 static long rss_kib(pid_t pid)
@@ -371,7 +407,7 @@ static void give_up_on(struct up *u, struct vm *v, const char *text, const char 
 
         if (!v->result) {
                 v->result = -1;
-                v->check_s = now;
+                v->check_s = v->started ? boot_now() - v->run.t0 : 0;
                 report_vm(u, v, text, why);
         }
         for (size_t i = 0; i < u->n_checks; i++)
@@ -384,18 +420,18 @@ static void give_up_on(struct up *u, struct vm *v, const char *text, const char 
 
 static void poll_vm(struct up *u, struct vm *v)
 {
-        _cleanup_free_ char *text = log_read(v->b.log, NULL);
+        _cleanup_free_ char *text = NULL;
         _cleanup_free_ char *booted = NULL;
-        double now = boot_now() - u->t0;
+        double now = boot_now() - u->t0, own = boot_now() - v->run.t0;
         int status;
 
-        if (!text)
+        if (!v->started || !(text = log_read(v->b.log, NULL)))
                 return;
         if (!v->boot_s && asprintf(&booted, "pocbake: %s up", v->r->name) >= 0 &&
             (strstr(text, booted) || strstr(text, "Reached target multi-user.target")))
-                v->boot_s = now;
+                v->boot_s = own;
         if (!v->result && (v->result = log_result(text, v->r->name)) != 0) {
-                v->check_s = now;
+                v->check_s = own;
                 report_vm(u, v, text, NULL);
                 if (v->result < 0)
                         give_up_on(u, v, text, "its own check failed");
@@ -428,16 +464,20 @@ static bool done(const struct up *u)
         return true;
 }
 
-static int watch(struct up *u)
+static int watch(struct up *u, struct diag *d)
 {
         while (!done(u)) {
                 long kib = 0;
+                int rc;
 
                 if (stop_signal)
                         return -EINTR;
+                if ((rc = start_more(u, d)) < 0)
+                        return rc;
                 for (size_t i = 0; i < u->n_vms; i++) {
                         poll_vm(u, &u->vms[i]);
-                        kib += u->vms[i].exited ? 0 : rss_kib(u->vms[i].run.pid);
+                        if (u->vms[i].started && !u->vms[i].exited)
+                                kib += rss_kib(u->vms[i].run.pid);
                 }
                 if (kib > u->peak_kib)
                         u->peak_kib = kib;
@@ -474,7 +514,7 @@ static void table(struct up *u, int rc)
                 const struct vm *v = &u->vms[i];
 
                 printf("%-14s %5.0fs %5.0fs  %s\n", v->r->name, v->boot_s, v->check_s,
-                       result_word(v->result));
+                       v->started ? result_word(v->result) : "not started");
         }
         if (u->n_checks)
                 printf("\n%-20s %-14s %6s  %s\n", "CHECK", "FROM", "TIME", "RESULT");
@@ -562,17 +602,25 @@ int up_run(const struct appliance *a, const struct up_opts *o, struct diag *d)
                 release(&u);
                 return rc;
         }
+        /* under TCG a booting VM keeps a CPU busy: boot as many at once as there
+         * are CPUs; with KVM all at once */
+        u.jobs = o->jobs ? o->jobs
+                         : !strcmp(boot_accel(o->accel), "kvm") ? (unsigned)u.n_vms
+                                                               : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+        if (!u.jobs)
+                u.jobs = 1;
         stop_signal = 0;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
         sigaction(SIGHUP, &sa, &old_hup);
         u.t0 = boot_now();
         if (!o->json)
-                printf("bringing up %s: %zu VMs, %zu appliance checks, consoles in %s/\n",
-                       a->name, u.n_vms, u.n_checks, u.dir);
-        rc = start(&u, d);
+                printf("bringing up %s: %zu VMs (%u booting at once), %zu appliance checks, "
+                       "consoles in %s/\n",
+                       a->name, u.n_vms, u.jobs, u.n_checks, u.dir);
+        rc = prepare(&u, d);
         if (rc >= 0)
-                rc = watch(&u);
+                rc = watch(&u, d);
         if (rc >= 0 || rc == -ETIMEDOUT || rc == -EINTR)
                 table(&u, rc);
         if (rc >= 0 && !done(&u))
