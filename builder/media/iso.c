@@ -181,7 +181,8 @@ static void manifest_text(struct iso_run *r, FILE *f)
                 "  \"compression\": \"gzip\",\n  \"size\": %llu,\n  \"sha256\": \"%s\",\n"
                 "  \"gzip_sha256\": \"%s\",\n  \"root\": \"live/root.squashfs\",\n"
                 "  \"root_sha256\": \"%s\",\n  \"payloads\": [",
-                when, (unsigned long long)r->img.raw_size, r->img.raw_sha, r->img.gz_sha, r->root_sha);
+                when, (unsigned long long)r->img.raw_size, r->img.raw_sha, r->img.gz_sha,
+                r->root_sha);
         for (size_t i = 0; i < r->s->n_payloads; i++) {
                 char hex[ISO_HEX_LEN] = "";
                 _cleanup_free_ char *p = path_join(r->tree, r->s->payloads[i].path);

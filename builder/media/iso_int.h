@@ -19,9 +19,9 @@
 struct iso_run {
         const struct iso_spec *s;
         const char *label;
-        char *work;   /* scratch directory beside the output */
-        char *tree;   /* what becomes the ISO 9660 tree */
-        char *kernel; /* the kernel used */
+        char *work;          /* scratch directory beside the output */
+        char *tree;          /* what becomes the ISO 9660 tree */
+        char *kernel;        /* the kernel used */
         struct gz_image img; /* install/host.raw.gz: its hashes and the raw size */
         char root_sha[ISO_HEX_LEN];
         struct diag *d;
