@@ -171,7 +171,16 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
                 add(a, "-netdev");
                 addf(a, "user,id=n0,tftp=%s,bootfile=%s", b->pxe_dir, b->bootfile);
                 add(a, "-device");
-                addf(a, "virtio-net-pci,netdev=n0,bootindex=0%s", p->code ? ",romfile=" : "");
+                /* an installer's target comes first: blank, the firmware moves on to the
+                 * NIC; installed, the machine reboots into it */
+                addf(a, "virtio-net-pci,netdev=n0,bootindex=%d%s", b->disk ? 1 : 0,
+                     p->code ? ",romfile=" : "");
+                /* OVMF also tries PXE and HTTP boot over IPv6, each ~60 s to time out on
+                 * QEMU's user network; a store whose boot order lists them first waits that long */
+                if (p->code) {
+                        add(a, "-fw_cfg");
+                        add(a, "name=opt/org.tianocore/IPv6Support,string=no");
+                }
         } else if (b->nic) {
                 /* the role's NIC as libvirt would give it, without the host's services
                  * (restrict=on) and without a boot ROM (the disk boots) */
@@ -183,7 +192,12 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
                 add(a, "-net");
                 add(a, "none");
         }
-        if (b->disk) {
+        if (b->disk && b->pxe_dir) {
+                add(a, "-drive");
+                addf(a, "if=none,id=target,format=raw,file=%s", b->disk);
+                add(a, "-device");
+                add(a, "virtio-blk-pci,drive=target,bootindex=0");
+        } else if (b->disk) {
                 add(a, "-drive");
                 addf(a, "if=virtio,format=raw,file=%s", b->disk);
         }

@@ -288,7 +288,7 @@ static char *ipxe_script(const struct pxe_spec *s, const struct pxe_out *o, cons
 {
         const char *cmdline = s->cmdline ? s->cmdline : "";
         const char *name = s->name ? s->name : "pocbake";
-        _cleanup_free_ char *live = NULL, *inst = NULL;
+        _cleanup_free_ char *live = NULL, *inst = NULL, *args = NULL;
         char *buf = NULL;
         size_t n = 0;
         FILE *f;
@@ -296,7 +296,9 @@ static char *ipxe_script(const struct pxe_spec *s, const struct pxe_out *o, cons
         if (asprintf(&live, "%s%sinitrd=initrd.img pocbake.root=%s pocbake.roothash=sha256:%s",
                      cmdline, cmdline[0] ? " " : "", root_url, o->root_sha) < 0)
                 return NULL;
-        if (s->image && !(inst = install_args(s, &o->img, "http://${next-server}/host.raw.gz")))
+        if (s->image && !(args = install_args(s, &o->img, "http://${next-server}/host.raw.gz")))
+                return NULL;
+        if (args && asprintf(&inst, "initrd=initrd.img %s", args) < 0)
                 return NULL;
         if (!(f = open_memstream(&buf, &n)))
                 return NULL;
