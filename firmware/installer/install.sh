@@ -102,7 +102,8 @@ inst_write_net() {
         sha256sum </run/inst.gz >/run/inst.gz.sum &
         sha256sum </run/inst.raw >/run/inst.raw.sum &
         wget -q -O - "$INST_URL" | tee /run/inst.gz | gunzip -c | tee /run/inst.raw | {
-                head -c 1048576 >/run/inst.head
+                # dd, not head: head reads through stdio and takes more than it prints
+                dd of=/run/inst.head bs=1M count=1 iflag=fullblock 2>/dev/null
                 dd of="$INST_TARGET" bs=1M seek=1 iflag=fullblock conv=notrunc,fsync 2>/dev/null
         }
         wait
