@@ -175,18 +175,25 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
                 add(a, "-netdev");
                 addf(a, "user,id=n0,tftp=%s,bootfile=%s", b->pxe_dir, b->bootfile);
                 add(a, "-device");
-                addf(a, "virtio-net-pci,netdev=n0,bootindex=0%s", p->code ? ",romfile=" : "");
+                /* an installer's target comes first: blank, the firmware moves on to the
+                 * NIC; installed, the machine reboots into it */
+                addf(a, "virtio-net-pci,netdev=n0,bootindex=%d%s", b->disk ? 1 : 0,
+                     p->code ? ",romfile=" : "");
+                /* OVMF also tries PXE and HTTP boot over IPv6, each ~60 s to time out on
+                 * QEMU's user network; a store whose boot order lists them first waits that long */
+                if (p->code) {
+                        add(a, "-fw_cfg");
+                        add(a, "name=opt/org.tianocore/IPv6Support,string=no");
+                }
         } else if (b->n_nics) {
                 for (size_t i = 0; i < b->n_nics; i++) {
                         const char *m = b->nics[i].model;
 
                         add(a, "-netdev");
-                        addf(a, "tap,id=n%zu,ifname=%s,script=no,downscript=no", i,
-                             b->nics[i].tap);
+                        addf(a, "tap,id=n%zu,ifname=%s,script=no,downscript=no", i, b->nics[i].tap);
                         add(a, "-device");
                         addf(a, "%s,netdev=n%zu,mac=%s,romfile=",
-                             !m || !strcmp(m, "virtio") ? "virtio-net-pci" : m, i,
-                             b->nics[i].mac);
+                             !m || !strcmp(m, "virtio") ? "virtio-net-pci" : m, i, b->nics[i].mac);
                 }
         } else if (b->nic) {
                 /* the role's NIC as libvirt would give it, without the host's services
@@ -199,7 +206,12 @@ static void build_argv(struct argv_buf *a, const struct boot_run *b, struct prof
                 add(a, "-net");
                 add(a, "none");
         }
-        if (b->disk) {
+        if (b->disk && b->pxe_dir) {
+                add(a, "-drive");
+                addf(a, "if=none,id=target,format=raw,file=%s", b->disk);
+                add(a, "-device");
+                add(a, "virtio-blk-pci,drive=target,bootindex=0");
+        } else if (b->disk) {
                 add(a, "-drive");
                 addf(a, "if=virtio,format=raw,file=%s", b->disk);
         }
@@ -315,15 +327,15 @@ static pid_t spawn(const struct argv_buf *a, const struct boot_run *b, const cha
                 if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
                         _exit(126);
                 setsid();
-                if (!b->detach &&
-                    (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent))
+                if (!b->detach && (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent))
                         _exit(126);
                 if (b->netns) {
                         _cleanup_free_ char *ns = NULL;
                         int fd;
 
                         if (asprintf(&ns, "/run/netns/%s", b->netns) < 0 ||
-                            (fd = open(ns, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, CLONE_NEWNET) < 0) {
+                            (fd = open(ns, O_RDONLY | O_CLOEXEC)) < 0 ||
+                            setns(fd, CLONE_NEWNET) < 0) {
                                 fprintf(stderr, "pocbake: cannot enter network namespace %s: %m\n",
                                         b->netns);
                                 _exit(126);
@@ -357,8 +369,7 @@ static char *vm_file(const struct boot_run *b, struct boot_vm *vm, const char *e
 
         if (!b->state_dir)
                 return asprintf(&p, "%s/%s", vm->tmpdir, ext + 1) < 0 ? NULL : p;
-        return asprintf(&p, "%s/%s%s", b->state_dir, b->name ? b->name : "vm", ext) < 0 ? NULL
-                                                                                         : p;
+        return asprintf(&p, "%s/%s%s", b->state_dir, b->name ? b->name : "vm", ext) < 0 ? NULL : p;
 }
 
 void boot_stop(struct boot_vm *vm, bool kill)
@@ -457,8 +468,8 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
 
                 if (w)
                         diag_err(d, rc, "%s: %s after %.0f s (waiting for \"%s\")",
-                                 b->image ? b->image : b->bootfile, why[w],
-                                 boot_now() - vm.t0, vm.expect);
+                                 b->image ? b->image : b->bootfile, why[w], boot_now() - vm.t0,
+                                 vm.expect);
                 boot_tail_log(rc == -ECHILD ? vm.qlog : vm.log, d);
         }
         boot_stop(&vm, false);

@@ -19,7 +19,7 @@ static const char pxe_usage[] =
         "usage: pocbake pxe -o DIR --kernel VMLINUZ --initrd INITRD --uki NAME.efi --root IMAGE\n"
         "                   [--cmdline STR] --keys KEYDIR [--verify] [--name NAME]\n"
         "                   [--ipxe undionly.kpxe] [--root-url BASE] [--subnet NET]\n"
-        "                   [--tftp-root DIR]\n\n"
+        "                   [--tftp-root DIR] [--image HOST.raw]\n\n"
         "Write a PXE boot set that a lab can serve as it is: vmlinuz, initrd.img,\n"
         "NAME.efi (the signed UKI, loaded directly by UEFI firmware), root.squashfs or\n"
         "root.erofs, boot.ipxe (BIOS clients, through iPXE), dnsmasq.conf (proxy DHCP\n"
@@ -32,7 +32,10 @@ static const char pxe_usage[] =
         "  --root-url B  where the initrd fetches the root image (default\n"
         "                tftp://${next-server}, filled in by iPXE)\n"
         "  --subnet NET  dnsmasq's proxy-DHCP subnet (default the 192.0.2.0 placeholder)\n"
-        "  --tftp-root D dnsmasq's tftp-root (default /srv/pocbake/NAME)\n\n"
+        "  --tftp-root D dnsmasq's tftp-root (default /srv/pocbake/NAME)\n"
+        "  --image FILE  the set also installs FILE (a raw disk image): host.raw.gz,\n"
+        "                NAME-install.efi (signed with KEYDIR/db.key; fetches\n"
+        "                " PXE_IMAGE_URL ") and an install entry in boot.ipxe\n\n"
         "DIR is replaced whole; an existing DIR must be empty or an earlier set.\n"
         "Same inputs give the same bytes. Check a set with 'pocbake verify pxe'.\n";
 
@@ -67,6 +70,7 @@ enum {
         O_ROOT_URL,
         O_SUBNET,
         O_TFTP,
+        O_IMAGE,
         O_GZ,
         O_DIGEST,
         O_RECIPE,
@@ -92,6 +96,7 @@ int cmd_pxe(int argc, char **argv)
                 {"root-url", required_argument, NULL, O_ROOT_URL},
                 {"subnet", required_argument, NULL, O_SUBNET},
                 {"tftp-root", required_argument, NULL, O_TFTP},
+                {"image", required_argument, NULL, O_IMAGE},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -99,7 +104,7 @@ int cmd_pxe(int argc, char **argv)
         struct pxe_spec s = {0};
         const char *out = NULL, *keys = NULL;
         struct diag d = {0};
-        int c;
+        int c, r;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -119,6 +124,7 @@ int cmd_pxe(int argc, char **argv)
                 case O_ROOT_URL: s.root_base = optarg; break;
                 case O_SUBNET: s.subnet = optarg; break;
                 case O_TFTP: s.tftp_root = optarg; break;
+                case O_IMAGE: s.image = optarg; break;
                 case 'h': fputs(pxe_usage, stdout); return EXIT_DONE;
                 default: fputs(pxe_usage, stderr); return EXIT_USAGE;
                 }
@@ -130,6 +136,9 @@ int cmd_pxe(int argc, char **argv)
         }
         if (keys_paths(keys, &s.key, &s.cert, &kbuf, &cbuf) < 0)
                 return exit_code(-ENOMEM);
+        s.uki_keys = keys;
+        if (s.image && (r = epoch_from_env(&s.epoch, &d)) < 0)
+                return cmd_finish(&d, "pocbake pxe: ", r);
         return cmd_finish(&d, "pocbake pxe: ", pxe_write(&s, out, &d));
 }
 

@@ -111,7 +111,8 @@ static int up_parse(int argc, char **argv, struct up_args *a)
                 case O_JSON: a->o.json = true; break;
                 case O_DETACH: a->o.detach = true; break;
                 case O_ACCEL:
-                        if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+                        if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") &&
+                            strcmp(optarg, "tcg"))
                                 return bad("--accel \"%s\": expected auto, kvm or tcg", optarg);
                         a->o.accel = optarg;
                         break;

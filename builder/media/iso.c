@@ -1,5 +1,5 @@
 /* iso.c: the hybrid install ISO: input checks, live root, signed manifest, payloads, xorriso
- * (the host image's gzip is in iso_gz.c, the boot files in iso_boot.c). */
+ * (the host image's gzip is media/gzimage.c, the boot files iso_boot.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -181,7 +181,8 @@ static void manifest_text(struct iso_run *r, FILE *f)
                 "  \"compression\": \"gzip\",\n  \"size\": %llu,\n  \"sha256\": \"%s\",\n"
                 "  \"gzip_sha256\": \"%s\",\n  \"root\": \"live/root.squashfs\",\n"
                 "  \"root_sha256\": \"%s\",\n  \"payloads\": [",
-                when, (unsigned long long)r->raw_size, r->raw_sha, r->gz_sha, r->root_sha);
+                when, (unsigned long long)r->img.raw_size, r->img.raw_sha, r->img.gz_sha,
+                r->root_sha);
         for (size_t i = 0; i < r->s->n_payloads; i++) {
                 char hex[ISO_HEX_LEN] = "";
                 _cleanup_free_ char *p = path_join(r->tree, r->s->payloads[i].path);
@@ -333,7 +334,7 @@ static int iso_generate(struct iso_run *r, const char *iso)
         else
                 rc = root_from_image(r, sq);
         if (rc < 0 || (rc = file_hex(sq, r->root_sha, r->d)) < 0 ||
-            (rc = iso_gzip_image(r, gz)) < 0)
+            (rc = gz_image_write(r->s->image, gz, &r->img, r->d)) < 0)
                 return rc;
         if ((rc = copy_payloads(r)) < 0 || (rc = write_manifest(r)) < 0)
                 return rc;

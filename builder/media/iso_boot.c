@@ -1,7 +1,5 @@
 /* iso_boot.c: the ISO's boot files on boot/chain.c: initrd with the installer, UKIs, ESP,
  * isolinux. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,114 +16,31 @@
 #include "stage/stage.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "installer.h"
 #include "iso_int.h"
 #include "media.h"
 
-#define INSTALLER_REL "firmware/installer/install.sh"
-#define ISOLINUX_REL  "firmware/isolinux/isolinux.cfg.in"
-/* Where the init looks for the installer (firmware/initrd/init's hook). */
-#define INSTALLER_IN_INITRD "etc/pocbake/install.sh"
-
-DEFINE_TRIVIAL_CLEANUP(struct archive *, archive_write_free)
-DEFINE_TRIVIAL_CLEANUP(struct archive_entry *, archive_entry_free)
+#define ISOLINUX_REL "firmware/isolinux/isolinux.cfg.in"
 
 static const char *entry_name(enum iso_entry e)
 {
         return e == ISO_ENTRY_INSTALL ? "install" : "live";
 }
 
-/* The directories and the installer itself, as newc entries. */
-static int installer_entries(struct iso_run *r, struct archive *a, const char *text, size_t len)
-{
-        static const char *const dirs[] = {"etc", "etc/pocbake"};
-        _cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
-
-        if (!e)
-                return -ENOMEM;
-        for (size_t i = 0; i <= ARRAY_SIZE(dirs); i++) {
-                bool file = i == ARRAY_SIZE(dirs);
-
-                archive_entry_clear(e);
-                archive_entry_set_pathname(e, file ? INSTALLER_IN_INITRD : dirs[i]);
-                archive_entry_set_mode(e, file ? (AE_IFREG | 0755) : (AE_IFDIR | 0755));
-                archive_entry_set_size(e, file ? (la_int64_t)len : 0);
-                archive_entry_set_mtime(e, (time_t)r->s->epoch, 0);
-                archive_entry_set_ino(e, (la_int64_t)i + 1);
-                archive_entry_set_nlink(e, file ? 1 : 2);
-                if (archive_write_header(a, e) != ARCHIVE_OK ||
-                    (file && archive_write_data(a, text, len) != (la_ssize_t)len))
-                        return -EIO;
-        }
-        return 0;
-}
-
-/* A small uncompressed newc archive with the installer, put before the main
- * initrd as early microcode is: the kernel unpacks both into one rootfs. */
-static int installer_cpio(struct iso_run *r, const char *out)
-{
-        _cleanup_free_ char *src = data_path(INSTALLER_REL), *text = NULL;
-        _cleanup_(archive_write_freep) struct archive *a = archive_write_new();
-        size_t len = 0;
-        int rc;
-
-        if (!a)
-                return -ENOMEM;
-        if (!src || read_file(src, &text, &len) < 0)
-                return diag_err(r->d, -ENOENT, "installer %s not found (set POCBAKE_DATADIR)",
-                                INSTALLER_REL);
-        if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
-            archive_write_set_bytes_per_block(a, 512) != ARCHIVE_OK ||
-            archive_write_open_filename(a, out) != ARCHIVE_OK)
-                rc = -EIO;
-        else
-                rc = installer_entries(r, a, text, len);
-        if (rc >= 0 && archive_write_close(a) != ARCHIVE_OK)
-                rc = -EIO;
-        if (rc == -EIO)
-                return diag_err(r->d, rc, "%s: %s", out,
-                                archive_error_string(a) ?: "cannot write the archive");
-        return rc;
-}
-
-static int append_file(int out, const char *path, struct diag *d)
-{
-        _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
-        _cleanup_free_ uint8_t *buf = malloc(MEDIA_CHUNK);
-        ssize_t n;
-        int rc;
-
-        if (in < 0 || !buf)
-                return diag_err(d, in < 0 ? -errno : -ENOMEM, "cannot read %s: %m", path);
-        while ((n = read(in, buf, MEDIA_CHUNK)) > 0)
-                if ((rc = write_full(out, buf, (size_t)n)) < 0)
-                        return diag_err(d, rc, "cannot write: %s", strerror(-rc));
-        return n < 0 ? diag_err(d, -errno, "cannot read %s: %m", path) : 0;
-}
-
 int iso_boot_initrd(struct iso_run *r, const char *out)
 {
-        _cleanup_free_ char *cpio = path_join(r->work, "installer.cpio");
         _cleanup_free_ char *base = path_join(r->work, "base-initrd.img");
-        _cleanup_close_ int fd = -1;
         struct chain_initrd c = {
                 .kind = CHAIN_INITRD_ISO, .kernel = r->kernel, .epoch = r->s->epoch};
         int rc;
 
-        if (!cpio || !base)
+        if (!base)
                 return -ENOMEM;
         if (!r->s->initrd && (rc = chain_initrd_write(&c, base, r->d)) < 0)
                 return rc;
-        if ((rc = installer_cpio(r, cpio)) < 0)
-                return rc;
-        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return diag_err(r->d, -errno, "cannot create %s: %m", out);
-        if ((rc = append_file(fd, cpio, r->d)) < 0 ||
-            (rc = append_file(fd, r->s->initrd ? r->s->initrd : base, r->d)) < 0)
-                return rc;
-        unlink(cpio);
+        rc = installer_initrd(r->s->initrd ? r->s->initrd : base, r->s->epoch, out, r->d);
         unlink(base);
-        return 0;
+        return rc;
 }
 
 static int entry_cmdline(struct iso_run *r, enum iso_entry e, char **out)
@@ -141,7 +56,7 @@ static int entry_cmdline(struct iso_run *r, enum iso_entry e, char **out)
                              r->root_sha, extra);
         else
                 n = asprintf(out, "pocbake.root=iso:%s pocbake.install=sha256:%s %s", r->label,
-                             r->raw_sha, extra);
+                             r->img.raw_sha, extra);
         return n < 0 ? -ENOMEM : 0;
 }
 
@@ -207,7 +122,7 @@ static int esp_image(struct iso_run *r, const char *dir, const char *img)
                                 "the ESP needs %llu MiB, El Torito allows less than 32 MiB "
                                 "(a smaller kernel or initrd?)",
                                 (unsigned long long)(fs.size >> 20));
-        uuid_derive(&fs.uuid, "iso-esp", r->label, r->raw_sha);
+        uuid_derive(&fs.uuid, "iso-esp", r->label, r->img.raw_sha);
         fs.tree = dir;
         if ((rc = iso_set_times(r, dir)) < 0)
                 return rc;

@@ -1,12 +1,12 @@
-/* iso_int.h: what the ISO's writer (iso.c), its gzip (iso_gz.c) and its boot files (iso_boot.c)
- * share; private to media/.
- */
+/* iso_int.h: what the ISO's writer (iso.c) and its boot files (iso_boot.c) share; private to
+ * media/. */
 #pragma once
 
 #include <stdint.h>
 
 #include "util/diag.h"
 #include "util/hash.h"
+#include "gzimage.h"
 #include "iso.h"
 
 #define ISO_HEX_LEN   (SHA256_LEN * 2 + 1)
@@ -19,18 +19,13 @@
 struct iso_run {
         const struct iso_spec *s;
         const char *label;
-        char *work;   /* scratch directory beside the output */
-        char *tree;   /* what becomes the ISO 9660 tree */
-        char *kernel; /* the kernel used */
-        char raw_sha[ISO_HEX_LEN], gz_sha[ISO_HEX_LEN], root_sha[ISO_HEX_LEN];
-        uint64_t raw_size;
+        char *work;          /* scratch directory beside the output */
+        char *tree;          /* what becomes the ISO 9660 tree */
+        char *kernel;        /* the kernel used */
+        struct gz_image img; /* install/host.raw.gz: its hashes and the raw size */
+        char root_sha[ISO_HEX_LEN];
         struct diag *d;
 };
-
-/* The host image r->s->image gzip'd to out (iso_gz.c): no time or name in the
- * header, so the same image gives the same bytes; sets r->raw_sha, r->gz_sha
- * and r->raw_size from the same pass. */
-int iso_gzip_image(struct iso_run *r, const char *out);
 
 /* The boot files (iso_boot.c), on boot/chain.c. */
 /* /live/initrd.img at out: the installer archive, then the given initrd or one

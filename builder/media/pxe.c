@@ -1,4 +1,5 @@
-/* pxe.c: the PXE boot set: kernel, initrd, signed UKI, root image, iPXE, dnsmasq, signatures. */
+/* pxe.c: the PXE boot set: kernel, initrd, signed UKIs, root image, install image, iPXE, dnsmasq,
+ * signatures. */
 #include "pxe.h"
 
 #include <errno.h>
@@ -9,12 +10,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/chain.h"
 #include "boot/data.h"
 #include "sign/ossl.h"
 #include "sign/sign.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "cms.h"
+#include "gzimage.h"
+#include "installer.h"
 #include "media.h"
 #include "sums.h"
 
@@ -26,6 +30,8 @@ struct pxe_out {
         EVP_PKEY *key;
         X509 *cert;
         struct sums sums;
+        char root_sha[SHA256_HEX]; /* boot.ipxe's pocbake.roothash */
+        struct gz_image img;       /* host.raw.gz, when the set installs */
 };
 
 static int check_text(const char *what, const char *v, bool spaces, struct diag *d)
@@ -94,6 +100,12 @@ static int check_spec(const struct pxe_spec *s, const char **rtype, struct diag 
         }
         if (r >= 0 && (!s->key || !s->cert))
                 r = diag_err(d, -EINVAL, "a code-signing key and certificate are needed");
+        if (r >= 0 && s->image && access(s->image, R_OK) < 0)
+                r = diag_err(d, -errno, "install image \"%s\": %m", s->image);
+        if (r >= 0 && s->image && !s->uki_keys)
+                r = diag_err(d, -EINVAL, "the install entry needs a key directory to sign its UKI");
+        if (r >= 0 && s->image)
+                r = chain_keys_check(s->uki_keys, d);
         if (r >= 0)
                 r = check_text("cmdline", s->cmdline ? s->cmdline : "", true, d);
         if (r >= 0 && s->root_base)
@@ -148,8 +160,9 @@ static int put_buf(struct pxe_out *o, const char *name, const char *buf, size_t 
         return put_sig(o, name, digest, sig, sig_len, d);
 }
 
-/* Copy src to NAME, hashing and signing the bytes as they pass (one read). */
-static int put_copy(struct pxe_out *o, const char *src, const char *name, struct diag *d)
+/* Copy src to NAME, hashing and signing the bytes as they pass (one read); the
+ * digest in hex to hex when it is not NULL. */
+static int put_copy(struct pxe_out *o, const char *src, const char *name, char *hex, struct diag *d)
 {
         _cleanup_free_ char *path = path_join(o->dir, name);
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -171,33 +184,141 @@ static int put_copy(struct pxe_out *o, const char *src, const char *name, struct
         media_stream_release(&ms);
         if (r < 0)
                 return r;
+        if (hex)
+                hex_encode(digest, SHA256_LEN, hex);
         return put_sig(o, name, digest, sig, sig_len, d);
 }
 
-/* The BIOS path. Debian's iPXE lacks imgtrust/imgverify, so they appear only
- * when asked for (an iPXE built with the db certificate as its trust root). */
-static char *ipxe_script(const struct pxe_spec *s, const char *root_url)
+/* NAME, already written into the set, hashed and signed in one read (the
+ * install image is too large to copy twice). */
+static int put_inplace(struct pxe_out *o, const char *name, struct diag *d)
+{
+        _cleanup_free_ char *path = path_join(o->dir, name);
+        _cleanup_free_ uint8_t *sig = NULL;
+        _cleanup_close_ int in = -1;
+        struct media_stream ms = {0};
+        uint8_t digest[SHA256_LEN];
+        size_t sig_len = 0;
+        ssize_t n = 0;
+        int r;
+
+        if (!path)
+                return diag_err(d, -ENOMEM, "out of memory");
+        if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                return diag_err(d, -errno, "cannot open \"%s\": %m", name);
+        r = media_stream_init(&ms, o->key, o->cert, d);
+        while (r >= 0 && (n = read(in, ms.buf, MEDIA_CHUNK)) > 0)
+                r = media_stream_update(&ms, ms.buf, (size_t)n, d);
+        if (r >= 0 && n < 0)
+                r = diag_err(d, -errno, "cannot read \"%s\": %m", name);
+        if (r >= 0 && hasher_final(&ms.h, digest) < 0)
+                r = diag_err(d, -EIO, "cannot finish sha256 of \"%s\"", name);
+        if (r >= 0)
+                r = cms_signer_final(&ms.signer, &sig, &sig_len, d);
+        media_stream_release(&ms);
+        if (r < 0)
+                return r;
+        return put_sig(o, name, digest, sig, sig_len, d);
+}
+
+/* The install entry's arguments: what to fetch, its sha256 (checked before the
+ * disk's first MiB is written) and the raw size (checked against the target). */
+static char *install_args(const struct pxe_spec *s, const struct gz_image *img, const char *url)
 {
         const char *cmdline = s->cmdline ? s->cmdline : "";
-        char *buf = NULL;
-        size_t n = 0;
-        FILE *f = open_memstream(&buf, &n);
+        char *out = NULL;
 
-        if (!f)
+        if (asprintf(&out,
+                     "pocbake.install pocbake.image=%s pocbake.imagehash=sha256:%s "
+                     "pocbake.imagesize=%llu%s%s",
+                     url, img->gz_sha, (unsigned long long)img->raw_size, cmdline[0] ? " " : "",
+                     cmdline) < 0)
                 return NULL;
-        fprintf(f, "#!ipxe\n# boot.ipxe: pocbake PXE set \"%s\" for BIOS clients\n",
-                s->name ? s->name : "pocbake");
-        fputs("dhcp\n", f);
-        if (s->verify)
-                fputs("imgtrust --permanent\n", f);
-        fprintf(f, "kernel vmlinuz %s%sinitrd=initrd.img pocbake.root=%s\n", cmdline,
-                cmdline[0] ? " " : "", root_url);
+        return out;
+}
+
+/* host.raw.gz, initrd.img with the installer in front, and NAME-install.efi:
+ * the same kernel and initrd with the install arguments, signed with db. */
+static int put_install(struct pxe_out *o, const struct pxe_spec *s, const char *name,
+                       struct diag *d)
+{
+        _cleanup_free_ char *gz = path_join(o->dir, "host.raw.gz");
+        _cleanup_free_ char *initrd = path_join(o->dir, ".install-initrd");
+        _cleanup_free_ char *uki = path_join(o->dir, ".install-uki"), *efi = NULL;
+        _cleanup_free_ char *args = NULL;
+        int r;
+
+        if (!gz || !initrd || !uki || asprintf(&efi, "%s-install.efi", name) < 0)
+                return diag_err(d, -ENOMEM, "out of memory");
+        r = gz_image_write(s->image, gz, &o->img, d);
+        if (r >= 0)
+                r = put_inplace(o, "host.raw.gz", d);
+        if (r >= 0)
+                r = installer_initrd(s->initrd, s->epoch, initrd, d);
+        if (r >= 0)
+                r = put_copy(o, initrd, "initrd.img", NULL, d);
+        if (r >= 0 && !(args = install_args(s, &o->img, PXE_IMAGE_URL)))
+                r = diag_err(d, -ENOMEM, "out of memory");
+        if (r >= 0)
+                r = chain_uki(s->kernel, initrd, args, s->uki_keys, uki, d);
+        if (r >= 0)
+                r = put_copy(o, uki, efi, NULL, d);
+        unlink(initrd);
+        unlink(uki);
+        return r;
+}
+
+/* One boot.ipxe entry: the kernel with its arguments, the initrd, each checked
+ * when asked. */
+static void ipxe_entry(FILE *f, const struct pxe_spec *s, const char *args)
+{
+        fprintf(f, "kernel vmlinuz %s\n", args);
         if (s->verify)
                 fputs("imgverify vmlinuz vmlinuz.sig\n", f);
         fputs("initrd initrd.img\n", f);
         if (s->verify)
                 fputs("imgverify initrd.img initrd.img.sig\n", f);
         fputs("boot\n", f);
+}
+
+/* The BIOS path. Debian's iPXE lacks imgtrust/imgverify, so they appear only
+ * when asked for (an iPXE built with the db certificate as its trust root). A
+ * set that installs has a menu: "live" (the default, after 3 s) and "install". */
+static char *ipxe_script(const struct pxe_spec *s, const struct pxe_out *o, const char *root_url)
+{
+        const char *cmdline = s->cmdline ? s->cmdline : "";
+        const char *name = s->name ? s->name : "pocbake";
+        _cleanup_free_ char *live = NULL, *inst = NULL, *args = NULL;
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f;
+
+        if (asprintf(&live, "%s%sinitrd=initrd.img pocbake.root=%s pocbake.roothash=sha256:%s",
+                     cmdline, cmdline[0] ? " " : "", root_url, o->root_sha) < 0)
+                return NULL;
+        if (s->image && !(args = install_args(s, &o->img, "http://${next-server}/host.raw.gz")))
+                return NULL;
+        if (args && asprintf(&inst, "initrd=initrd.img %s", args) < 0)
+                return NULL;
+        if (!(f = open_memstream(&buf, &n)))
+                return NULL;
+        fprintf(f, "#!ipxe\n# boot.ipxe: pocbake PXE set \"%s\" for BIOS clients\n", name);
+        /* the ROM that ran this script has an address already: a second DHCP
+         * round costs seconds */
+        fputs("isset ${ip} || dhcp\n", f);
+        if (s->verify)
+                fputs("imgtrust --permanent\n", f);
+        if (inst) {
+                fprintf(f,
+                        "menu pocbake %s\nitem live Run %s from the network\n"
+                        "item install Install %s on this machine's disk\n"
+                        "choose --default live --timeout 3000 entry || set entry live\n"
+                        "goto ${entry}\n:install\n",
+                        name, name, name);
+                ipxe_entry(f, s, inst);
+                fputs(":live\n", f);
+        }
+        ipxe_entry(f, s, live);
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;
@@ -215,20 +336,39 @@ static const char verify_off[] =
         "(make bin/undionly.kpxe TRUST=db.crt): the script then runs imgtrust and\n"
         "imgverify on vmlinuz and initrd.img.";
 
+static const char install_on[] =
+        "This set also installs. boot.ipxe's menu has an \"install\" entry, and\n"
+        "%s-install.efi is the signed UKI that installs (its command line carries\n"
+        "pocbake.install, the size of the host image and the sha256 of host.raw.gz).\n"
+        "The installer fetches http://SERVER/host.raw.gz from the boot server (the one\n"
+        "that answered DHCP), refuses bytes whose sha256 is not the one on its command\n"
+        "line, writes the only blank disk (pocbake.target=/dev/X names another;\n"
+        "pocbake.wipe allows one that holds data), reads it back, and reboots into it.\n"
+        "The disk's first MiB is written last, once the hash matched: a refused image\n"
+        "leaves a disk that still counts as blank.\n\n"
+        "Serve this directory over HTTP too, with any web server, from this directory:\n\n"
+        "    python3 -m http.server 80\n"
+        "    busybox httpd -f -p 80 -h .\n\n"
+        "A UEFI client installs when DHCP names %s-install.efi (see the install\n"
+        "lines in dnsmasq.conf); BIOS clients choose \"install\" in iPXE's menu.";
+static const char install_off[] = "This set does not install (made without an install image).";
+
 /* boot.ipxe, dnsmasq.conf and README, from the templates in firmware/pxe/. */
 static int put_texts(struct pxe_out *o, const struct pxe_spec *s, const char *root_file,
                      struct diag *d)
 {
         const char *name = s->name ? s->name : "pocbake";
-        _cleanup_free_ char *root_url = NULL, *tftp = NULL, *script = NULL;
+        _cleanup_free_ char *root_url = NULL, *tftp = NULL, *script = NULL, *inst = NULL;
         const char *texts[] = {"dnsmasq.conf", "README"};
         int r;
 
         if (asprintf(&root_url, "%s/%s", s->root_base ? s->root_base : "tftp://${next-server}",
                      root_file) < 0 ||
-            asprintf(&tftp, "/srv/pocbake/%s", name) < 0)
+            asprintf(&tftp, "/srv/pocbake/%s", name) < 0 ||
+            (s->image ? asprintf(&inst, install_on, name, name)
+                      : asprintf(&inst, "%s", install_off)) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
-        script = ipxe_script(s, root_url);
+        script = ipxe_script(s, o, root_url);
         if (!script)
                 return diag_err(d, -ENOMEM, "out of memory");
         r = put_buf(o, "boot.ipxe", script, strlen(script), d);
@@ -240,6 +380,7 @@ static int put_texts(struct pxe_out *o, const struct pxe_spec *s, const char *ro
                                       "ROOT_URL",    root_url,
                                       "CMDLINE",     s->cmdline ? s->cmdline : "",
                                       "VERIFY_NOTE", s->verify ? verify_on : verify_off,
+                                      "INSTALL",     inst,
                                       NULL};
                 _cleanup_free_ char *rel = NULL, *text = NULL;
 
@@ -262,15 +403,17 @@ static int fill(struct pxe_out *o, const struct pxe_spec *s, const char *rtype, 
         if (asprintf(&efi, "%s.efi", s->name ? s->name : "pocbake") < 0 ||
             asprintf(&root, "root.%s", rtype) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
-        r = put_copy(o, s->kernel, "vmlinuz", d);
+        r = put_copy(o, s->root, root, o->root_sha, d);
         if (r >= 0)
-                r = put_copy(o, s->initrd, "initrd.img", d);
+                r = put_copy(o, s->kernel, "vmlinuz", NULL, d);
+        if (r >= 0 && s->image)
+                r = put_install(o, s, s->name ? s->name : "pocbake", d);
+        else if (r >= 0)
+                r = put_copy(o, s->initrd, "initrd.img", NULL, d);
         if (r >= 0)
-                r = put_copy(o, s->uki, efi, d);
-        if (r >= 0)
-                r = put_copy(o, s->root, root, d);
+                r = put_copy(o, s->uki, efi, NULL, d);
         if (r >= 0 && s->ipxe)
-                r = put_copy(o, s->ipxe, "undionly.kpxe", d);
+                r = put_copy(o, s->ipxe, "undionly.kpxe", NULL, d);
         if (r >= 0)
                 r = put_texts(o, s, root, d);
         if (r < 0)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <openssl/x509.h>
 
@@ -13,7 +14,8 @@ struct pxe_spec {
         const char *initrd;  /* initramfs */
         const char *uki;     /* the signed unified kernel image */
         const char *root;    /* squashfs or erofs image (served as root.squashfs / root.erofs) */
-        const char *cmdline; /* kernel command line for the BIOS (iPXE) path */
+        const char *cmdline; /* kernel arguments after the root (or install) ones, for the
+                              * BIOS (iPXE) entries and NAME-install.efi */
         const char *ipxe;    /* optional undionly.kpxe for BIOS clients, NULL: none */
         const char *key;     /* code-signing key: PEM path or OSSL_STORE URI */
         const char *cert;    /* its certificate (issued by db) */
@@ -25,7 +27,17 @@ struct pxe_spec {
          * NULL: "/srv/pocbake/NAME". Not outdir: the bytes must not depend on it. */
         const char *tftp_root;
         bool verify; /* boot.ipxe checks vmlinuz and initrd.img (imgtrust/imgverify) */
+        /* The install entries (boot.ipxe's menu item "install", NAME-install.efi
+         * signed with uki_keys/db.key) write this raw disk image, served gzip'd as
+         * host.raw.gz over HTTP; initrd.img then carries the installer. NULL: none. */
+        const char *image;
+        const char *uki_keys; /* key directory (pocbake keys init) */
+        uint64_t epoch;       /* the installer archive's times */
 };
+
+/* Where the install entries fetch host.raw.gz: an ordinary web server on the
+ * boot server ("next-server" is the DHCP server, filled in by the initrd). */
+#define PXE_IMAGE_URL "http://next-server/host.raw.gz"
 
 /* Check every input, then write the set into a temporary directory beside outdir
  * and swap it into place: outdir appears whole or not at all. An existing outdir

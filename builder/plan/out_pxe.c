@@ -1,5 +1,5 @@
-/* out_pxe.c: the pxe deliverable: the host's network boot set (signed UKI, iPXE script, root
- * image). */
+/* out_pxe.c: the pxe deliverable: the host's network boot set (signed UKIs, iPXE script, root
+ * image, install image). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,29 +13,30 @@
 #include "outputs.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/hash.h"
 
 #define PXE_ROOT_URL "pocbake.root=tftp://next-server/root.squashfs"
 
-static char *pxe_cmdline(const struct role *host)
+/* The host's own arguments, after the root or install ones. */
+static const char *host_args(const struct role *host)
 {
-        char *s = NULL;
-
-        if (asprintf(&s, "%s %s", PXE_ROOT_URL, host->cmdline ? host->cmdline : "console=ttyS0") <
-            0)
-                return NULL;
-        return s;
+        return host->cmdline ? host->cmdline : "console=ttyS0";
 }
 
 static int pxe_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
 {
-        _cleanup_free_ char *cmdline = pxe_cmdline(n->role);
+        static const char *const data[] = {"firmware/installer/install.sh",
+                                           "firmware/pxe/README.in",
+                                           "firmware/pxe/dnsmasq.conf.in"};
         int rc;
 
-        if (!cmdline)
-                return -ENOMEM;
         if ((rc = hash_key_file(h, g->boot, "codesign.crt", d)) < 0)
                 return rc;
-        hasher_str(h, cmdline);
+        hasher_str(h, PXE_ROOT_URL);
+        hasher_str(h, host_args(n->role));
+        for (size_t i = 0; i < ARRAY_SIZE(data); i++)
+                if ((rc = hash_data_file(h, data[i], d)) < 0)
+                        return rc;
         if ((rc = hash_key_file(h, g->boot, "db.crt", d)) < 0 ||
             (rc = hash_path(h, n->kernel, d)) < 0)
                 return rc;
@@ -56,27 +57,52 @@ static int pxe_root(const struct graph *g, const struct node *n, const char *dir
         return root_squashfs_from_image(image, g->epoch, scratch, "", out, d);
 }
 
+/* The live UKI's command line: the root and its hash ride in the signed image. */
+static int live_cmdline(const struct role *host, const char *root, char **out, struct diag *d)
+{
+        uint8_t digest[SHA256_LEN];
+        char hex[SHA256_HEX];
+        int rc = sha256_file(root, digest);
+
+        if (rc < 0)
+                return diag_err(d, rc, "cannot hash %s: %s", root, strerror(-rc));
+        hex_encode(digest, SHA256_LEN, hex);
+        if (asprintf(out, "%s pocbake.roothash=sha256:%s %s", PXE_ROOT_URL, hex, host_args(host)) <
+            0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int pxe_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
+        _cleanup_free_ char *image = node_object_path(g, n->inputs[0]);
         _cleanup_free_ char *initrd = node_object_path(g, n->inputs[1]);
         _cleanup_free_ char *root = path_join(dir, "root.squashfs");
         _cleanup_free_ char *uki = path_join(dir, "boot.efi"), *out = path_join(dir, "pxe");
-        _cleanup_free_ char *cmdline = pxe_cmdline(n->role);
         _cleanup_free_ char *key = keys_file(g->boot, "codesign.key");
         _cleanup_free_ char *cert = keys_file(g->boot, "codesign.crt");
-        struct pxe_spec p = {.name = g->app->name, .kernel = n->kernel, .key = key, .cert = cert};
+        _cleanup_free_ char *cmdline = NULL;
+        struct pxe_spec p = {.name = g->app->name,
+                             .kernel = n->kernel,
+                             .key = key,
+                             .cert = cert,
+                             .cmdline = host_args(n->role),
+                             .uki_keys = g->boot->keys,
+                             .epoch = g->epoch};
         int rc;
 
-        if (!initrd || !root || !uki || !out || !cmdline || !key || !cert)
+        if (!image || !initrd || !root || !uki || !out || !key || !cert)
                 return -ENOMEM;
         rc = pxe_root(g, n, dir, root, d);
+        if (rc >= 0)
+                rc = live_cmdline(n->role, root, &cmdline, d);
         if (rc >= 0)
                 rc = uki_signed(g, n->kernel, initrd, cmdline, uki, d);
         if (rc >= 0) {
                 p.initrd = initrd;
                 p.uki = uki;
                 p.root = root;
-                p.cmdline = cmdline;
+                p.image = image;
                 rc = pxe_write(&p, out, d);
         }
         unlink(root);

@@ -119,8 +119,8 @@ int finish_nic_net(struct bctx *c, const struct ynode *n, struct nic_spec *nic)
 static const struct ynode *check_key(const struct appliance *a, size_t i, const char *key)
 {
         const struct ynode *list = ynode_get(a->tree, "checks");
-        const struct ynode *item = list && list->kind == YNODE_SEQ && i < list->n ? list->items[i]
-                                                                                    : NULL;
+        const struct ynode *item =
+                list && list->kind == YNODE_SEQ && i < list->n ? list->items[i] : NULL;
         const struct ynode *v = item ? ynode_get(item, key) : NULL;
 
         return v ? v : item;
@@ -195,8 +195,7 @@ static int check_unique_addresses(struct bctx *c, const struct appliance *a)
                                                          "address %.*s on network \"%s\" is "
                                                          "already %s's (expected one address "
                                                          "per VM)",
-                                                         (int)xl, x->address, x->network,
-                                                         o->name);
+                                                         (int)xl, x->address, x->network, o->name);
                                 }
                         }
                 }

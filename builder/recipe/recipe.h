@@ -85,8 +85,8 @@ struct service_spec {
 
 struct nic_spec {
         char *network;
-        char *mac;   /* NULL: derived from role and network name */
-        char *model; /* default virtio */
+        char *mac;     /* NULL: derived from role and network name */
+        char *model;   /* default virtio */
         char *address; /* IPv4 CIDR the guest sets on this NIC, "dhcp", or NULL: left down */
         char *gateway; /* IPv4 address: the default route goes through this NIC */
         struct mark mark;
@@ -238,7 +238,7 @@ struct appliance {
         struct role *host; /* NULL when the appliance has no host section yet */
         struct app_check *checks;
         size_t n_checks;
-        unsigned outputs;  /* the host's disk formats, and OUT_DELIVERABLE bits */
+        unsigned outputs; /* the host's disk formats, and OUT_DELIVERABLE bits */
         struct ynode *tree;
         struct mark mark;
         char **files; /* interned recipe file names: every mark points here */

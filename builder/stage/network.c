@@ -62,17 +62,18 @@ static char *busybox_script(const struct role *r)
 
         if (!f)
                 return NULL;
-        fprintf(f, "#!/bin/sh\n"
-                   "# S10pocbake-net: the NICs of role %s, from its recipe; written by pocbake\n"
-                   "[ \"$1\" = start ] || exit 0\n"
-                   "nic() {\n"
-                   "        for i in /sys/class/net/*; do\n"
-                   "                [ \"$(cat \"$i/address\" 2>/dev/null)\" = \"$1\" ] && "
-                   "{ echo \"${i##*/}\"; return 0; }\n"
-                   "        done\n"
-                   "        echo \"pocbake-net: no interface with MAC $1 (network $2)\" >&2\n"
-                   "        return 1\n"
-                   "}\n",
+        fprintf(f,
+                "#!/bin/sh\n"
+                "# S10pocbake-net: the NICs of role %s, from its recipe; written by pocbake\n"
+                "[ \"$1\" = start ] || exit 0\n"
+                "nic() {\n"
+                "        for i in /sys/class/net/*; do\n"
+                "                [ \"$(cat \"$i/address\" 2>/dev/null)\" = \"$1\" ] && "
+                "{ echo \"${i##*/}\"; return 0; }\n"
+                "        done\n"
+                "        echo \"pocbake-net: no interface with MAC $1 (network $2)\" >&2\n"
+                "        return 1\n"
+                "}\n",
                 r->name);
         for (size_t i = 0; i < r->vm.n_nics; i++) {
                 const struct nic_spec *n = &r->vm.nics[i];
@@ -86,9 +87,8 @@ static char *busybox_script(const struct role *r)
                 if (!strcmp(n->address, "dhcp"))
                         /* in the background until a lease comes: the DHCP server may be
                          * a peer that is still booting */
-                        fprintf(f,
-                                "        udhcpc -i \"$i\" -b -t 5 -T 2 -A 3 -s " UDHCPC_SCRIPT
-                                " >/dev/null 2>&1\n");
+                        fprintf(f, "        udhcpc -i \"$i\" -b -t 5 -T 2 -A 3 -s " UDHCPC_SCRIPT
+                                   " >/dev/null 2>&1\n");
                 else
                         fprintf(f, "        ip addr add %s dev \"$i\"\n", n->address);
                 if (n->gateway)

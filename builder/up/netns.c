@@ -54,7 +54,8 @@ int netns_bridge(const char *ns, const char *bridge, struct diag *d)
                                              "bridge", NULL});
 
         if (rc >= 0)
-                rc = ip(d, (const char *const[]){"ip", "-n", ns, "link", "set", bridge, "up", NULL});
+                rc = ip(d,
+                        (const char *const[]){"ip", "-n", ns, "link", "set", bridge, "up", NULL});
         return rc;
 }
 

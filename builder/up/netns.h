@@ -1,4 +1,4 @@
-/* netns.h: the appliance's switches: a bridge per network in a namespace of its own (private to up/). */
+/* netns.h: a bridge per appliance network, in a namespace of its own (private to up/). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,4 +1,5 @@
-/* state.h: what an appliance that is up left in OUT/up/state, for status and down (private to up/). */
+/* state.h: what an appliance that is up left in OUT/up/state, for status and down (private to up/).
+ */
 #pragma once
 
 #include <stdbool.h>

@@ -1,4 +1,5 @@
-/* up.c: bring a built appliance up: switches, VMs, their checks and the appliance's, reported as they come. */
+/* up.c: bring a built appliance up: switches, VMs, their checks and the appliance's, reported as
+ * they come. */
 #include "up.h"
 
 #include <errno.h>
@@ -51,7 +52,7 @@ struct up {
         size_t n_checks;
         double t0;
         long peak_kib; /* the VMs' resident memory together, at its highest */
-        unsigned jobs;  /* VMs booting at once */
+        unsigned jobs; /* VMs booting at once */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -505,8 +506,8 @@ static void table(struct up *u, int rc)
         if (u->o->json) {
                 printf("{\"event\": \"done\", \"result\": \"%s\", \"vms\": %zu, \"checks\": %zu, "
                        "\"failed\": %zu, \"seconds\": %.1f, \"peak_rss_mib\": %ld}\n",
-                       rc == 0 ? "ok" : "failed", u->n_vms, u->n_checks, bad,
-                       boot_now() - u->t0, u->peak_kib / 1024);
+                       rc == 0 ? "ok" : "failed", u->n_vms, u->n_checks, bad, boot_now() - u->t0,
+                       u->peak_kib / 1024);
                 return;
         }
         printf("\n%-14s %6s %6s  %s\n", "VM", "BOOT", "CHECK", "RESULT");
@@ -604,9 +605,9 @@ int up_run(const struct appliance *a, const struct up_opts *o, struct diag *d)
         }
         /* under TCG a booting VM keeps a CPU busy: boot as many at once as there
          * are CPUs; with KVM all at once */
-        u.jobs = o->jobs ? o->jobs
-                         : !strcmp(boot_accel(o->accel), "kvm") ? (unsigned)u.n_vms
-                                                               : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+        u.jobs = o->jobs                                ? o->jobs
+                 : !strcmp(boot_accel(o->accel), "kvm") ? (unsigned)u.n_vms
+                                                        : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
         if (!u.jobs)
                 u.jobs = 1;
         stop_signal = 0;

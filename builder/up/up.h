@@ -11,11 +11,11 @@ struct up_opts {
         const char *out;          /* the directory the appliance was built into */
         const char *const *roles; /* only these VMs (role names, "host"); all when n_roles is 0 */
         size_t n_roles;
-        unsigned timeout;   /* seconds for every check to report */
-        unsigned jobs;      /* VMs booting at once; 0: all with KVM, one per CPU with TCG */
-        const char *accel;  /* auto, kvm, tcg */
-        bool json;          /* one JSON event per line on stdout, not lines and a table */
-        bool detach;        /* leave the appliance running at the end */
+        unsigned timeout;  /* seconds for every check to report */
+        unsigned jobs;     /* VMs booting at once; 0: all with KVM, one per CPU with TCG */
+        const char *accel; /* auto, kvm, tcg */
+        bool json;         /* one JSON event per line on stdout, not lines and a table */
+        bool detach;       /* leave the appliance running at the end */
 };
 
 /* Start the host and every role VM that is not disabled on the appliance's

@@ -49,11 +49,18 @@ for r in $disabled; do
 done
 
 # The same host over the network: the PXE set's root is the installed host's
-# (UEFI with Secure Boot: OVMF loads the signed UKI over TFTP, the root follows).
+# (UEFI with Secure Boot: OVMF loads the signed UKI over TFTP, the root follows;
+# BIOS: the NIC's iPXE runs boot.ipxe, whose menu starts the live entry).
 start=$(date +%s)
 "$POCBAKE" boot --accel tcg --timeout 480 --pxe "$T/out/pxe" --bootfile poc.efi \
         --expect "POCBAKE-CHECK host ok" --log "$T/pxe.log" >"$T/pxe.out" 2>"$T/pxe.err"
 rc=$?
 is "$rc" 0 "the host booted over PXE passes its own check ($(($(date +%s) - start)) s)"
 [ "$rc" = 0 ] || tail -n 15 "$T/pxe.err" "$T/pxe.log" | sed 's/^/# /'
+start=$(date +%s)
+"$POCBAKE" boot --accel tcg --firmware seabios --timeout 480 --pxe "$T/out/pxe" --bootfile boot.ipxe \
+        --expect "POCBAKE-CHECK host ok" --log "$T/bios.log" >"$T/bios.out" 2>"$T/bios.err"
+rc=$?
+is "$rc" 0 "the host booted over PXE with BIOS and iPXE passes its own check ($(($(date +%s) - start)) s)"
+[ "$rc" = 0 ] || tail -n 15 "$T/bios.err" "$T/bios.log" | sed 's/^/# /'
 done_testing

@@ -56,6 +56,14 @@ debugfs -R "rdump / $T/installed" "$T/root.part" >/dev/null 2>&1
 rm -rf "$T/installed" "$T/root.part"
 ok "the installed root and the PXE root hold the same files" cmp -s "$T/installed.list" "$T/pxe.list"
 cmp -s "$T/installed.list" "$T/pxe.list" || diff "$T/installed.list" "$T/pxe.list" | head -n 10 | sed 's/^/# /'
+# The set installs the same host image: host.raw.gz is it, and the signed install UKI
+# names its sha256 and size.
+gunzip -c "$T/out/pxe/host.raw.gz" | cmp -s - "$T/out/host/host.raw"
+ok "the PXE set's host.raw.gz is the host image" test $? = 0
+ok "sample-host-install.efi is signed with db" sh -c "sbverify --cert '$T/keys/db.crt' '$T/out/pxe/sample-host-install.efi' >/dev/null 2>&1"
+grep -qa "pocbake.imagehash=sha256:$(sha256sum <"$T/out/pxe/host.raw.gz" | cut -d' ' -f1) pocbake.imagesize=$(stat -c %s "$T/out/host/host.raw")" \
+        "$T/out/pxe/sample-host-install.efi"
+ok "and its command line carries host.raw.gz's sha256 and the image's size" test $? = 0
 is "$(tar -xOf "$T/out/sample-host.tar.zst" --zstd manifest.json | jq -r '[.artifacts[].path] | map(select(startswith("host/"))) | join(" ")')" \
         "host/host.qcow2 host/host.raw" "the bundle's manifest lists the host image"
 

@@ -49,7 +49,8 @@ s=$T/set/boot.ipxe
 is "$(head -1 "$s")" "#!ipxe" "boot.ipxe starts with #!ipxe"
 like "$(cat "$s")" "kernel vmlinuz console=ttyS0 quiet initrd=initrd.img pocbake.root=tftp://\\$\\{next-server\\}/root.squashfs" \
         "boot.ipxe loads the kernel with the root image URL"
-is "$(grep -c -E '^(dhcp|initrd initrd.img|boot)$' "$s")" 3 "boot.ipxe has dhcp, initrd and boot"
+is "$(grep -c -E '^(isset \$\{ip\} \|\| dhcp|initrd initrd.img|boot)$' "$s")" 3 \
+        "boot.ipxe has dhcp (unless the ROM that ran it has an address), initrd and boot"
 is "$(grep -c -E 'imgverify|imgtrust' "$s")" 0 "default boot.ipxe has no imgverify (Debian's iPXE lacks it)"
 like "$(cat "$T/set/dnsmasq.conf")" "pxe-service=X86-64_EFI,\"pocbake lab \(UEFI\)\",lab.efi" \
         "dnsmasq sends UEFI x86-64 clients the signed UKI"

@@ -22,6 +22,7 @@
 #include "sign/sign.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/hash.h"
 
 static char scratch[] = "/tmp/pocbake-pxe.XXXXXX";
 static char path[8][512];
@@ -112,6 +113,8 @@ static void test_write_verify(void **state)
         struct pxe_spec s = spec();
         struct diag d = {0};
         _cleanup_free_ char *script = NULL, *conf = NULL, *a = NULL, *b = NULL;
+        uint8_t digest[SHA256_LEN];
+        char hex[SHA256_HEX], line[256];
         size_t n = 0;
 
         (void)state;
@@ -121,8 +124,13 @@ static void test_write_verify(void **state)
                 n, 7); /* vmlinuz initrd.img lab.efi root.squashfs boot.ipxe dnsmasq.conf README */
         script = slurp(at(1, "set/boot.ipxe"));
         assert_true(!strncmp(script, "#!ipxe\n", 7));
-        assert_non_null(strstr(script, "\nkernel vmlinuz console=ttyS0 initrd=initrd.img "
-                                       "pocbake.root=tftp://${next-server}/root.squashfs\n"));
+        assert_int_equal(sha256_file(s.root, digest), 0);
+        hex_encode(digest, SHA256_LEN, hex);
+        snprintf(line, sizeof(line),
+                 "\nkernel vmlinuz console=ttyS0 initrd=initrd.img "
+                 "pocbake.root=tftp://${next-server}/root.squashfs pocbake.roothash=sha256:%s\n",
+                 hex);
+        assert_non_null(strstr(script, line));
         assert_non_null(strstr(script, "\ninitrd initrd.img\nboot\n"));
         assert_null(strstr(script, "imgverify"));
         assert_null(strstr(script, "imgtrust"));
@@ -214,6 +222,14 @@ static void test_bad_inputs(void **state)
         s.initrd = at(1, "missing");
         assert_int_equal(pxe_write(&s, at(0, "bad"), &d), -ENOENT);
         assert_msg(&d, "initrd \"");
+        /* The install entry's UKI is signed with db: it needs the key directory. */
+        s = spec();
+        s.image = s.root;
+        assert_int_equal(pxe_write(&s, at(0, "bad"), &d), -EINVAL);
+        assert_msg(&d, "the install entry needs a key directory to sign its UKI");
+        s.image = at(1, "missing");
+        assert_int_equal(pxe_write(&s, at(0, "bad"), &d), -ENOENT);
+        assert_msg(&d, "install image \"");
         /* A directory that is not a PXE set is not replaced. */
         s = spec();
         assert_int_equal(pxe_write(&s, at(0, "keys"), &d), -EEXIST);

@@ -29,7 +29,10 @@ static int teardown(void **state)
 static void test_checks_disk(void **state)
 {
         struct app_check checks[] = {
-                {.name = "web", .from = "client", .command = "wget -qO- http://x/", .expect = "it's up",
+                {.name = "web",
+                 .from = "client",
+                 .command = "wget -qO- http://x/",
+                 .expect = "it's up",
                  .timeout = 60},
                 {.name = "other", .from = "web", .command = "true", .timeout = 5},
                 {.name = "lease", .from = "client", .command = "cat /run/l", .timeout = 7},
@@ -87,8 +90,8 @@ static void test_state_round_trip(void **state)
 {
         struct state_vm vms[] = {{"host", 1234}, {"MAS-DC01", 99999}};
         struct state_check cs[] = {{"dhcp-lease", "MAS-CON01"}};
-        struct up_state s = {.netns = "pocbake-0123abcd", .vms = vms, .n_vms = 2, .checks = cs,
-                             .n_checks = 1};
+        struct up_state s = {
+                .netns = "pocbake-0123abcd", .vms = vms, .n_vms = 2, .checks = cs, .n_checks = 1};
         struct up_state r;
         struct diag d = {0};
         char *up = path_join(dir, "up");

@@ -1,4 +1,7 @@
-/* iso_gz.c: the ISO's gzip of the host image, with zero megabytes spliced in precompressed. */
+/* gzimage.c: a disk image gzip'd for an installer (ISO and PXE set), zero megabytes spliced in
+ * precompressed. */
+#include "gzimage.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -10,7 +13,6 @@
 #include "util/cleanup.h"
 #include "util/endian.h"
 #include "util/fsutil.h"
-#include "iso_int.h"
 #include "media.h"
 
 /* One pass over the image: the raw bytes hashed and deflated, the compressed
@@ -157,7 +159,7 @@ static int gz_chunk(struct gz *g, size_t got)
 
 /* The deflate stream is written raw between a header and trailer of our own,
  * so that zero megabytes can be spliced in as the precomputed block. */
-static int gz_stream(struct gz *g, struct iso_run *r, const char *out)
+static int gz_stream(struct gz *g, const char *image, const char *out, struct diag *d)
 {
         static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
         uint8_t trailer[8];
@@ -167,8 +169,7 @@ static int gz_stream(struct gz *g, struct iso_run *r, const char *out)
         while (rc >= 0 && (got = gz_read(g)) > 0)
                 rc = gz_chunk(g, (size_t)got);
         if (rc >= 0 && got < 0)
-                return diag_err(r->d, (int)got, "cannot read %s: %s", r->s->image,
-                                strerror((int)-got));
+                return diag_err(d, (int)got, "cannot read %s: %s", image, strerror((int)-got));
         if (rc >= 0)
                 rc = gz_pump(g, Z_FINISH);
         put_le32(trailer, (uint32_t)g->crc);
@@ -176,33 +177,31 @@ static int gz_stream(struct gz *g, struct iso_run *r, const char *out)
         if (rc >= 0)
                 rc = gz_emit(g, trailer, sizeof(trailer));
         if (rc < 0)
-                return diag_err(r->d, rc, "cannot write %s: %s", out, strerror(-rc));
+                return diag_err(d, rc, "cannot write %s: %s", out, strerror(-rc));
         return 0;
 }
 
-/* The host image gzip'd (busybox in the initrd has gunzip, not zstd), with the
- * SHA-256 of the raw bytes and of the .gz taken in the same pass. */
-int iso_gzip_image(struct iso_run *r, const char *out)
+int gz_image_write(const char *image, const char *out, struct gz_image *res, struct diag *d)
 {
-        _cleanup_close_ int in = open(r->s->image, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int in = open(image, O_RDONLY | O_CLOEXEC);
         _cleanup_close_ int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         struct gz g = {.in = in, .out = o};
         uint8_t dr[SHA256_LEN], dz[SHA256_LEN];
         int rc;
 
         if (in < 0 || o < 0)
-                return diag_err(r->d, -errno, "cannot open %s or %s: %m", r->s->image, out);
+                return diag_err(d, -errno, "cannot open %s or %s: %m", image, out);
         rc = gz_init(&g);
         if (rc < 0)
-                rc = diag_err(r->d, rc, "out of memory");
+                rc = diag_err(d, rc, "out of memory");
         if (rc >= 0)
-                rc = gz_stream(&g, r, out);
+                rc = gz_stream(&g, image, out, d);
         if (rc >= 0 && (hasher_final(&g.hr, dr) < 0 || hasher_final(&g.hz, dz) < 0))
-                rc = diag_err(r->d, -ENOMEM, "out of memory");
+                rc = diag_err(d, -ENOMEM, "out of memory");
         if (rc >= 0) {
-                hex_encode(dr, SHA256_LEN, r->raw_sha);
-                hex_encode(dz, SHA256_LEN, r->gz_sha);
-                r->raw_size = g.raw_size;
+                hex_encode(dr, SHA256_LEN, res->raw_sha);
+                hex_encode(dz, SHA256_LEN, res->gz_sha);
+                res->raw_size = g.raw_size;
         }
         gz_release(&g);
         return rc;
