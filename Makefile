@@ -66,10 +66,10 @@ deps:
 layers: all
 	scripts/layers $(CURDIR) $(O)
 
-# check, check-roles, demo and bench install the packages first (scripts/deps),
+# check, check-roles, check-host, demo and bench install the packages first (scripts/deps),
 # then run a second make: the compiler flags come from pkg-config, which only
 # answers once the -dev packages are there, and make computes them as it starts.
-check check-roles demo bench: deps
+check check-roles check-host demo bench: deps
 	@$(MAKE) --no-print-directory $@-run
 
 # The unit tests first, then the TAP scripts: the run ends with prove's summary.
@@ -80,6 +80,10 @@ check-run: all layers $(UNIT_BINS)
 # The full profile: real Debian roots from the mirror (slow; not part of check).
 check-roles-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) scripts/check-roles
+
+# The full host with one role VM nested in it, over a reboot (slower still; not part of check).
+check-host-run: all
+	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) scripts/check-host
 
 demo-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake scripts/demo
@@ -109,6 +113,6 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps layers check check-roles demo bench fuzz style install clean \
-        check-run check-roles-run demo-run bench-run
+.PHONY: all deps layers check check-roles check-host demo bench fuzz style install clean \
+        check-run check-roles-run check-host-run demo-run bench-run
 -include $(LIB_OBJS:.o=.d) $(O)/builder/cli/main.d

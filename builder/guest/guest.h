@@ -12,20 +12,32 @@
 #define GUEST_PAYLOAD_DIR "/var/lib/pocbake/payloads"
 #define GUEST_LIBVIRT_DIR "/var/lib/pocbake/libvirt"
 #define GUEST_MANIFEST    GUEST_PAYLOAD_DIR "/manifest.json"
+/* Each VM's qcow2 overlay on its read-only payload, made by pocbake-payloads at boot */
+#define GUEST_OVERLAY_DIR "/var/lib/pocbake/overlays"
+/* Each VM's serial console, as libvirt logs it (ROLE-console.log) */
+#define GUEST_CONSOLE_DIR "/var/log/libvirt/qemu"
+
+/* The host's scripts and units in the data directory (firmware/host/...) that
+ * the host image carries; NULL-terminated. */
+extern const char *const guest_host_files[];
 
 /* Settings of the libvirt XML the host defines at boot. NULL members take the
  * defaults in the comments. */
 struct guest_xml_opts {
-        const char *domain_type;    /* "kvm"; "qemu" for software emulation */
+        const char *domain_type;    /* "kvm"; the host's script sets its own at boot */
         const char *loader;         /* /usr/share/OVMF/OVMF_CODE_4M.secboot.fd */
         const char *nvram_template; /* /usr/share/OVMF/OVMF_VARS_4M.fd (setup mode) */
         const char *nvram_dir;      /* /var/lib/libvirt/qemu/nvram */
-        const char *payload_dir;    /* GUEST_PAYLOAD_DIR */
+        const char *overlay_dir;    /* GUEST_OVERLAY_DIR */
+        const char *console_dir;    /* GUEST_CONSOLE_DIR */
 };
 
 /* A libvirt domain for role r: q35 with SMM, the Secure Boot OVMF loader, its
- * payload qcow2 as a virtio disk, one NIC per recipe nic on the libvirt network
- * of that name, a serial console. malloc'd; NULL with errno set on failure. */
+ * overlay qcow2 (OVERLAY_DIR/NAME.qcow2, backed by its payload) as a virtio disk,
+ * one NIC per recipe nic on the libvirt network of that name, a serial console
+ * logged to CONSOLE_DIR/NAME-console.log. The first line is "<domain type='T'>"
+ * and the disk's one "<source file='F'/>" line stands alone: the host's
+ * pocbake-payloads rewrites both. malloc'd; NULL with errno set on failure. */
 char *guest_domain_xml(const struct role *r, const struct guest_xml_opts *o);
 /* A libvirt network for an appliance network: name, bridge, the first address
  * of its cidr as the host's, NAT forwarding when nat is set. NULL with errno

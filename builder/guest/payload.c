@@ -44,29 +44,38 @@ static const struct volume_spec *payload_volume(const struct role *host)
         return NULL;
 }
 
-/* GUEST_PAYLOAD_DIR is a directory of the root, or a link to one on the
- * cluster-shared volume: VM disks grow with the pool, the root stays small. */
-static int make_payload_dir(guestfs_h *g, const char *image, const struct role *host,
-                            struct diag *d)
+/* GUEST_PAYLOAD_DIR and GUEST_OVERLAY_DIR are directories of the root, or links to
+ * ones on the cluster-shared volume: VM disks grow with the pool, the root stays small. */
+static int make_vm_dir(guestfs_h *g, const char *image, const struct volume_spec *v,
+                       const char *link, const char *name, struct diag *d)
+{
+        _cleanup_free_ char *real = NULL;
+
+        if (!v) {
+                if (guestfs_mkdir_p(g, link) < 0)
+                        return gfail(d, g, image, "mkdir %s", link);
+                return 0;
+        }
+        if (asprintf(&real, "%s/%s", v->mountpoint, name) < 0)
+                return diag_err(d, -ENOMEM, "out of memory");
+        if (guestfs_mkdir_p(g, real) < 0)
+                return gfail(d, g, image, "mkdir %s", real);
+        if (guestfs_ln_sf(g, real, link) < 0)
+                return gfail(d, g, image, "link %s", link);
+        return 0;
+}
+
+static int make_payload_dirs(guestfs_h *g, const char *image, const struct role *host,
+                             struct diag *d)
 {
         const struct volume_spec *v = payload_volume(host);
-        _cleanup_free_ char *real = NULL;
+        int rc;
 
         if (guestfs_mkdir_p(g, GUEST_STATE_DIR) < 0 ||
             guestfs_mkdir_p(g, GUEST_LIBVIRT_DIR "/networks") < 0)
                 return gfail(d, g, image, "mkdir %s", GUEST_LIBVIRT_DIR);
-        if (!v) {
-                if (guestfs_mkdir_p(g, GUEST_PAYLOAD_DIR) < 0)
-                        return gfail(d, g, image, "mkdir %s", GUEST_PAYLOAD_DIR);
-                return 0;
-        }
-        if (asprintf(&real, "%s/pocbake-payloads", v->mountpoint) < 0)
-                return diag_err(d, -ENOMEM, "out of memory");
-        if (guestfs_mkdir_p(g, real) < 0)
-                return gfail(d, g, image, "mkdir %s", real);
-        if (guestfs_ln_sf(g, real, GUEST_PAYLOAD_DIR) < 0)
-                return gfail(d, g, image, "link %s", GUEST_PAYLOAD_DIR);
-        return 0;
+        rc = make_vm_dir(g, image, v, GUEST_PAYLOAD_DIR, "pocbake-payloads", d);
+        return rc < 0 ? rc : make_vm_dir(g, image, v, GUEST_OVERLAY_DIR, "pocbake-overlays", d);
 }
 
 struct payload_sum {
@@ -97,7 +106,8 @@ static int upload_role(guestfs_h *g, const char *image, const struct role *r, co
         if (asprintf(&dst, GUEST_PAYLOAD_DIR "/%s.qcow2", r->name) < 0 ||
             asprintf(&xmlpath, GUEST_LIBVIRT_DIR "/%s.xml", r->name) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
-        if (guestfs_upload(g, qcow2, dst) < 0)
+        /* golden: the VM writes its overlay, nobody writes this */
+        if (guestfs_upload(g, qcow2, dst) < 0 || guestfs_chmod(g, 0444, dst) < 0)
                 return gfail(d, g, image, "upload %s", dst);
         xml = guest_domain_xml(r, NULL);
         if (!xml)
@@ -234,23 +244,24 @@ static int put_host_units(guestfs_h *g, const char *image, const struct role *ho
         return rc < 0 ? rc : put_unit(g, image, "pocbake-grow", d);
 }
 
+const char *const guest_host_files[] = {
+        "firmware/host/pocbake-payloads.sh", "firmware/host/pocbake-payloads.service",
+        "firmware/host/pocbake-grow.sh", "firmware/host/pocbake-grow.service", NULL};
+
 /* Everything that can fail before the appliance starts: one launch costs 15-30 s. */
 int payloads_check(const struct appliance *a, const char *const *role_qcow2, struct diag *d)
 {
-        static const char *const units[] = {
-                "firmware/host/pocbake-payloads.sh", "firmware/host/pocbake-payloads.service",
-                "firmware/host/pocbake-grow.sh", "firmware/host/pocbake-grow.service"};
         int rc = 0;
 
         if (!a->host)
                 return diag_err(d, -EINVAL, "the appliance has no host section");
-        for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-                _cleanup_free_ char *p = data_path(units[i]);
+        for (size_t i = 0; guest_host_files[i]; i++) {
+                _cleanup_free_ char *p = data_path(guest_host_files[i]);
 
                 if (!p)
                         rc = diag_err(d, -ENOENT,
                                       "cannot find %s in the data directory (set POCBAKE_DATADIR)",
-                                      units[i]);
+                                      guest_host_files[i]);
         }
         for (size_t i = 0; i < a->n_roles; i++) {
                 if (!role_qcow2[i])
@@ -289,7 +300,7 @@ int payloads_install(guestfs_h *g, const char *image, const struct appliance *a,
                 return diag_err(d, -EINVAL, "%s: the appliance has no host section", image);
         rc = guest_mount_host(g, image, a->host, d);
         if (rc >= 0)
-                rc = make_payload_dir(g, image, a->host, d);
+                rc = make_payload_dirs(g, image, a->host, d);
         for (size_t i = 0; rc >= 0 && i < a->n_roles; i++)
                 if (role_qcow2[i])
                         rc = upload_role(g, image, a->roles[i], role_qcow2[i], &sums[i], d);

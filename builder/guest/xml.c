@@ -53,7 +53,7 @@ static void put_devices(FILE *f, const struct role *r, const struct guest_xml_op
         fputs("  <devices>\n    <disk type='file' device='disk'>\n"
               "      <driver name='qemu' type='qcow2'/>\n      <source file='",
               f);
-        xml_put(f, or (o->payload_dir, GUEST_PAYLOAD_DIR));
+        xml_put(f, or (o->overlay_dir, GUEST_OVERLAY_DIR));
         fputc('/', f);
         xml_put(f, r->name);
         fputs(".qcow2'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n", f);
@@ -71,7 +71,13 @@ static void put_devices(FILE *f, const struct role *r, const struct guest_xml_op
                 xml_put(f, or (n->model, "virtio"));
                 fputs("'/>\n    </interface>\n", f);
         }
-        fputs("    <serial type='pty'>\n      <target port='0'/>\n    </serial>\n"
+        /* a pty for virsh console, and a file libvirt empties at each start: the
+         * host's checks read the role's own check there */
+        fputs("    <serial type='pty'>\n      <log file='", f);
+        xml_put(f, or (o->console_dir, GUEST_CONSOLE_DIR));
+        fputc('/', f);
+        xml_put(f, r->name);
+        fputs("-console.log' append='off'/>\n      <target port='0'/>\n    </serial>\n"
               "    <console type='pty'>\n      <target type='serial' port='0'/>\n    </console>\n"
               "  </devices>\n",
               f);

@@ -8,9 +8,15 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
-/* Storage and payload layout, networks, and the roles' definitions. */
+/* Storage and payload layout, networks, the roles' definitions, and the scripts
+ * that start the roles on the host. */
 static int host_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
 {
+        int rc;
+
+        for (size_t i = 0; guest_host_files[i]; i++)
+                if ((rc = hash_data_file(h, guest_host_files[i], d)) < 0)
+                        return rc;
         hasher_str(h, "storage");
         ynode_hash(ynode_get(n->role->tree, "storage"), h);
         ynode_hash(g->app->tree, h);

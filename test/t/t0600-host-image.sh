@@ -2,7 +2,7 @@
 # t0600-host-image.sh: host disk with an LVM pool and two role payloads (libguestfs), read back by pocbake inspect, virt-filesystems and guestfish; verify image catches a changed byte.
 . "$(dirname "$0")/lib.sh"
 
-for tool in guestfish virt-filesystems jq; do
+for tool in guestfish virt-filesystems jq qemu-img; do
         command -v $tool >/dev/null || skip_all "$tool is not installed"
 done
 DRIVER=$(dirname "$POCBAKE")/test/test_guest_host
@@ -91,6 +91,10 @@ guestfish -a "$IMG" -m /dev/sda2 -m /dev/pocpool/csv:/srv/csv >"$T/gf" 2>"$T/err
 cat /etc/fstab
 echo ==link
 readlink /var/lib/pocbake/payloads
+readlink /var/lib/pocbake/overlays
+is-dir /srv/csv/pocbake-overlays
+echo ==mode
+stat /srv/csv/pocbake-payloads/alpha.qcow2
 echo ==wants
 readlink /etc/systemd/system/multi-user.target.wants/pocbake-payloads.service
 readlink /etc/systemd/system/multi-user.target.wants/pocbake-grow.service
@@ -110,7 +114,9 @@ ok "guestfish reads and changes the image ($(($(date +%s) - start)) s)" test $rc
 G=$(tr '\n' ';' <"$T/gf")
 like "$G" '/dev/pocpool/csv /srv/csv xfs defaults 0 2' "fstab: csv volume"
 like "$G" '/dev/pocpool/sofs /srv/share xfs defaults 0 2' "fstab: sofs volume"
-like "$G" '==link;/srv/csv/pocbake-payloads;' "payload directory is on the cluster-shared volume"
+like "$G" '==link;/srv/csv/pocbake-payloads;/srv/csv/pocbake-overlays;true;' \
+        "payload and overlay directories are on the cluster-shared volume"
+like "$G" '==mode;([^;]*;)*mode: 33060;' "payloads are read-only (0444) in the image"
 like "$G" "POOL_EXTRA_DISKS='/dev/vdb'" "grow configuration names the extra disk"
 like "$G" '==wants;/etc/systemd/system/pocbake-payloads.service;/etc/systemd/system/pocbake-grow.service;' \
         "both host units enabled"
@@ -129,8 +135,9 @@ like "$(cat "$T/verr")" '^payload alpha\.qcow2: sha256 mismatch \(manifest [0-9a
         "verify image names the changed payload and both sums"
 is "$(grep -c beta "$T/verr")" 0 "verify image does not blame beta"
 
-# The boot script, with a stand-in virsh that logs its calls: both VMs start;
-# after a change to alpha's bytes only beta starts and the mismatch is logged.
+# The boot script, with a stand-in virsh that logs its calls (t0602 tests it in
+# detail): both VMs start on overlays; after a change to alpha's bytes only beta
+# starts and the mismatch is logged.
 mkdir -p "$T/bin"
 cat >"$T/bin/virsh" <<'EOF'
 #!/bin/sh
@@ -142,15 +149,18 @@ chmod +x "$T/bin/virsh"
 run_script() {
         : >"$T/virsh.log"
         PATH=$T/bin:$PATH VIRSH_LOG=$T/virsh.log POCBAKE_PAYLOADS=$T/co/pocbake-payloads POCBAKE_LIBVIRT=$T/co/libvirt \
-                sh "$TOP/firmware/host/pocbake-payloads.sh" 2>"$T/script.err"
+                POCBAKE_OVERLAYS=$T/co/overlays POCBAKE_KVM_DEV=$T/no-kvm sh "$TOP/firmware/host/pocbake-payloads.sh" 2>"$T/script.err"
 }
 run_script
 rc=$?
 ok "payload script starts the VMs" test $rc = 0
 [ $rc = 0 ] || cat "$T/script.err" >&2
-is "$(tr '\n' ';' <"$T/virsh.log")" \
-        "-q net-info management;-q net-define $T/co/libvirt/networks/management.xml;-q net-info management;-q net-start management;-q define $T/co/libvirt/alpha.xml;-q domstate alpha;-q start alpha;-q define $T/co/libvirt/beta.xml;-q domstate beta;-q start beta;" \
+like "$(tr '\n' ';' <"$T/virsh.log")" \
+        "^-q net-info management;-q net-define $T/co/libvirt/networks/management.xml;-q net-info management;-q net-start management;-q define /[^;]*/alpha.xml;-q domstate alpha;-q start alpha;-q define /[^;]*/beta.xml;-q domstate beta;-q start beta;\$" \
         "payload script: network, then each verified domain defined and started"
+is "$(qemu-img info --output=json "$T/co/overlays/beta.qcow2" | jq -r '."backing-filename"')" "$T/co/pocbake-payloads/beta.qcow2" \
+        "payload script: beta runs on an overlay of its payload"
+chmod u+w "$T/co/pocbake-payloads/alpha.qcow2"
 printf 'X' | dd of="$T/co/pocbake-payloads/alpha.qcow2" bs=1 seek=65536 conv=notrunc status=none
 run_script
 is "$?" 1 "payload script fails on a changed payload"

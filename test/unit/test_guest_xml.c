@@ -1,5 +1,6 @@
 /* test_guest_xml.c: unit tests of the libvirt domain and network XML, validated by
- * virt-xml-validate. */
+ * virt-xml-validate; `test_guest_xml write DIR ROLE...` writes what a host image
+ * carries (DIR/ROLE.xml, DIR/networks/management.xml) for t0602's script runs. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,7 +75,15 @@ static void test_domain(void **state)
                 "secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.secboot.fd</loader>"));
         assert_non_null(strstr(xml, "template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/libvirt/"
                                     "qemu/nvram/MAS-DC01_VARS.fd"));
-        assert_non_null(strstr(xml, "<source file='/var/lib/pocbake/payloads/MAS-DC01.qcow2'/>"));
+        /* the disk is the VM's overlay, never its golden payload; the host's script
+         * rewrites the first line and the one source line, each standing alone */
+        assert_non_null(
+                strstr(xml, "\n      <source file='/var/lib/pocbake/overlays/MAS-DC01.qcow2'/>\n"));
+        assert_null(strstr(xml, "payloads"));
+        assert_int_equal(strncmp(xml, "<domain type='kvm'>\n", 20), 0);
+        assert_null(strstr(strstr(xml, "<source file=") + 1, "<source file="));
+        assert_non_null(strstr(xml, "<log file='/var/log/libvirt/qemu/MAS-DC01-console.log' "
+                                    "append='off'/>"));
         assert_non_null(strstr(xml, "<driver name='qemu' type='qcow2'/>"));
         assert_non_null(strstr(xml, "<target dev='vda' bus='virtio'/>"));
         assert_non_null(strstr(xml, "<mac address='52:54:00:aa:bb:cc'/>"));
@@ -90,13 +99,15 @@ static void test_domain(void **state)
 
 static void test_domain_opts(void **state)
 {
-        struct guest_xml_opts o = {.domain_type = "qemu", .payload_dir = "/srv/csv/p"};
+        struct guest_xml_opts o = {
+                .domain_type = "qemu", .overlay_dir = "/srv/csv/o", .console_dir = "/log"};
         _cleanup_free_ char *xml = guest_domain_xml(make_role(), &o);
         _cleanup_free_ char *again = guest_domain_xml(make_role(), &o);
 
         assert_non_null(xml);
         assert_non_null(strstr(xml, "<domain type='qemu'>"));
-        assert_non_null(strstr(xml, "<source file='/srv/csv/p/MAS-DC01.qcow2'/>"));
+        assert_non_null(strstr(xml, "<source file='/srv/csv/o/MAS-DC01.qcow2'/>"));
+        assert_non_null(strstr(xml, "<log file='/log/MAS-DC01-console.log' append='off'/>"));
         /* the same role gives the same bytes: UUID and MACs are derived */
         assert_string_equal(xml, again);
         assert_true(validate(xml, "domain") >= 0);
@@ -174,8 +185,36 @@ static void test_detect_format(void **state)
         diag_release(&d);
 }
 
-int main(void)
+/* The domains and network as payloads.c puts them into a host image. */
+static int write_host_xml(int argc, char **argv)
 {
+        struct network_spec net = {
+                .name = "management", .bridge = "br-mgmt", .cidr = "10.20.0.0/24", .nat = true};
+        _cleanup_free_ char *nets = path_join(argv[2], "networks");
+        _cleanup_free_ char *nx = guest_network_xml(&net), *np = path_join(nets, "management.xml");
+
+        if (!nets || !nx || !np || mkdir_p(nets, 0755) < 0 ||
+            write_file_atomic(np, nx, strlen(nx), 0644) < 0)
+                return 1;
+        for (int i = 3; i < argc; i++) {
+                struct role *r = make_role();
+                _cleanup_free_ char *xml = NULL, *name = NULL, *path = NULL;
+
+                r->name = argv[i];
+                xml = guest_domain_xml(r, NULL);
+                if (!xml || asprintf(&name, "%s.xml", argv[i]) < 0 ||
+                    !(path = path_join(argv[2], name)) ||
+                    write_file_atomic(path, xml, strlen(xml), 0644) < 0)
+                        return 1;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc >= 3 && !strcmp(argv[1], "write"))
+                return write_host_xml(argc, argv);
+
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_domain),  cmocka_unit_test(test_domain_opts),
                 cmocka_unit_test(test_network), cmocka_unit_test(test_network_bad_cidr),
