@@ -16,7 +16,7 @@ plan() { echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 pass() { _n=$((_n + 1)); echo "ok $_n - $1"; }
 fail() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $1"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+diag() { printf '%s\n' "$@" | sed -e 's/^/# /' -e '$a\'; }
 # ok DESC CMD...: passes when CMD exits 0.
 ok() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 # is GOT WANT DESC

@@ -22,7 +22,7 @@ chmod +x "$T/bin/pkg-config" "$T/src/scripts/deps" "$T/src/scripts/demo"
 out=$(cd "$T/src" && PATH="$T/bin:$PATH" make -j2 demo 2>&1)
 rc=$?
 is "$rc" 0 "make demo builds and runs the binary the first time"
-[ "$rc" = 0 ] || printf '%s\n' "$out" | grep -m 5 -E "error|undefined" | sed 's/^/# /'
+[ "$rc" = 0 ] || printf '%s\n' "$out" | grep -m 5 -E "error|undefined" | sed -e 's/^/# /' -e '$a\'
 like "$out" "pocbake [0-9]" "the demo ran the binary it linked"
 ok "scripts/deps ran before the flags were read" test -e "$T/installed"
 done_testing

@@ -31,5 +31,5 @@ qemu_uefi_secure "$T/vars.fd" "$disk" "$T/serial.log"
 wait_for "$T/serial.log" "pocbake: alpha up" 240; rc=$?
 is "$rc" 0 "enrolls, boots the signed UKI and reaches the role's init (${WAITED} s)"
 like "$(cat "$T/serial.log")" "POCBAKE-MARKER secureboot=1" "SecureBoot variable is 1"
-[ "$rc" = 0 ] || tail -n 30 "$T/serial.log" | sed 's/^/# /'
+[ "$rc" = 0 ] || tail -n 30 "$T/serial.log" | sed -e 's/^/# /' -e '$a\'
 done_testing

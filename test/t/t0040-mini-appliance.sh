@@ -25,8 +25,14 @@ if [ "$(id -u)" = 0 ]; then
         "$POCBAKE" up --accel tcg --timeout 1200 -o "$T/out" "$TOP/recipes/poc.yaml" >"$T/up.out" 2>"$T/up.err"
         rc=$?
         is "$rc" 0 "pocbake up: every VM and every appliance check passes"
-        [ "$rc" = 0 ] || sed 's/^/# /' "$T/up.out" "$T/up.err" | tail -n 40
-        sed -n '/^VM /,$p' "$T/up.out" | sed 's/^/# /'
+        [ "$rc" = 0 ] || sed -e 's/^/# /' -e '$a\' "$T/up.out" "$T/up.err" | tail -n 40
+        sed -n '/^VM /,$p' "$T/up.out" | sed -e 's/^/# /' -e '$a\'
+        # the console of each VM that did not pass, and of the VMs the failed checks ran from
+        for v in $(sed -n -e '/^VM /,/^$/s/^\([^ ]*\) .* \(failed\|timed out\|not started\)$/\1/p' \
+                -e '/^CHECK /,/^$/s/^[^ ]* \+\([^ ]*\) .* failed$/\1/p' "$T/up.out" | sort -u); do
+                diag "console of $v:"
+                tail -n 25 "$T/out/up/$v.log" | sed -e 's/^/# /' -e '$a\'
+        done
         disabled=$(grep -l '^disabled: true' "$TOP"/recipes/roles/*.yaml | sed 's|.*/||; s|\.yaml$||')
         for r in $roles host; do
                 case " $disabled " in *" $r "*) continue ;; esac
@@ -45,7 +51,7 @@ for r in $disabled; do
         "$POCBAKE" boot --accel tcg --timeout 240 -o "$T/out" "$r" >"$T/$r.out" 2>"$T/$r.err"
         rc=$?
         is "$rc" 0 "$r (disabled) boots with Secure Boot and passes its check: $(cat "$T/$r.out")"
-        [ "$rc" = 0 ] || sed 's/^/# /' "$T/$r.err" | tail -n 15
+        [ "$rc" = 0 ] || sed -e 's/^/# /' -e '$a\' "$T/$r.err" | tail -n 15
 done
 
 # The same host over the network: the PXE set's root is the installed host's
@@ -56,11 +62,11 @@ start=$(date +%s)
         --expect "POCBAKE-CHECK host ok" --log "$T/pxe.log" >"$T/pxe.out" 2>"$T/pxe.err"
 rc=$?
 is "$rc" 0 "the host booted over PXE passes its own check ($(($(date +%s) - start)) s)"
-[ "$rc" = 0 ] || tail -n 15 "$T/pxe.err" "$T/pxe.log" | sed 's/^/# /'
+[ "$rc" = 0 ] || tail -n 15 "$T/pxe.err" "$T/pxe.log" | sed -e 's/^/# /' -e '$a\'
 start=$(date +%s)
 "$POCBAKE" boot --accel tcg --firmware seabios --timeout 480 --pxe "$T/out/pxe" --bootfile boot.ipxe \
         --expect "POCBAKE-CHECK host ok" --log "$T/bios.log" >"$T/bios.out" 2>"$T/bios.err"
 rc=$?
 is "$rc" 0 "the host booted over PXE with BIOS and iPXE passes its own check ($(($(date +%s) - start)) s)"
-[ "$rc" = 0 ] || tail -n 15 "$T/bios.err" "$T/bios.log" | sed 's/^/# /'
+[ "$rc" = 0 ] || tail -n 15 "$T/bios.err" "$T/bios.log" | sed -e 's/^/# /' -e '$a\'
 done_testing

@@ -55,7 +55,7 @@ debugfs -R "rdump / $T/installed" "$T/root.part" >/dev/null 2>&1
 (cd "$T/installed" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort) >"$T/installed.list"
 rm -rf "$T/installed" "$T/root.part"
 ok "the installed root and the PXE root hold the same files" cmp -s "$T/installed.list" "$T/pxe.list"
-cmp -s "$T/installed.list" "$T/pxe.list" || diff "$T/installed.list" "$T/pxe.list" | head -n 10 | sed 's/^/# /'
+cmp -s "$T/installed.list" "$T/pxe.list" || diff "$T/installed.list" "$T/pxe.list" | head -n 10 | sed -e 's/^/# /' -e '$a\'
 # The set installs the same host image: host.raw.gz is it, and the signed install UKI
 # names its sha256 and size.
 gunzip -c "$T/out/pxe/host.raw.gz" | cmp -s - "$T/out/host/host.raw"

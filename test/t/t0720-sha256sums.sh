@@ -16,7 +16,7 @@ YAML
 build() { "$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$1" "$T/app.yaml"; }
 
 build "$T/out" 2>"$T/err"
-ok "an appliance with sha256sums builds" test $? = 0 || sed 's/^/# /' "$T/err"
+ok "an appliance with sha256sums builds" test $? = 0 || sed -e 's/^/# /' -e '$a\' "$T/err"
 ok "SHA256SUMS and SHA256SUMS.sig are written" test -s "$T/out/SHA256SUMS" -a -s "$T/out/SHA256SUMS.sig"
 
 # every other file of the output directory is listed, and nothing else
@@ -25,7 +25,7 @@ present=$(cd "$T/out" && find . -type f ! -name 'SHA256SUMS*' | sed 's|^\./||' |
 is "$listed" "$present" "SHA256SUMS lists every other output"
 like "$listed" "app.tar.gz" "the bundle's .tar.gz among them"
 (cd "$T/out" && sha256sum --quiet -c SHA256SUMS) >"$T/sum.out" 2>&1
-ok "sha256sum -c accepts it" test $? = 0 || sed 's/^/# /' "$T/sum.out"
+ok "sha256sum -c accepts it" test $? = 0 || sed -e 's/^/# /' -e '$a\' "$T/sum.out"
 
 verify() {
         openssl cms -verify -binary -inform DER -in "$T/out/SHA256SUMS.sig" -content "$1" \

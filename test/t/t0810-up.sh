@@ -69,7 +69,7 @@ like "$out" "nofrom.yaml:6:[0-9]+: check \"web-page\": from \"nobody\" is not a 
         "$T/app/good.yaml" >"$T/good.out" 2>"$T/good.err"
 rc=$?
 is "$rc" 0 "up: both VMs and both appliance checks pass"
-[ "$rc" = 0 ] || { cat "$T/good.out" "$T/good.err" | sed 's/^/# /'; }
+[ "$rc" = 0 ] || { cat "$T/good.out" "$T/good.err" | sed -e 's/^/# /' -e '$a\'; }
 like "$(cat "$T/good.out")" "check web-page +ok from client" "up reports the check as it passes"
 like "$(cat "$T/good.out")" "all passed: 2 VMs, 2 appliance checks, 0 failed" "and ends with a table and a summary"
 like "$(cat "$T/out/up/client.log")" "POCBAKE-CHECK lease ok" "the client's console shows the check it ran"
