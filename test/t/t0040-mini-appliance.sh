@@ -28,7 +28,7 @@ if [ "$(id -u)" = 0 ]; then
         [ "$rc" = 0 ] || sed -e 's/^/# /' -e '$a\' "$T/up.out" "$T/up.err" | tail -n 40
         sed -n '/^VM /,$p' "$T/up.out" | sed -e 's/^/# /' -e '$a\'
         # the console of each VM that did not pass, and of the VMs the failed checks ran from
-        for v in $(sed -n -e '/^VM /,/^$/s/^\([^ ]*\) .* \(failed\|timed out\|not started\)$/\1/p' \
+        for v in $(sed -n -e '/^VM /,/^$/s/^\([^ ]*\) .* \(failed\|pending\|not started\)$/\1/p' \
                 -e '/^CHECK /,/^$/s/^[^ ]* \+\([^ ]*\) .* failed$/\1/p' "$T/up.out" | sort -u); do
                 diag "console of $v:"
                 tail -n 25 "$T/out/up/$v.log" | sed -e 's/^/# /' -e '$a\'
