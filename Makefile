@@ -66,10 +66,10 @@ deps:
 layers: all
 	scripts/layers $(CURDIR) $(O)
 
-# check, check-roles, check-host, demo and bench install the packages first (scripts/deps),
+# check, check-roles, check-host, check-up, demo and bench install the packages first (scripts/deps),
 # then run a second make: the compiler flags come from pkg-config, which only
 # answers once the -dev packages are there, and make computes them as it starts.
-check check-roles check-host demo bench: deps
+check check-roles check-host check-up demo bench: deps
 	@$(MAKE) --no-print-directory $@-run
 
 # The unit tests first, then the TAP scripts: the run ends with prove's summary.
@@ -84,6 +84,10 @@ check-roles-run: all
 # The full host with one role VM nested in it, over a reboot (slower still; not part of check).
 check-host-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) scripts/check-host
+
+# The whole full-profile appliance brought up by pocbake up (slow; not part of check).
+check-up-run: all
+	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) scripts/check-up
 
 demo-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake scripts/demo
@@ -113,6 +117,6 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps layers check check-roles check-host demo bench fuzz style install clean \
-        check-run check-roles-run check-host-run demo-run bench-run
+.PHONY: all deps layers check check-roles check-host check-up demo bench fuzz style install clean \
+        check-run check-roles-run check-host-run check-up-run demo-run bench-run
 -include $(LIB_OBJS:.o=.d) $(O)/builder/cli/main.d

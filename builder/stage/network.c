@@ -66,12 +66,19 @@ static char *busybox_script(const struct role *r)
                 "#!/bin/sh\n"
                 "# S10pocbake-net: the NICs of role %s, from its recipe; written by pocbake\n"
                 "[ \"$1\" = start ] || exit 0\n"
+                /* a NIC's driver may still be probing when rcS runs: wait for it */
                 "nic() {\n"
-                "        for i in /sys/class/net/*; do\n"
-                "                [ \"$(cat \"$i/address\" 2>/dev/null)\" = \"$1\" ] && "
+                "        n=0\n"
+                "        while [ $n -lt 60 ]; do\n"
+                "                for i in /sys/class/net/*; do\n"
+                "                        [ \"$(cat \"$i/address\" 2>/dev/null)\" = \"$1\" ] && "
                 "{ echo \"${i##*/}\"; return 0; }\n"
+                "                done\n"
+                "                n=$((n + 1))\n"
+                "                sleep 1\n"
                 "        done\n"
-                "        echo \"pocbake-net: no interface with MAC $1 (network $2)\" >&2\n"
+                "        echo \"pocbake-net: no interface with MAC $1 (network $2) after 60 s\" "
+                ">&2\n"
                 "        return 1\n"
                 "}\n",
                 r->name);

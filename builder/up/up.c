@@ -139,7 +139,6 @@ static int plan_vm(struct up *u, const struct role *r, struct diag *d)
                         snprintf(v->macs[i], 18, "%s", n->mac);
                 else
                         recipe_nic_mac(r->name, n->network, v->macs[i]);
-                v->nics[i] = (struct boot_nic){v->taps[i], v->macs[i], n->model};
         }
         /* every VM gets its checks disk, even an empty one: it also tells a host
          * that it runs beside its roles, not above them */
@@ -153,7 +152,6 @@ static int plan_vm(struct up *u, const struct role *r, struct diag *d)
                 .memory_mb = (unsigned)(r->vm.memory >> 20),
                 .cpus = r->vm.vcpus,
                 .timeout = u->o->timeout,
-                .nics = v->nics,
                 .n_nics = r->vm.n_nics,
                 .netns = u->netns,
                 .checks = v->checks,
@@ -172,6 +170,15 @@ static struct vm *vm_named(struct up *u, const char *name)
                 if (!strcmp(u->vms[i].r->name, name))
                         return &u->vms[i];
         return NULL;
+}
+
+/* The pointers a VM holds into itself (its NICs' tap names and MACs), set once the
+ * VMs are in their final place: sorting moves them. */
+static void wire_vm(struct vm *v)
+{
+        for (size_t i = 0; i < v->r->vm.n_nics; i++)
+                v->nics[i] = (struct boot_nic){v->taps[i], v->macs[i], v->r->vm.nics[i].model};
+        v->b.nics = v->nics;
 }
 
 static int by_order(const void *x, const void *y)
@@ -208,6 +215,8 @@ static int plan(struct up *u, struct diag *d)
                 u->vms[i].order = i + (checks_count(a, u->vms[i].r->name) ? u->n_vms : 0);
         if (rc >= 0)
                 qsort(u->vms, u->n_vms, sizeof(*u->vms), by_order);
+        for (size_t i = 0; i < u->n_vms; i++)
+                wire_vm(&u->vms[i]);
         /* checks run from the VMs that are started; with --role, the others wait */
         for (size_t i = 0; rc >= 0 && i < a->n_checks; i++) {
                 struct vm *from = vm_named(u, a->checks[i].from);
@@ -428,8 +437,11 @@ static void poll_vm(struct up *u, struct vm *v)
 
         if (!v->started || !(text = log_read(v->b.log, NULL)))
                 return;
+        /* booted: busybox init says so; a systemd root says multi-user.target, or with
+         * a quiet kernel only shows getty's login prompt */
         if (!v->boot_s && asprintf(&booted, "pocbake: %s up", v->r->name) >= 0 &&
-            (strstr(text, booted) || strstr(text, "Reached target multi-user.target")))
+            (strstr(text, booted) || strstr(text, "Reached target multi-user.target") ||
+             strstr(text, " login: ")))
                 v->boot_s = own;
         if (!v->result && (v->result = log_result(text, v->r->name)) != 0) {
                 v->check_s = own;
