@@ -345,6 +345,21 @@ static const char *result_word(int r)
         return r > 0 ? "ok" : r < 0 ? "failed" : "pending";
 }
 
+/* The end of a JSON event: why it ended so, and a failure's last output lines. */
+static void json_end(const char *why, int result, const char *text, const char *prefix)
+{
+        if (why) {
+                printf(", \"why\": ");
+                json_put_str(stdout, why);
+        }
+        if (result < 0) {
+                printf(", \"output\": [");
+                show_lines(text, prefix, stdout, true);
+                printf("]");
+        }
+        printf("}\n");
+}
+
 static void report_vm(struct up *u, struct vm *v, const char *text, const char *why)
 {
         _cleanup_free_ char *prefix = NULL;
@@ -356,16 +371,7 @@ static void report_vm(struct up *u, struct vm *v, const char *text, const char *
                 json_put_str(stdout, v->r->name);
                 printf(", \"result\": \"%s\", \"boot_seconds\": %.1f, \"check_seconds\": %.1f",
                        result_word(v->result), v->boot_s, v->check_s);
-                if (why) {
-                        printf(", \"why\": ");
-                        json_put_str(stdout, why);
-                }
-                if (v->result < 0) {
-                        printf(", \"output\": [");
-                        show_lines(text, prefix, stdout, true);
-                        printf("]");
-                }
-                printf("}\n");
+                json_end(why, v->result, text, prefix);
         } else {
                 printf("%-14s %s", v->r->name, v->result > 0 ? "up" : "FAILED");
                 if (v->boot_s > 0)
@@ -390,16 +396,7 @@ static void report_check(struct up *u, struct check *c, const char *text, const 
                 printf(", \"from\": ");
                 json_put_str(stdout, c->from->r->name);
                 printf(", \"result\": \"%s\", \"seconds\": %.1f", result_word(c->result), c->s);
-                if (why) {
-                        printf(", \"why\": ");
-                        json_put_str(stdout, why);
-                }
-                if (c->result < 0) {
-                        printf(", \"output\": [");
-                        show_lines(text, prefix, stdout, true);
-                        printf("]");
-                }
-                printf("}\n");
+                json_end(why, c->result, text, prefix);
         } else {
                 printf("check %-20s %s from %s in %.0f s%s%s\n", c->k->name,
                        c->result > 0 ? "ok" : "FAILED", c->from->r->name, c->s, why ? ": " : "",
