@@ -14,6 +14,7 @@
         X(guestfs_checksum)                                                                        \
         X(guestfs_chmod)                                                                           \
         X(guestfs_close)                                                                           \
+        X(guestfs_cp_a)                                                                            \
         X(guestfs_create_flags)                                                                    \
         X(guestfs_download)                                                                        \
         X(guestfs_exists)                                                                          \
@@ -35,6 +36,8 @@
         X(guestfs_lvcreate)                                                                        \
         X(guestfs_lvcreate_free)                                                                   \
         X(guestfs_lvs)                                                                             \
+        X(guestfs_ls)                                                                              \
+        X(guestfs_mkdir)                                                                           \
         X(guestfs_mkdir_p)                                                                         \
         X(guestfs_mke2fs)                                                                          \
         X(guestfs_mkfs_opts)                                                                       \
@@ -46,6 +49,7 @@
         X(guestfs_part_list)                                                                       \
         X(guestfs_pvcreate)                                                                        \
         X(guestfs_read_file)                                                                       \
+        X(guestfs_rmdir)                                                                           \
         X(guestfs_set_backend_settings)                                                            \
         X(guestfs_set_error_handler)                                                               \
         X(guestfs_set_uuid)                                                                        \
@@ -74,6 +78,7 @@ int gfs_load(struct diag *d);
 #define guestfs_checksum                (*gfs_p_guestfs_checksum)
 #define guestfs_chmod                   (*gfs_p_guestfs_chmod)
 #define guestfs_close                   (*gfs_p_guestfs_close)
+#define guestfs_cp_a                    (*gfs_p_guestfs_cp_a)
 #define guestfs_create_flags            (*gfs_p_guestfs_create_flags)
 #define guestfs_download                (*gfs_p_guestfs_download)
 #define guestfs_exists                  (*gfs_p_guestfs_exists)
@@ -95,6 +100,8 @@ int gfs_load(struct diag *d);
 #define guestfs_lvcreate                (*gfs_p_guestfs_lvcreate)
 #define guestfs_lvcreate_free           (*gfs_p_guestfs_lvcreate_free)
 #define guestfs_lvs                     (*gfs_p_guestfs_lvs)
+#define guestfs_ls                      (*gfs_p_guestfs_ls)
+#define guestfs_mkdir                   (*gfs_p_guestfs_mkdir)
 #define guestfs_mkdir_p                 (*gfs_p_guestfs_mkdir_p)
 #define guestfs_mke2fs                  (*gfs_p_guestfs_mke2fs)
 #define guestfs_mkfs_opts               (*gfs_p_guestfs_mkfs_opts)
@@ -106,6 +113,7 @@ int gfs_load(struct diag *d);
 #define guestfs_part_list               (*gfs_p_guestfs_part_list)
 #define guestfs_pvcreate                (*gfs_p_guestfs_pvcreate)
 #define guestfs_read_file               (*gfs_p_guestfs_read_file)
+#define guestfs_rmdir                   (*gfs_p_guestfs_rmdir)
 #define guestfs_set_backend_settings    (*gfs_p_guestfs_set_backend_settings)
 #define guestfs_set_error_handler       (*gfs_p_guestfs_set_error_handler)
 #define guestfs_set_uuid                (*gfs_p_guestfs_set_uuid)

@@ -155,6 +155,48 @@ int guest_mount_host(guestfs_h *g, const char *image, const struct role *host, s
         return 0;
 }
 
+/* What the root holds under a volume's mountpoint (the recipe's files, an
+ * overlay's) would be hidden once the volume is mounted over it: copy it into
+ * the volume. The root keeps its copy underneath, which a host that does not
+ * mount the pool (busybox has no LVM tools) still sees. */
+static int seed_volume(guestfs_h *g, const char *image, const struct role *r,
+                       const struct volume_spec *v, struct diag *d)
+{
+        static const char tmp[] = "/.pocbake-volume";
+        _cleanup_free_ char *dev = lv_device(r, v);
+        char **names = NULL;
+        int rc = 0;
+
+        if (!dev)
+                return diag_err(d, -ENOMEM, "out of memory");
+        names = guestfs_ls(g, v->mountpoint);
+        if (!names)
+                return gfail(d, g, image, "ls %s", v->mountpoint);
+        if (!names[0])
+                goto out;
+        if (guestfs_mkdir(g, tmp) < 0 || guestfs_mount(g, dev, tmp) < 0) {
+                rc = gfail(d, g, image, "mount %s", dev);
+                goto out;
+        }
+        for (size_t i = 0; rc >= 0 && names[i]; i++) {
+                _cleanup_free_ char *src = NULL;
+
+                if (asprintf(&src, "%s/%s", v->mountpoint, names[i]) < 0) {
+                        src = NULL;
+                        rc = diag_err(d, -ENOMEM, "out of memory");
+                } else if (guestfs_cp_a(g, src, tmp) < 0) {
+                        rc = gfail(d, g, image, "copy %s into volume %s", src, v->name);
+                }
+        }
+        if (guestfs_umount(g, tmp) < 0 && rc >= 0)
+                rc = gfail(d, g, image, "umount %s", dev);
+        if (rc >= 0 && guestfs_rmdir(g, tmp) < 0)
+                rc = gfail(d, g, image, "rmdir %s", tmp);
+out:
+        guest_free_strings(names);
+        return rc;
+}
+
 int pool_create(guestfs_h *g, const char *image, const struct role *host, struct diag *d)
 {
         const struct storage_spec *s = &host->storage;
@@ -184,6 +226,8 @@ int pool_create(guestfs_h *g, const char *image, const struct role *host, struct
         for (size_t i = 0; rc >= 0 && i < s->n_volumes; i++)
                 if (guestfs_mkdir_p(g, s->volumes[i].mountpoint) < 0)
                         rc = gfail(d, g, image, "mkdir %s", s->volumes[i].mountpoint);
+        for (size_t i = 0; rc >= 0 && i < s->n_volumes; i++)
+                rc = seed_volume(g, image, host, &s->volumes[i], d);
         if (rc >= 0 && guestfs_umount_all(g) < 0)
                 rc = gfail(d, g, image, "umount");
         return rc;

@@ -8,12 +8,18 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
+/* What the host step does to the disk: raised when that changes, so a cached
+ * host made the old way is not reused (2: the root's files under a volume's
+ * mountpoint are copied into the volume). */
+#define HOST_STEP "host-step-2"
+
 /* Storage and payload layout, networks, the roles' definitions, and the scripts
  * that start the roles on the host. */
 static int host_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
 {
         int rc;
 
+        hasher_str(h, HOST_STEP);
         for (size_t i = 0; guest_host_files[i]; i++)
                 if ((rc = hash_data_file(h, guest_host_files[i], d)) < 0)
                         return rc;

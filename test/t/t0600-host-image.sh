@@ -22,6 +22,8 @@ storage:
     - {name: csv, size: 320M, fs: xfs, mountpoint: /srv/csv, purpose: cluster-shared-volume}
     - {name: blob, size: 64M, fs: ext4, mountpoint: /srv/blob, purpose: blob}
     - {name: sofs, size: rest, fs: xfs, mountpoint: /srv/share, purpose: file-share}
+files:
+  - {path: /srv/share/README, content: "on the share"}
 outputs: [raw]'
 { echo "role: host"; echo "base: {busybox: {}}"; echo "$host"; } >"$T/host.yaml"
 {
@@ -87,7 +89,7 @@ is "$(awk -F, '$2 == "vg" { print $1 }' "$T/vfs.csv")" /dev/pocpool "virt-filesy
 # guestfish: what the host boots with, a copy of the payloads, then one changed byte
 mkdir -p "$T/co"
 start=$(date +%s)
-guestfish -a "$IMG" -m /dev/sda2 -m /dev/pocpool/csv:/srv/csv >"$T/gf" 2>"$T/err" <<EOF
+guestfish -a "$IMG" -m /dev/sda2 -m /dev/pocpool/csv:/srv/csv -m /dev/pocpool/sofs:/srv/share >"$T/gf" 2>"$T/err" <<EOF
 cat /etc/fstab
 echo ==link
 readlink /var/lib/pocbake/payloads
@@ -104,6 +106,8 @@ echo ==dirs
 is-dir /srv/blob
 is-dir /srv/share
 is-file /usr/lib/pocbake/pocbake-payloads
+echo ==share
+cat /srv/share/README
 copy-out /var/lib/pocbake/libvirt $T/co
 copy-out /srv/csv/pocbake-payloads $T/co
 pwrite /srv/csv/pocbake-payloads/alpha.qcow2 "X" 65536
@@ -121,6 +125,7 @@ like "$G" "POOL_EXTRA_DISKS='/dev/vdb'" "grow configuration names the extra disk
 like "$G" '==wants;/etc/systemd/system/pocbake-payloads.service;/etc/systemd/system/pocbake-grow.service;' \
         "both host units enabled"
 like "$G" '==dirs;true;true;true;' "mountpoints and the payload script exist"
+like "$G" '==share;on the share' "a recipe file under a volume's mountpoint is on the volume"
 cmp -s "$T/co/pocbake-payloads/beta.qcow2" "$T/out/beta/beta.qcow2"
 ok "beta payload is the role's qcow2 byte for byte" test $? = 0
 if command -v virt-xml-validate >/dev/null; then
