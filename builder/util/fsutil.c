@@ -247,6 +247,30 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
  * disk writes overlap, so the fsync waits for little more than the last piece. */
 #define COPY_CHUNK ((off_t)8 << 20)
 
+/* One piece through a buffer, where copy_file_range cannot (another filesystem, a
+ * file that is not regular): bytes copied, or -1 with errno (ENOSPC stays ENOSPC). */
+static ssize_t copy_piece(int in, off_t in_off, int out, off_t out_off, off_t len)
+{
+        char buf[1 << 16];
+        ssize_t n = pread(in, buf, (size_t)(len < (off_t)sizeof(buf) ? len : (off_t)sizeof(buf)),
+                          in_off);
+
+        for (ssize_t done = 0; n > 0 && done < n;) {
+                ssize_t w = pwrite(out, buf + done, (size_t)(n - done), out_off + done);
+
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -1;
+                if (w == 0) {
+                        errno = EIO;
+                        return -1;
+                }
+                done += w;
+        }
+        return n;
+}
+
 static int copy_data(int in, off_t in_off, int out, off_t out_off, off_t len, bool kick)
 {
         off_t kicked = out_off;
@@ -256,15 +280,9 @@ static int copy_data(int in, off_t in_off, int out, off_t out_off, off_t len, bo
                 ssize_t n = copy_file_range(in, &io, out, &oo,
                                             (size_t)(len < COPY_CHUNK ? len : COPY_CHUNK), 0);
 
-                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP)) {
-                        char buf[1 << 16];
-
-                        n = pread(in, buf,
-                                  (size_t)(len < (off_t)sizeof(buf) ? len : (off_t)sizeof(buf)),
-                                  in_off);
-                        if (n > 0 && pwrite(out, buf, (size_t)n, out_off) != n)
-                                return -EIO;
-                }
+                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+                              errno == EINVAL))
+                        n = copy_piece(in, in_off, out, out_off, len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)

@@ -548,6 +548,26 @@ static void test_check(void **state)
         diag_release(&d);
 }
 
+/* A copy that runs out of room says so: ENOSPC, not a generic I/O error, also
+ * where copy_file_range cannot be used and the bytes go through a buffer. */
+static void test_copy_no_space(void **state)
+{
+        _cleanup_free_ char *from = path_join(scratch, "nospace.src");
+        _cleanup_close_ int in = -1, full = -1;
+        char block[4096];
+
+        memset(block, 'x', sizeof(block));
+        put(scratch, "nospace.src", "", 0644);
+        in = open(from, O_RDWR | O_CLOEXEC);
+        assert_true(in >= 0);
+        for (int i = 0; i < 64; i++)
+                assert_int_equal(write(in, block, sizeof(block)), (ssize_t)sizeof(block));
+        full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+        if (full < 0)
+                skip();
+        assert_int_equal(copy_sparse_range(in, 0, full, 0, 64 * 4096), -ENOSPC);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -557,6 +577,7 @@ int main(void)
                 cmocka_unit_test(test_vfat_symlink), cmocka_unit_test(test_vfat_names),
                 cmocka_unit_test(test_squashfs),     cmocka_unit_test(test_squashfs_too_big),
                 cmocka_unit_test(test_erofs),        cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_copy_no_space),
         };
         int r;
 
