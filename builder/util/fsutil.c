@@ -280,8 +280,8 @@ static int copy_data(int in, off_t in_off, int out, off_t out_off, off_t len, bo
                 ssize_t n = copy_file_range(in, &io, out, &oo,
                                             (size_t)(len < COPY_CHUNK ? len : COPY_CHUNK), 0);
 
-                if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
-                              errno == EINVAL))
+                if (n < 0 &&
+                    (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL))
                         n = copy_piece(in, in_off, out, out_off, len);
                 if (n < 0 && errno == EINTR)
                         continue;

@@ -571,12 +571,12 @@ static void test_copy_no_space(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_check),        cmocka_unit_test(test_ext4),
-                cmocka_unit_test(test_ext4_ctime),   cmocka_unit_test(test_ext4_bad_csum),
-                cmocka_unit_test(test_ext4_garbage), cmocka_unit_test(test_vfat),
-                cmocka_unit_test(test_vfat_symlink), cmocka_unit_test(test_vfat_names),
-                cmocka_unit_test(test_squashfs),     cmocka_unit_test(test_squashfs_too_big),
-                cmocka_unit_test(test_erofs),        cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_check),         cmocka_unit_test(test_ext4),
+                cmocka_unit_test(test_ext4_ctime),    cmocka_unit_test(test_ext4_bad_csum),
+                cmocka_unit_test(test_ext4_garbage),  cmocka_unit_test(test_vfat),
+                cmocka_unit_test(test_vfat_symlink),  cmocka_unit_test(test_vfat_names),
+                cmocka_unit_test(test_squashfs),      cmocka_unit_test(test_squashfs_too_big),
+                cmocka_unit_test(test_erofs),         cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_copy_no_space),
         };
         int r;
