@@ -2,6 +2,7 @@
  * signatures. */
 #include "pxe.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -487,6 +488,42 @@ static int verify_one(const char *dir, const struct sum *e, X509 *anchor, struct
         return r < 0 ? r : bad;
 }
 
+static bool listed(const struct sums *sums, const char *name)
+{
+        size_t n = strlen(name);
+
+        if (!strcmp(name, "SHA256SUMS") || !strcmp(name, "SHA256SUMS.sig"))
+                return true;
+        for (size_t i = 0; i < sums->n; i++) {
+                size_t m = strlen(sums->v[i].name);
+
+                if (!strcmp(name, sums->v[i].name) ||
+                    (n == m + 4 && !strncmp(name, sums->v[i].name, m) && !strcmp(name + m, ".sig")))
+                        return true;
+        }
+        return false;
+}
+
+/* A file in the set that SHA256SUMS does not list would be served all the same
+ * (a client asking for it by name gets it unchecked): each one is an error. */
+static int unlisted(const char *dir, const struct sums *sums, struct diag *d)
+{
+        DIR *dp = opendir(dir);
+        struct dirent *e;
+        int bad = 0;
+
+        if (!dp)
+                return diag_err(d, -errno, "cannot read \"%s\": %s", dir, strerror(errno));
+        while ((e = readdir(dp)))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !listed(sums, e->d_name))
+                        bad = diag_err(d, -EBADMSG,
+                                       "%s: present but not listed in SHA256SUMS (a server "
+                                       "would hand it out unchecked)",
+                                       e->d_name);
+        closedir(dp);
+        return bad;
+}
+
 int pxe_verify(const char *dir, X509 *anchor, size_t *checked, struct diag *d)
 {
         _cleanup_free_ char *sums_path = path_join(dir, "SHA256SUMS"), *sig_path = NULL;
@@ -517,6 +554,8 @@ int pxe_verify(const char *dir, X509 *anchor, size_t *checked, struct diag *d)
                 else
                         (*checked)++;
         }
+        if (r >= 0 && unlisted(dir, &sums, d) < 0)
+                bad++;
         sums_release(&sums);
         if (r < 0)
                 return r;

@@ -87,6 +87,12 @@ for f in $files; do
         like "$out" "pocbake verify: $f: signature does not match the file" "flipped byte in $f: signature mismatch"
         rm -rf "$T/flip"
 done
+# a file the set does not list would be served unchecked
+cp -a "$T/set" "$T/flip"; cp "$T/uki.efi" "$T/flip/evil.efi"
+out=$($POCBAKE verify pxe "$T/flip" --cert "$K/db.crt" 2>&1)
+is "$? $out" "1 pocbake verify: evil.efi: present but not listed in SHA256SUMS (a server would hand it out unchecked)" \
+        "an unlisted file in the set is refused by name"
+rm -rf "$T/flip"
 cp -a "$T/set" "$T/flip"; echo >> "$T/flip/SHA256SUMS"
 out=$($POCBAKE verify pxe "$T/flip" --cert "$K/db.crt" 2>&1)
 like "$? $out" "^1 pocbake verify: SHA256SUMS: signature does not match the file" "edited SHA256SUMS is refused"
