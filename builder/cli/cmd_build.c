@@ -101,11 +101,14 @@ static const char plan_help[] =
 
 static const char build_help[] =
         "usage: pocbake build [-o DIR] [-j N] [--role NAME]... [--profile NAME]\n"
-        "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--json] [--quiet] "
-        "RECIPE\n"
+        "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--keep-stale]\n"
+        "                     [--json] [--quiet] RECIPE\n"
         "\n"
         "Build the artifacts of RECIPE into DIR (default out/). Nodes whose content key\n"
-        "is in the cache (default $XDG_CACHE_HOME/pocbake) are reused, not rebuilt.\n"
+        "is in the cache (default $XDG_CACHE_HOME/pocbake) are reused, not rebuilt. A file\n"
+        "of DIR that is still the copy an earlier build made is not written again; files\n"
+        "an earlier build made there and this one does not are removed (DIR/.pocbake-outputs\n"
+        "records them; with --role, the other roles' files stay).\n"
         "  -o, --output DIR   output directory\n"
         "  -j, --jobs N       parallel workers (default: number of CPUs)\n"
         "  --role NAME        build only this role (repeatable)\n"
@@ -114,6 +117,7 @@ static const char build_help[] =
         "  --keys DIR         Secure Boot keys (pocbake keys init): every ESP partition gets\n"
         "                     signed systemd-boot, the role's signed UKI and enrollment files\n"
         "  --enroll MODE      systemd-boot secure-boot-enroll: force (default), manual, off\n"
+        "  --keep-stale       keep (and name) the files no longer built, instead of removing them\n"
         "  --json             one JSON event per line on stdout\n"
         "  --quiet            no progress lines\n"
         "SOURCE_DATE_EPOCH sets every timestamp (default 315532800, 1980-01-01).\n"
@@ -127,7 +131,8 @@ enum {
         OPT_QUIET,
         OPT_HELP,
         OPT_KEYS,
-        OPT_ENROLL
+        OPT_ENROLL,
+        OPT_KEEP_STALE
 };
 
 static const struct option long_opts[] = {
@@ -141,6 +146,7 @@ static const struct option long_opts[] = {
         {"help", no_argument, NULL, OPT_HELP},
         {"keys", required_argument, NULL, OPT_KEYS},
         {"enroll", required_argument, NULL, OPT_ENROLL},
+        {"keep-stale", no_argument, NULL, OPT_KEEP_STALE},
         {NULL, 0, NULL, 0},
 };
 
@@ -148,7 +154,7 @@ struct args {
         struct common c;
         const char *out;
         unsigned jobs;
-        bool json, quiet, help;
+        bool json, quiet, help, keep_stale;
 };
 
 /* Which options a verb takes. */
@@ -160,7 +166,8 @@ enum {
         A_ROLE = 1 << 4,
         A_JSON = 1 << 5,
         A_QUIET = 1 << 6,
-        A_KEYS = 1 << 7
+        A_KEYS = 1 << 7,
+        A_KEEP_STALE = 1 << 8
 };
 
 static unsigned opt_bit(int opt)
@@ -175,6 +182,7 @@ static unsigned opt_bit(int opt)
         case OPT_QUIET: return A_QUIET;
         case OPT_KEYS:
         case OPT_ENROLL: return A_KEYS;
+        case OPT_KEEP_STALE: return A_KEEP_STALE;
         case OPT_HELP: return ~0u;
         default: return 0;
         }
@@ -213,6 +221,7 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
                         break;
                 case OPT_JSON: a->json = true; break;
                 case OPT_QUIET: a->quiet = true; break;
+                case OPT_KEEP_STALE: a->keep_stale = true; break;
                 case OPT_HELP: a->help = true; break;
                 case OPT_KEYS: a->c.keys = optarg; break;
                 case OPT_ENROLL: a->c.enroll = optarg; break;
@@ -287,6 +296,7 @@ int cmd_build(int argc, char **argv)
 {
         struct args a = {0};
         struct build_opts bo = {0};
+        _cleanup_free_ char *recipe = NULL;
         int rc = parse(argc, argv, &a, ~0u, build_help);
 
         if (rc >= 0)
@@ -301,6 +311,10 @@ int cmd_build(int argc, char **argv)
         bo.json = a.json ? stdout : NULL;
         bo.tty = isatty(STDERR_FILENO);
         bo.quiet = a.quiet;
+        bo.keep_stale = a.keep_stale;
+        bo.partial = a.c.n_roles > 0;
+        recipe = realpath(a.c.recipe, NULL);
+        bo.recipe = recipe ? recipe : a.c.recipe;
         rc = build_run(&a.c.g, &bo, &a.c.d);
         diag_print(&a.c.d, "pocbake: ");
         common_release(&a.c);

@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/json.h"
+#include "outdir.h"
 
 struct worker {
         pid_t pid;
@@ -29,6 +30,7 @@ struct run {
         const struct build_opts *o;
         struct worker *w;
         size_t running, done, total;
+        size_t written, unchanged, removed;
         double t0;
         bool failed;
 };
@@ -256,8 +258,9 @@ static void event_output(const struct run *r, const struct node *n, const char *
 }
 
 /* Copy every file of an exported node out of the cache (each atomically; the
- * directories they go in are made as needed). */
-static int export_node(struct run *r, const struct node *n, struct diag *d)
+ * directories they go in are made as needed), unless the file there is still
+ * the copy an earlier build made of the same object. */
+static int export_node(struct run *r, struct outdir *od, const struct node *n, struct diag *d)
 {
         struct export_list l = {0};
         int rc = node_exports(r->g, n, &l);
@@ -267,12 +270,17 @@ static int export_node(struct run *r, const struct node *n, struct diag *d)
         for (size_t i = 0; rc >= 0 && i < l.n; i++) {
                 _cleanup_free_ char *dst = path_join(r->o->out, l.v[i].out);
 
-                if (!dst)
+                if (!dst) {
                         rc = -ENOMEM;
-                else if ((rc = copy_file_sparse(l.v[i].src, dst, 0644)) < 0)
-                        diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
-                else
+                } else if (outdir_current(od, l.v[i].out, l.v[i].src)) {
+                        r->unchanged++;
                         event_output(r, n, dst);
+                } else if ((rc = copy_file_sparse(l.v[i].src, dst, 0644)) < 0) {
+                        diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
+                } else if ((rc = outdir_wrote(od, l.v[i].out, l.v[i].src, d)) >= 0) {
+                        r->written++;
+                        event_output(r, n, dst);
+                }
         }
         export_list_release(&l);
         return rc;
@@ -280,13 +288,21 @@ static int export_node(struct run *r, const struct node *n, struct diag *d)
 
 static int export_outputs(struct run *r, struct diag *d)
 {
-        for (size_t i = 0; i < r->g->n; i++) {
-                int rc = export_node(r, r->g->nodes[i], d);
+        struct outdir od;
+        int rc = outdir_load(&od, r->o->out, r->o->recipe ? r->o->recipe : "", d);
 
-                if (rc < 0)
-                        return rc;
-        }
-        return 0;
+        for (size_t i = 0; rc >= 0 && i < r->g->n; i++)
+                rc = export_node(r, &od, r->g->nodes[i], d);
+        if (rc >= 0 && !r->o->partial)
+                rc = outdir_prune(&od, r->o->keep_stale, r->o->quiet, &r->removed, d);
+        if (rc >= 0 && r->o->keep_stale)
+                r->removed = 0;
+        if (rc >= 0 && (rc = mkdir_p(r->o->out, 0755)) < 0)
+                diag_err(d, rc, "cannot create %s: %s", r->o->out, strerror(-rc));
+        if (rc >= 0)
+                rc = outdir_save(&od, r->o->partial, d);
+        outdir_release(&od);
+        return rc;
 }
 
 int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
@@ -324,10 +340,15 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if (o->json)
                 fprintf(o->json,
                         "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"
-                        "\"seconds\":%.3f}\n",
-                        rc < 0 ? "failed" : "ok", built, cached, now() - r.t0);
+                        "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"seconds\":%.3f}\n",
+                        rc < 0 ? "failed" : "ok", built, cached, r.written, r.unchanged, r.removed,
+                        now() - r.t0);
         if (!o->quiet)
                 fprintf(stderr, "%s: %zu built, %zu cached, %.2f s\n", rc < 0 ? "failed" : "done",
                         built, cached, now() - r.t0);
+        if (!o->quiet && rc >= 0)
+                fprintf(stderr,
+                        "%s: %zu files written, %zu unchanged, %zu no longer built removed\n",
+                        o->out, r.written, r.unchanged, r.removed);
         return rc;
 }
