@@ -22,6 +22,7 @@
 
 static const char metadata_region_guid[] = "8b7ca206-4790-4b9a-b8fe-575f050f886e";
 static const char virtual_disk_id_guid[] = "beca12ab-b2e6-4523-93ef-c309e000c746";
+static const char parent_locator_guid[] = "a8d35f2d-b30b-454d-abf7-d3d84834ab0c";
 
 struct vhdx {
         int fd;
@@ -270,4 +271,36 @@ int vhdx_make_stable(int fd, const char *seed, const char *name, struct diag *d)
         if (r < 0)
                 return r;
         return fix_disk_id(&v, seed);
+}
+
+int vhdx_has_parent(int fd, uint64_t file_size, const char *name, bool *parent, struct diag *d)
+{
+        struct vhdx v = {.fd = fd, .file_size = file_size, .name = name, .d = d};
+        _cleanup_free_ uint8_t *t = malloc(TABLE_LEN);
+        uint64_t md_off = 0, md_len = 0;
+        uint8_t want[16];
+        struct uuid u;
+        uint16_t n;
+        int r;
+
+        *parent = false;
+        if (!t)
+                return diag_err(d, -ENOMEM, "out of memory");
+        r = find_metadata(&v, &md_off, &md_len);
+        if (r >= 0)
+                r = io(&v, t, TABLE_LEN, md_off, 0);
+        if (r < 0)
+                return r;
+        if (memcmp(t, "metadata", 8) != 0)
+                return diag_err(d, -EINVAL, "vhdx \"%s\": no metadata table signature at %llu",
+                                name, (unsigned long long)md_off);
+        n = get_le16(t + 10);
+        if (n > MAX_ENTRIES || 32 + (size_t)n * 32 > TABLE_LEN)
+                return diag_err(d, -EINVAL, "vhdx \"%s\": metadata table has %u entries", name, n);
+        uuid_parse(parent_locator_guid, &u);
+        guid_to_disk(want, &u);
+        for (uint16_t i = 0; i < n; i++)
+                if (!memcmp(t + 32 + (size_t)i * 32, want, 16))
+                        *parent = true;
+        return 0;
 }

@@ -343,7 +343,7 @@ static int convert_raw(const char *src, const char *dst, struct diag *d)
         const char *argv[] = {"qemu-img", "convert", "-q", "-f", fmt, "-O", "raw", src, dst, NULL};
 
         /* the format is named: probing a raw file that looks like qcow2 is unsafe */
-        return fmt ? run_argv(argv, NULL, d) : -ENOENT;
+        return fmt ? run_argv(argv, NULL, d) : -errno;
 }
 
 int guest_customize(const char *src_image, const char *out_raw, const struct role *r,

@@ -109,5 +109,7 @@ struct guest_report {
  * launch and fill rep. */
 int guest_inspect(const char *image, struct guest_report *rep, struct diag *d);
 void guest_report_release(struct guest_report *rep);
-/* The image format from the file's first bytes: "qcow2", "vhdx" or "raw". */
+/* The image format from the file's first bytes: "qcow2", "vhdx" or "raw"; NULL
+ * with errno and d saying why for an image that is none of them or that names
+ * other files (a backing file, a data file, a parent, a descriptor). */
 const char *guest_detect_format(const char *image, struct diag *d);

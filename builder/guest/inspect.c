@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "disk/probe.h"
 #include "util/cleanup.h"
 
 #define ROOT_X86_64_GUID "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
@@ -15,23 +16,24 @@
 const char *guest_detect_format(const char *image, struct diag *d)
 {
         _cleanup_close_ int fd = open(image, O_RDONLY | O_CLOEXEC);
-        unsigned char magic[8] = {0};
-        ssize_t n;
+        const char *format = NULL;
+        int r;
 
         if (fd < 0) {
-                diag_err(d, -errno, "%s: %s", image, strerror(errno));
+                int e = errno;
+
+                diag_err(d, -e, "%s: %s", image, strerror(e));
+                errno = e;
                 return NULL;
         }
-        n = pread(fd, magic, sizeof magic, 0);
-        if (n < 0) {
-                diag_err(d, -errno, "%s: %s", image, strerror(errno));
+        /* before libguestfs: a backing file or a descriptor would make qemu open
+         * other host paths */
+        r = image_probe(fd, image, &format, d);
+        if (r < 0) {
+                errno = -r;
                 return NULL;
         }
-        if (n >= 4 && !memcmp(magic, "QFI\xfb", 4))
-                return "qcow2";
-        if (n == 8 && !memcmp(magic, "vhdxfile", 8))
-                return "vhdx";
-        return "raw";
+        return format;
 }
 
 static int read_parts(guestfs_h *g, struct guest_report *rep, struct diag *d)
@@ -269,7 +271,7 @@ int guest_inspect(const char *image, struct guest_report *rep, struct diag *d)
                 return diag_err(d, -ENOMEM, "out of memory");
         rep->format = (char *)guest_detect_format(image, d);
         if (!rep->format)
-                return -ENOENT;
+                return -errno;
         rep->format = strdup(rep->format);
         rc = guest_open(image, rep->format, true, &g, d);
         if (rc < 0)
