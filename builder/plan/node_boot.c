@@ -233,6 +233,10 @@ struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modu
                 if (g->nodes[i]->type == &node_initrd && !strcmp(g->nodes[i]->kernel, kernel) &&
                     same_modules(g->nodes[i], modules, n_modules))
                         return g->nodes[i];
+        /* the roles' common initrd (default kernel, no extra modules) is named by
+         * nothing that depends on which roles are built: --role keeps its key */
+        if (!n_modules && g->boot && g->boot->kernel && !strcmp(kernel, g->boot->kernel))
+                owner = "shared";
         n = graph_add_node(g, &node_initrd, NULL, owner, NULL);
         if (n) {
                 n->kernel = kernel;

@@ -27,7 +27,8 @@ int part_tree(const char *rootfs_obj, const struct partition_spec *p, char **tre
 int rootfs_hash_recipe(const struct role *r, struct hasher *h, struct diag *d);
 
 /* The initrd for a kernel and a list of extra modules: shared by every role that asks
- * for the same pair. */
+ * for the same pair. The common one (default kernel, no extra modules) is owned by
+ * "shared", so its key does not depend on which roles a build covers. */
 struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modules,
                           size_t n_modules, const char *owner);
 /* The keys and the kernel the boot chain needs, checked before anything is built. */
