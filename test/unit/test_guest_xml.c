@@ -167,16 +167,38 @@ static void test_accel(void **state)
 static void test_detect_format(void **state)
 {
         char path[] = "/tmp/test_guest_fmt.XXXXXX";
+        unsigned char qcow2[112] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3}, mbr[512] = {0};
         struct diag d = {0};
         int fd = mkstemp(path);
 
+        (void)state;
         assert_true(fd >= 0);
-        assert_int_equal(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
+        qcow2[103] = 104; /* header length */
+        assert_int_equal(write(fd, qcow2, sizeof(qcow2)), (ssize_t)sizeof(qcow2));
         assert_string_equal(guest_detect_format(path, &d), "qcow2");
-        assert_int_equal(pwrite(fd, "vhdxfile", 8, 0), 8);
-        assert_string_equal(guest_detect_format(path, &d), "vhdx");
-        assert_int_equal(pwrite(fd, "\0\0\0\0\0\0\0\0", 8, 0), 8);
+        assert_int_equal(d.n, 0);
+        /* a backing file is refused before qemu would open it */
+        qcow2[15] = 104;
+        qcow2[19] = 8;
+        assert_int_equal(pwrite(fd, qcow2, sizeof(qcow2), 0), (ssize_t)sizeof(qcow2));
+        assert_int_equal(pwrite(fd, "/etc/pwd", 8, 104), 8);
+        assert_null(guest_detect_format(path, &d));
+        assert_int_equal(errno, EMEDIUMTYPE);
+        assert_int_equal(d.n, 1);
+        assert_non_null(strstr(d.msgs[0], "backing file (\"/etc/pwd\")"));
+        diag_release(&d);
+        /* a partition table: raw */
+        mbr[510] = 0x55;
+        mbr[511] = 0xaa;
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(pwrite(fd, mbr, sizeof(mbr), 0), (ssize_t)sizeof(mbr));
         assert_string_equal(guest_detect_format(path, &d), "raw");
+        /* zeros: not a disk image */
+        assert_int_equal(pwrite(fd, "\0\0", 2, 510), 2);
+        assert_null(guest_detect_format(path, &d));
+        assert_int_equal(errno, EMEDIUMTYPE);
+        assert_non_null(strstr(d.msgs[0], "not a disk image"));
+        diag_release(&d);
         close(fd);
         unlink(path);
         assert_null(guest_detect_format(path, &d));
