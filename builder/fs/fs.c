@@ -5,7 +5,7 @@
 
 #include "util/cleanup.h"
 
-static const struct fs_type *const types[] = {&fs_ext4, &fs_vfat, &fs_squashfs, &fs_erofs};
+static const struct fs_type *const types[] = {&fs_ext4, &fs_vfat, &fs_squashfs, &fs_erofs, &fs_xfs};
 
 const struct fs_type *fs_type_find(const char *name)
 {
@@ -17,5 +17,5 @@ const struct fs_type *fs_type_find(const char *name)
 
 const char *fs_type_names(void)
 {
-        return "ext4, vfat, squashfs, erofs";
+        return "ext4, vfat, squashfs, erofs, xfs";
 }

@@ -30,5 +30,5 @@ struct fs_type {
 };
 
 const struct fs_type *fs_type_find(const char *name);
-/* Names of all handlers, for messages: "ext4, vfat, squashfs, erofs". */
+/* Names of all handlers, for messages: "ext4, vfat, squashfs, erofs, xfs". */
 const char *fs_type_names(void);

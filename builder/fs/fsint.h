@@ -7,7 +7,7 @@
 #include "util/fsutil.h"
 
 /* The handlers, listed in fs.c's table. */
-extern const struct fs_type fs_ext4, fs_vfat, fs_squashfs, fs_erofs;
+extern const struct fs_type fs_ext4, fs_vfat, fs_squashfs, fs_erofs, fs_xfs;
 
 /* Shared by the handlers (common.c). */
 

@@ -48,17 +48,17 @@ char *guest_network_xml(const struct network_spec *n);
  * backend settings; -EINVAL for another value. */
 int guest_accel_settings(const char **settings);
 
-/* Make the storage pool of host->storage inside the raw disk image: PV on the
- * pool partition, the VG, one LV and filesystem per volume, fstab entries and
- * mount points in the root filesystem. One libguestfs launch. */
-int guest_make_pool(const char *disk_raw, const struct role *host, struct diag *d);
-/* Put the roles' qcow2 disks (role_qcow2[i] for a->roles[i]; NULL skips the
- * role) into the host image with their manifest, libvirt domain and network
- * XML, and the host units that start them. One libguestfs launch. */
-int guest_add_payloads(const char *disk_raw, const struct appliance *a,
-                       const char *const *role_qcow2, struct diag *d);
-/* Both in one launch: the pool of a->host, then the payloads on it. */
-int guest_make_host(const char *disk_raw, const struct appliance *a, const char *const *role_qcow2,
+/* The host's disk, composed without libguestfs. disk_raw, a copy of the host's
+ * plain disk, is written in place: its root filesystem is made again from
+ * root_tree with the host's files added (fstab lines for the volumes, libvirt's
+ * networks and domains, the units that start them, the grow configuration), and
+ * its pool partition gets the LVM group, one filesystem per volume (each seeded
+ * with what root_tree holds under its mountpoint) and, on the cluster-shared
+ * volume, the roles' qcow2 (role_qcow2[i] for a->roles[i]; NULL skips the role)
+ * as read-only golden payloads with their manifest. work is a scratch directory
+ * made and removed here. The same inputs and epoch give the same bytes. */
+int guest_make_host(const char *disk_raw, const char *root_tree, const struct appliance *a,
+                    const char *const *role_qcow2, uint64_t epoch, const char *work,
                     struct diag *d);
 
 /* Copy src_image (any format qemu-img reads) to out_raw as a raw disk and apply

@@ -21,13 +21,14 @@ void guest_free_strings(char **v);
 void guest_free_stringsp(char ***v);
 #define _cleanup_strv_ __attribute__((cleanup(guest_free_stringsp)))
 
-/* In an appliance already launched with the host disk as /dev/sda. */
-int pool_create(guestfs_h *g, const char *image, const struct role *host, struct diag *d);
-/* The device of the partition holding "/" in r's disk ("/dev/sda2"); malloc'd. */
-char *guest_root_device(const struct role *r);
-/* Mount r's root read-write at "/", and its pool volumes at their mountpoints. */
-int guest_mount_host(guestfs_h *g, const char *image, const struct role *host, struct diag *d);
-/* Before any launch: the host section, the unit files, role and network names, the qcow2s. */
+/* The host's trees being composed (pool.c): the root, and the cluster-shared
+ * volume's (-1 when the host has none: the payloads stay on the root). */
+struct host_trees {
+        int rootfd;
+        int volfd;
+};
+/* Before anything is written: the host section, the unit files, role and network names, the qcow2s. */
 int payloads_check(const struct appliance *a, const char *const *role_qcow2, struct diag *d);
-int payloads_install(guestfs_h *g, const char *image, const struct appliance *a,
+/* The payloads, their manifest, libvirt's definitions and the host units into the trees. */
+int payloads_install(const struct host_trees *t, const struct appliance *a,
                      const char *const *role_qcow2, struct diag *d);

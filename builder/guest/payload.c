@@ -1,5 +1,7 @@
-/* payload.c: role disks, their manifest, libvirt XML and host units put into the host image. */
+/* payload.c: role disks, their manifest, libvirt XML and host units put into the host's trees. */
 #include "guestint.h"
+
+#include <limits.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "boot/data.h"
+#include "stage/rootfs.h"
 #include "util/cleanup.h"
 #include "util/hash.h"
 #include "util/json.h"
@@ -26,12 +29,28 @@ static bool safe_name(const char *s)
         return true;
 }
 
-static int put_text(guestfs_h *g, const char *image, const char *path, const char *text, int mode,
-                    struct diag *d)
+static int put_text(int rootfd, const char *path, const char *text, mode_t mode, struct diag *d)
 {
-        if (guestfs_write(g, path, text, strlen(text)) < 0 || guestfs_chmod(g, mode, path) < 0)
-                return gfail(d, g, image, "write %s", path);
+        int rc = rootfs_write(rootfd, path, text, strlen(text), mode, 0, 0);
+
+        return rc < 0 ? diag_err(d, rc, "host root: %s: %s", path, strerror(-rc)) : 0;
+}
+
+static int put_dir(int rootfd, const char *path, struct diag *d)
+{
+        int fd = rootfs_mkdirs(rootfd, path, 0755);
+
+        if (fd < 0)
+                return diag_err(d, fd, "host root: %s: %s", path, strerror(-fd));
+        close(fd);
         return 0;
+}
+
+static int put_link(int rootfd, const char *path, const char *target, struct diag *d)
+{
+        int rc = rootfs_symlink(rootfd, path, target);
+
+        return rc < 0 ? diag_err(d, rc, "host root: %s: %s", path, strerror(-rc)) : 0;
 }
 
 /* The volume whose purpose is to hold VM disks, as in a cluster of hosts. */
@@ -46,36 +65,46 @@ static const struct volume_spec *payload_volume(const struct role *host)
 
 /* GUEST_PAYLOAD_DIR and GUEST_OVERLAY_DIR are directories of the root, or links to
  * ones on the cluster-shared volume: VM disks grow with the pool, the root stays small. */
-static int make_vm_dir(guestfs_h *g, const char *image, const struct volume_spec *v,
-                       const char *link, const char *name, struct diag *d)
+static int make_vm_dir(const struct host_trees *t, const struct volume_spec *v, const char *link,
+                       const char *name, struct diag *d)
 {
         _cleanup_free_ char *real = NULL;
-
-        if (!v) {
-                if (guestfs_mkdir_p(g, link) < 0)
-                        return gfail(d, g, image, "mkdir %s", link);
-                return 0;
-        }
-        if (asprintf(&real, "%s/%s", v->mountpoint, name) < 0)
-                return diag_err(d, -ENOMEM, "out of memory");
-        if (guestfs_mkdir_p(g, real) < 0)
-                return gfail(d, g, image, "mkdir %s", real);
-        if (guestfs_ln_sf(g, real, link) < 0)
-                return gfail(d, g, image, "link %s", link);
-        return 0;
-}
-
-static int make_payload_dirs(guestfs_h *g, const char *image, const struct role *host,
-                             struct diag *d)
-{
-        const struct volume_spec *v = payload_volume(host);
         int rc;
 
-        if (guestfs_mkdir_p(g, GUEST_STATE_DIR) < 0 ||
-            guestfs_mkdir_p(g, GUEST_LIBVIRT_DIR "/networks") < 0)
-                return gfail(d, g, image, "mkdir %s", GUEST_LIBVIRT_DIR);
-        rc = make_vm_dir(g, image, v, GUEST_PAYLOAD_DIR, "pocbake-payloads", d);
-        return rc < 0 ? rc : make_vm_dir(g, image, v, GUEST_OVERLAY_DIR, "pocbake-overlays", d);
+        if (!v)
+                return put_dir(t->rootfd, link, d);
+        if (asprintf(&real, "%s/%s", v->mountpoint, name) < 0)
+                return diag_err(d, -ENOMEM, "out of memory");
+        rc = rootfs_mkdirs(t->volfd, name, 0755);
+        if (rc < 0)
+                return diag_err(d, rc, "volume %s: %s: %s", v->name, name, strerror(-rc));
+        close(rc);
+        return put_link(t->rootfd, link, real, d);
+}
+
+static int make_payload_dirs(const struct host_trees *t, const struct role *host, struct diag *d)
+{
+        const struct volume_spec *v = payload_volume(host);
+        int rc = put_dir(t->rootfd, GUEST_STATE_DIR, d);
+
+        if (rc >= 0)
+                rc = put_dir(t->rootfd, GUEST_LIBVIRT_DIR "/networks", d);
+        if (rc >= 0)
+                rc = make_vm_dir(t, v, GUEST_PAYLOAD_DIR, "pocbake-payloads", d);
+        return rc < 0 ? rc : make_vm_dir(t, v, GUEST_OVERLAY_DIR, "pocbake-overlays", d);
+}
+
+/* Where GUEST_PAYLOAD_DIR's files go: the tree, and the path in it. */
+static void payload_place(const struct host_trees *t, const char *name, int *fd, char *path,
+                          size_t size)
+{
+        if (t->volfd >= 0) {
+                *fd = t->volfd;
+                snprintf(path, size, "pocbake-payloads/%s", name);
+        } else {
+                *fd = t->rootfd;
+                snprintf(path, size, GUEST_PAYLOAD_DIR "/%s", name);
+        }
 }
 
 struct payload_sum {
@@ -83,13 +112,14 @@ struct payload_sum {
         int64_t size;
 };
 
-static int upload_role(guestfs_h *g, const char *image, const struct role *r, const char *qcow2,
+static int upload_role(const struct host_trees *t, const struct role *r, const char *qcow2,
                        struct payload_sum *sum, struct diag *d)
 {
-        _cleanup_free_ char *dst = NULL, *xmlpath = NULL, *xml = NULL;
+        _cleanup_free_ char *file = NULL, *xmlpath = NULL, *xml = NULL;
         uint8_t md[SHA256_LEN];
+        char dst[PATH_MAX];
         struct stat st;
-        int rc;
+        int rc, fd;
 
         if (!safe_name(r->name))
                 return diag_at(d, &r->mark,
@@ -103,19 +133,21 @@ static int upload_role(guestfs_h *g, const char *image, const struct role *r, co
                 return diag_err(d, rc, "payload %s: %s", qcow2, strerror(-rc));
         hex_encode(md, SHA256_LEN, sum->sha);
         sum->size = st.st_size;
-        if (asprintf(&dst, GUEST_PAYLOAD_DIR "/%s.qcow2", r->name) < 0 ||
+        if (asprintf(&file, "%s.qcow2", r->name) < 0 ||
             asprintf(&xmlpath, GUEST_LIBVIRT_DIR "/%s.xml", r->name) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
+        payload_place(t, file, &fd, dst, sizeof(dst));
         /* golden: the VM writes its overlay, nobody writes this */
-        if (guestfs_upload(g, qcow2, dst) < 0 || guestfs_chmod(g, 0444, dst) < 0)
-                return gfail(d, g, image, "upload %s", dst);
+        rc = rootfs_copy_in(fd, dst, qcow2, 0444, 0, 0);
+        if (rc < 0)
+                return diag_err(d, rc, "payload %s: %s", dst, strerror(-rc));
         xml = guest_domain_xml(r, NULL);
         if (!xml)
                 return diag_err(d, -ENOMEM, "out of memory");
-        return put_text(g, image, xmlpath, xml, 0644, d);
+        return put_text(t->rootfd, xmlpath, xml, 0644, d);
 }
 
-static int put_networks(guestfs_h *g, const char *image, const struct appliance *a, struct diag *d)
+static int put_networks(int rootfd, const struct appliance *a, struct diag *d)
 {
         for (size_t i = 0; i < a->n_networks; i++) {
                 const struct network_spec *n = &a->networks[i];
@@ -134,7 +166,7 @@ static int put_networks(guestfs_h *g, const char *image, const struct appliance 
                                        n->name, n->cidr ? n->cidr : "");
                 if (asprintf(&path, GUEST_LIBVIRT_DIR "/networks/%s.xml", n->name) < 0)
                         return diag_err(d, -ENOMEM, "out of memory");
-                if (put_text(g, image, path, xml, 0644, d) < 0)
+                if (put_text(rootfd, path, xml, 0644, d) < 0)
                         return -EIO;
         }
         return 0;
@@ -173,14 +205,16 @@ static char *manifest_text(const struct appliance *a, const char *const *qcow2,
 }
 
 /* A script and its unit from firmware/host, enabled by the link systemctl would make. */
-static int put_unit(guestfs_h *g, const char *image, const char *name, struct diag *d)
+static int put_unit(int rootfd, const char *name, struct diag *d)
 {
         /* source suffix, destination directory, destination suffix */
         static const char *const kinds[][3] = {{"sh", "/usr/lib/pocbake", ""},
                                                {"service", "/etc/systemd/system", ".service"}};
+        _cleanup_free_ char *link = NULL, *target = NULL;
 
         for (size_t k = 0; k < 2; k++) {
                 _cleanup_free_ char *rel = NULL, *src = NULL, *dst = NULL;
+                int rc;
 
                 if (asprintf(&rel, "firmware/host/%s.%s", name, kinds[k][0]) < 0 ||
                     asprintf(&dst, "%s/%s%s", kinds[k][1], name, kinds[k][2]) < 0)
@@ -190,22 +224,18 @@ static int put_unit(guestfs_h *g, const char *image, const char *name, struct di
                         return diag_err(
                                 d, -ENOENT,
                                 "cannot find %s in the data directory (set POCBAKE_DATADIR)", rel);
-                if (guestfs_mkdir_p(g, kinds[k][1]) < 0 || guestfs_upload(g, src, dst) < 0 ||
-                    guestfs_chmod(g, k == 0 ? 0755 : 0644, dst) < 0)
-                        return gfail(d, g, image, "install %s", dst);
+                rc = rootfs_copy_in(rootfd, dst, src, k == 0 ? 0755 : 0644, 0, 0);
+                if (rc < 0)
+                        return diag_err(d, rc, "host root: %s: %s", dst, strerror(-rc));
         }
-        _cleanup_free_ char *link = NULL, *target = NULL;
         if (asprintf(&link, "/etc/systemd/system/multi-user.target.wants/%s.service", name) < 0 ||
             asprintf(&target, "/etc/systemd/system/%s.service", name) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
-        if (guestfs_mkdir_p(g, "/etc/systemd/system/multi-user.target.wants") < 0 ||
-            guestfs_ln_sf(g, target, link) < 0)
-                return gfail(d, g, image, "enable %s", name);
-        return 0;
+        return put_link(rootfd, link, target, d);
 }
 
 /* What pocbake-grow reads: sh assignments of names the recipe checks restrict. */
-static int put_grow_conf(guestfs_h *g, const char *image, const struct role *host, struct diag *d)
+static int put_grow_conf(int rootfd, const struct role *host, struct diag *d)
 {
         const struct storage_spec *s = &host->storage;
         _cleanup_free_ char *text = NULL;
@@ -227,21 +257,19 @@ static int put_grow_conf(guestfs_h *g, const char *image, const struct role *hos
         fputs("'\n", f);
         if (fclose(f) != 0)
                 return diag_err(d, -ENOMEM, "out of memory");
-        if (guestfs_mkdir_p(g, "/etc/pocbake") < 0)
-                return gfail(d, g, image, "mkdir /etc/pocbake");
-        return put_text(g, image, "/etc/pocbake/storage.conf", text, 0644, d);
+        return put_text(rootfd, "/etc/pocbake/storage.conf", text, 0644, d);
 }
 
-static int put_host_units(guestfs_h *g, const char *image, const struct role *host, struct diag *d)
+static int put_host_units(int rootfd, const struct role *host, struct diag *d)
 {
-        int rc = put_unit(g, image, "pocbake-payloads", d);
+        int rc = put_unit(rootfd, "pocbake-payloads", d);
 
         if (rc < 0 || !host->storage.pool.partition)
                 return rc;
         if (!host->storage.pool.grow && !host->storage.pool.n_extra_disks)
                 return 0;
-        rc = put_grow_conf(g, image, host, d);
-        return rc < 0 ? rc : put_unit(g, image, "pocbake-grow", d);
+        rc = put_grow_conf(rootfd, host, d);
+        return rc < 0 ? rc : put_unit(rootfd, "pocbake-grow", d);
 }
 
 const char *const guest_host_files[] = {
@@ -286,35 +314,33 @@ int payloads_check(const struct appliance *a, const char *const *role_qcow2, str
         return rc;
 }
 
-int payloads_install(guestfs_h *g, const char *image, const struct appliance *a,
+int payloads_install(const struct host_trees *t, const struct appliance *a,
                      const char *const *role_qcow2, struct diag *d)
 {
         _cleanup_free_ struct payload_sum *sums =
                 calloc(a->n_roles ? a->n_roles : 1, sizeof(*sums));
         _cleanup_free_ char *manifest = NULL;
-        int rc;
+        char path[PATH_MAX];
+        int rc, fd;
 
         if (!sums)
                 return diag_err(d, -ENOMEM, "out of memory");
         if (!a->host)
-                return diag_err(d, -EINVAL, "%s: the appliance has no host section", image);
-        rc = guest_mount_host(g, image, a->host, d);
-        if (rc >= 0)
-                rc = make_payload_dirs(g, image, a->host, d);
+                return diag_err(d, -EINVAL, "the appliance has no host section");
+        rc = make_payload_dirs(t, a->host, d);
         for (size_t i = 0; rc >= 0 && i < a->n_roles; i++)
                 if (role_qcow2[i])
-                        rc = upload_role(g, image, a->roles[i], role_qcow2[i], &sums[i], d);
+                        rc = upload_role(t, a->roles[i], role_qcow2[i], &sums[i], d);
         if (rc >= 0)
-                rc = put_networks(g, image, a, d);
+                rc = put_networks(t->rootfd, a, d);
         if (rc < 0)
                 return rc;
         manifest = manifest_text(a, role_qcow2, sums);
         if (!manifest)
                 return diag_err(d, -ENOMEM, "out of memory");
-        rc = put_text(g, image, GUEST_MANIFEST, manifest, 0644, d);
-        if (rc >= 0)
-                rc = put_host_units(g, image, a->host, d);
-        if (rc >= 0 && guestfs_umount_all(g) < 0)
-                rc = gfail(d, g, image, "umount");
-        return rc;
+        payload_place(t, "manifest.json", &fd, path, sizeof(path));
+        rc = rootfs_write(fd, path, manifest, strlen(manifest), 0644, 0, 0);
+        if (rc < 0)
+                return diag_err(d, rc, "payload manifest: %s", strerror(-rc));
+        return put_host_units(t->rootfd, a->host, d);
 }

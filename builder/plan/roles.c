@@ -35,13 +35,16 @@ static bool role_has_esp(const struct role *r)
 
 /* The host's disk carries every role: its qcow2 (made for the host when the
  * role's own outputs do not ask for one). */
-static struct node *plan_host(struct graph *g, struct role *host, struct node *disk)
+static struct node *plan_host(struct graph *g, struct role *host, struct node *root,
+                              struct node *disk)
 {
         struct node *h = graph_add_node(g, &node_host, host, host->name, NULL);
 
         if (!h)
                 return NULL;
+        /* the disk, and the staged tree its root is made again from */
         node_add_input(h, disk);
+        node_add_input(h, root);
         for (size_t i = 0; i < g->app->n_roles; i++) {
                 struct node *q = NULL;
 
@@ -158,7 +161,7 @@ int plan_role(struct graph *g, struct role *r, struct diag *d)
                 return -ENOMEM;
         memcpy(disk->inputs, fs_inputs.inputs, sizeof(disk->inputs));
         disk->n_inputs = fs_inputs.n_inputs;
-        if (r == g->app->host && !(disk = plan_host(g, r, disk)))
+        if (r == g->app->host && !(disk = plan_host(g, r, root, disk)))
                 return -ENOMEM;
         if ((r->outputs & OUT_RAW) && (rc = export_name(disk, "raw")) < 0)
                 return rc;

@@ -108,7 +108,7 @@ int check_mac(struct bctx *c, const struct ynode *v)
         return 0;
 }
 
-static const char *const fs_names[] = {"ext4", "vfat", "squashfs", "erofs"};
+static const char *const fs_names[] = {"ext4", "vfat", "squashfs", "erofs", "xfs"};
 
 int check_fs(struct bctx *c, const struct ynode *v)
 {
@@ -116,7 +116,7 @@ int check_fs(struct bctx *c, const struct ynode *v)
                 if (!strcmp(v->value, fs_names[i]))
                         return 0;
         return bind_error(c, &v->mark,
-                          "unknown fs \"%s\" (expected one of: ext4, vfat, squashfs, erofs)",
+                          "unknown fs \"%s\" (expected one of: ext4, vfat, squashfs, erofs, xfs)",
                           v->value);
 }
 

@@ -6,10 +6,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -231,6 +234,138 @@ int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mod
                 r = rootfs_commit(&a, mode, uid, gid);
         atomic_release(&a);
         return r;
+}
+
+int rootfs_copy_in(int rootfd, const char *path, const char *src, mode_t mode, uid_t uid,
+                   gid_t gid)
+{
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int dfd = -1;
+        struct atomic_file a;
+        struct stat st;
+        int r;
+
+        if (in < 0 || fstat(in, &st) < 0)
+                return -errno;
+        dfd = rootfs_parent(rootfd, path, &name);
+        if (dfd < 0)
+                return dfd;
+        r = atomic_openat(&a, dfd, name);
+        if (r < 0)
+                return r;
+        if (ioctl(a.fd, FICLONE, in) == 0)
+                r = 0;
+        else if (ftruncate(a.fd, st.st_size) < 0)
+                r = -errno;
+        else
+                r = copy_sparse_range(in, 0, a.fd, 0, st.st_size);
+        if (r >= 0)
+                r = rootfs_commit(&a, mode, uid, gid);
+        atomic_release(&a);
+        return r;
+}
+
+/* One entry of src's directory sfd into dst's directory dfd. */
+static int link_entry(int sfd, int dfd, const char *name);
+
+static int link_dir(int sfd, int dfd)
+{
+        int dup_fd = fcntl(sfd, F_DUPFD_CLOEXEC, 3);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *e;
+        int r = 0;
+
+        if (dup_fd < 0)
+                return -errno;
+        d = fdopendir(dup_fd);
+        if (!d) {
+                close(dup_fd);
+                return -errno;
+        }
+        while (r >= 0 && (e = readdir(d)))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                        r = link_entry(sfd, dfd, e->d_name);
+        return r;
+}
+
+static int copy_entry(int sfd, int dfd, const char *name, const struct stat *st)
+{
+        char target[PATH_MAX];
+        ssize_t n;
+
+        if (S_ISLNK(st->st_mode)) {
+                n = readlinkat(sfd, name, target, sizeof(target) - 1);
+                if (n < 0)
+                        return -errno;
+                target[n] = '\0';
+                if (symlinkat(target, dfd, name) < 0)
+                        return -errno;
+        } else if (S_ISREG(st->st_mode)) {
+                _cleanup_close_ int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_close_ int out = -1;
+
+                if (in < 0)
+                        return -errno;
+                out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                             0600);
+                if (out < 0 || ftruncate(out, st->st_size) < 0)
+                        return -errno;
+                if (copy_sparse_range(in, 0, out, 0, st->st_size) < 0)
+                        return -EIO;
+                if (fchmod(out, st->st_mode & 07777) < 0)
+                        return -errno;
+        } else if (mknodat(dfd, name, st->st_mode, st->st_rdev) < 0) {
+                return -errno;
+        }
+        if (fchownat(dfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        /* chown clears set-id bits */
+        if (S_ISREG(st->st_mode) && fchmodat(dfd, name, st->st_mode & 07777, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int link_entry(int sfd, int dfd, const char *name)
+{
+        _cleanup_close_ int s = -1, t = -1;
+        struct stat st;
+
+        if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode)) {
+                if (linkat(sfd, name, dfd, name, 0) == 0)
+                        return 0;
+                return errno == EXDEV || errno == EMLINK ? copy_entry(sfd, dfd, name, &st)
+                                                          : -errno;
+        }
+        if (mkdirat(dfd, name, 0700) < 0)
+                return -errno;
+        s = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        t = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s < 0 || t < 0)
+                return -errno;
+        if (fchown(t, st.st_uid, st.st_gid) < 0 || fchmod(t, st.st_mode & 07777) < 0)
+                return -errno;
+        return link_dir(s, t);
+}
+
+int rootfs_link_tree(const char *src, const char *dst)
+{
+        _cleanup_close_ int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int t = -1;
+        struct stat st;
+
+        if (s < 0 || fstat(s, &st) < 0)
+                return -errno;
+        if (mkdir(dst, 0700) < 0)
+                return -errno;
+        t = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (t < 0)
+                return -errno;
+        if (fchown(t, st.st_uid, st.st_gid) < 0 || fchmod(t, st.st_mode & 07777) < 0)
+                return -errno;
+        return link_dir(s, t);
 }
 
 int rootfs_rewrite(int rootfd, const char *path, const void *data, size_t len)

@@ -1,4 +1,4 @@
-/* rootfs.h: operations on a staged root tree that never reach outside it (private to stage/). */
+/* rootfs.h: operations on a staged root tree that never reach outside it (stage/, and guest/ composing the host's root). */
 #pragma once
 
 #include <stdbool.h>
@@ -49,6 +49,15 @@ int rootfs_rewrite(int rootfd, const char *path, const void *data, size_t len);
 int rootfs_symlink(int rootfd, const char *path, const char *target);
 /* A hard link at path to the existing file at existing (both relative to the root). */
 int rootfs_hardlink(int rootfd, const char *path, const char *existing);
+/* As rootfs_write, with the bytes of the build host's file src (a reflink where
+ * the filesystem shares extents, else a sparse copy). */
+int rootfs_copy_in(int rootfd, const char *path, const char *src, mode_t mode, uid_t uid,
+                   gid_t gid);
+/* A new tree at dst holding src's: directories made anew with src's mode and
+ * owner, everything else a hard link to src's (a copy across filesystems). What
+ * is then written into dst with the functions above replaces links, never the
+ * files src holds. */
+int rootfs_link_tree(const char *src, const char *dst);
 /* Read a file of the tree; a missing file gives -ENOENT. */
 int rootfs_read(int rootfd, const char *path, char **out, size_t *len);
 /* rootfs_set_times is in stage.h: the ISO's trees use it too. */

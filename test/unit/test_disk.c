@@ -281,7 +281,7 @@ static void test_check(void **state)
                                        "\"efi-system-partition\" is longer than 11 characters");
         assert_string_equal(d.msgs[1], "recipes/roles/dc01.yaml:23:7: partition \"root\": unknown "
                                        "filesystem \"btrfs\" (expected one of ext4, vfat, "
-                                       "squashfs, erofs)");
+                                       "squashfs, erofs, xfs)");
         diag_release(&d);
 }
 

@@ -539,12 +539,16 @@ static void test_check(void **state)
         spec_init(&s, "erofs", "seventeen-chars-x", 64 * MIB, NULL);
         assert_true(fs_type_find("erofs")->check(&s, &d) < 0);
         assert_contains(d.msgs[4], "erofs label \"seventeen-chars-x\" is longer than 16");
+        spec_init(&s, "xfs", "thirteen-char", 299 * MIB, NULL);
+        assert_true(fs_type_find("xfs")->check(&s, &d) < 0);
+        assert_contains(d.msgs[5], "xfs needs at least 307200 KiB");
+        assert_contains(d.msgs[6], "xfs label \"thirteen-char\" is longer than 12");
         spec_init(&s, "vfat", "esp", 64 * MIB, NULL);
         assert_int_equal(fs_type_find("vfat")->check(&s, &d), 0);
-        assert_int_equal(d.n, 5);
+        assert_int_equal(d.n, 7);
         assert_null(fs_type_find("btrfs"));
         assert_null(fs_type_find(NULL));
-        assert_string_equal(fs_type_names(), "ext4, vfat, squashfs, erofs");
+        assert_string_equal(fs_type_names(), "ext4, vfat, squashfs, erofs, xfs");
         diag_release(&d);
 }
 
