@@ -11,6 +11,15 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
+/* The recipe as the provenance names it: its file name, the same however the
+ * path was typed (app.yaml, ./app.yaml, /abs/app.yaml) and wherever the tree is. */
+static const char *recipe_name(const struct graph *g)
+{
+        const char *slash = strrchr(g->app->file, '/');
+
+        return slash ? slash + 1 : g->app->file;
+}
+
 static int bundle_hash(const struct graph *g, const struct node *n, struct hasher *h,
                        struct diag *d)
 {
@@ -18,7 +27,7 @@ static int bundle_hash(const struct graph *g, const struct node *n, struct hashe
 
         if (rc < 0)
                 return rc;
-        hasher_str(h, g->app->file);
+        hasher_str(h, recipe_name(g));
         for (size_t i = 0; i < n->n_inputs; i++)
                 hasher_str(h, n->inputs[i]->export_name);
         return 0;
@@ -62,7 +71,7 @@ static int bundle_make(const struct graph *g, const struct node *n, const char *
         _cleanup_free_ char *cert = keys_file(g->boot, "codesign.crt");
         struct export_list l = {0};
         struct bundle_spec s = {
-                .recipe = g->app->file, .key = key, .cert = cert, .epoch = (int64_t)g->epoch};
+                .recipe = recipe_name(g), .key = key, .cert = cert, .epoch = (int64_t)g->epoch};
         int rc = (zst && gz && key && cert) ? 0 : -ENOMEM;
 
         if (rc >= 0 && (rc = bundle_items(g, n, &l, &items)) < 0)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # t0050: an appliance with a host: pocbake build makes the host disk with its LVM
-# storage pool and both roles as payloads (libguestfs, one launch), the PXE set and
-# the signed bundle; independent readers agree, and nothing is rebuilt the second time.
+# storage pool and both roles as payloads, the ISO, the PXE set and the signed bundle;
+# a second build elsewhere gives the same bytes; independent readers agree, and
+# nothing is rebuilt the second time.
 . "$(dirname "$0")/lib.sh"
 
 for tool in virt-filesystems jq; do
@@ -18,6 +19,20 @@ for f in host/host.raw host/host.qcow2 pxe/boot.ipxe pxe/root.squashfs pxe/sampl
         sample-host.iso sample-host.tar.zst sample-host.tar.gz; do
         ok "output $f" test -s "$T/out/$f"
 done
+
+# The same recipe named by a relative path, another cache, another out/, one job:
+# every file the same, host image, ISO, PXE set and bundle included
+start=$(date +%s)
+(cd "$(dirname "$A")" && "$POCBAKE" build --quiet -j1 --keys "$T/keys" --cache "$T/cache2" -o "$T/out2" \
+        "$(basename "$A")") >/dev/null 2>"$T/err"
+ok "a second build from scratch ($(($(date +%s) - start)) s)" test $? = 0 || cat "$T/err" >&2
+differ=$(cd "$T/out" && find . -type f ! -name .pocbake-outputs | LC_ALL=C sort | while read -r f; do
+        cmp -s "$f" "$T/out2/$f" || echo "$f"
+done)
+is "$differ" "" "every output of the second build is byte-identical (host, ISO, PXE, bundle)"
+is "$(cd "$T/out2" && find . -type f ! -name .pocbake-outputs | wc -l)" "$(cd "$T/out" && find . -type f ! -name .pocbake-outputs | wc -l)" \
+        "and it made the same files"
+rm -rf "$T/out2" "$T/cache2"
 
 start=$(date +%s)
 "$POCBAKE" inspect --json "$T/out/host/host.qcow2" >"$T/i.json" 2>"$T/err"
