@@ -28,6 +28,7 @@ static int bundle_hash(const struct graph *g, const struct node *n, struct hashe
         if (rc < 0)
                 return rc;
         hasher_str(h, recipe_name(g));
+        hasher_str(h, n->type->also_object ? "zst+gz" : "zst");
         for (size_t i = 0; i < n->n_inputs; i++)
                 hasher_str(h, n->inputs[i]->export_name);
         return 0;
@@ -79,18 +80,21 @@ static int bundle_make(const struct graph *g, const struct node *n, const char *
         if (rc >= 0) {
                 s.items = items;
                 s.n_items = l.n;
-                rc = bundle_write(&s, zst, gz, d);
+                rc = bundle_write(&s, zst, n->type->also_object ? gz : NULL, d);
         }
         export_list_release(&l);
         return rc;
 }
 
-static const struct node_type node_bundle = {.name = "bundle",
-                                             .object = "bundle.tar.zst",
-                                             .also_object = "bundle.tar.gz",
-                                             .also_ext = ".gz",
-                                             .hash = bundle_hash,
-                                             .make = bundle_make};
+static const struct node_type node_bundle = {
+        .name = "bundle", .object = "bundle.tar.zst", .hash = bundle_hash, .make = bundle_make};
+/* The same with the .tar.gz beside it, for readers without zstd (outputs: [bundle-gz]). */
+static const struct node_type node_bundle_gz = {.name = "bundle",
+                                                .object = "bundle.tar.zst",
+                                                .also_object = "bundle.tar.gz",
+                                                .also_ext = ".gz",
+                                                .hash = bundle_hash,
+                                                .make = bundle_make};
 
 /* The bundle carries every file exported so far. */
 static int bundle_plan(struct graph *g, struct diag *d)
@@ -103,3 +107,22 @@ static int bundle_plan(struct graph *g, struct diag *d)
 }
 
 const struct output_type out_bundle = {.name = "bundle", .needs_keys = true, .plan = bundle_plan};
+
+/* bundle-gz: the bundle node also writes the .tar.gz. */
+static int bundle_gz_plan(struct graph *g, struct diag *d)
+{
+        struct node *b = NULL;
+
+        for (size_t i = 0; i < g->n; i++)
+                if (g->nodes[i]->type == &node_bundle)
+                        b = g->nodes[i];
+        if (!b)
+                return diag_at(d, &g->app->mark,
+                               "output bundle-gz is the bundle as .tar.gz too (expected bundle in "
+                               "outputs as well)");
+        b->type = &node_bundle_gz;
+        return 0;
+}
+
+const struct output_type out_bundle_gz = {
+        .name = "bundle-gz", .needs_keys = true, .plan = bundle_gz_plan};

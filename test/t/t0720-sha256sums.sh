@@ -11,7 +11,7 @@ cp "$TOP/test/data/recipes/minimal.yaml" "$T/minimal.yaml"
 cat >"$T/app.yaml" <<'YAML'
 appliance: app
 roles: [minimal.yaml]
-outputs: [bundle, sha256sums]
+outputs: [bundle, bundle-gz, sha256sums]
 YAML
 build() { "$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$1" "$T/app.yaml"; }
 
