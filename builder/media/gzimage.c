@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "util/cleanup.h"
 #include "util/endian.h"
 #include "util/fsutil.h"
+#include "util/parse.h"
 #include "media.h"
 
 /* One pass over the image: the raw bytes hashed and deflated, the compressed
@@ -205,4 +207,41 @@ int gz_image_write(const char *image, const char *out, struct gz_image *res, str
         }
         gz_release(&g);
         return rc;
+}
+
+int gz_image_save_info(const char *path, const struct gz_image *img, struct diag *d)
+{
+        char text[256];
+        int n = snprintf(text, sizeof(text), "raw_sha256 %s\ngz_sha256 %s\nraw_size %llu\n",
+                         img->raw_sha, img->gz_sha, (unsigned long long)img->raw_size);
+        int r = write_file_atomic(path, text, (size_t)n, 0644);
+
+        return r < 0 ? diag_err(d, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+static bool hex64(const char *s)
+{
+        return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+int gz_image_load_info(const char *path, struct gz_image *img, struct diag *d)
+{
+        _cleanup_free_ char *text = NULL;
+        char raw[SHA256_HEX + 1] = "", gz[SHA256_HEX + 1] = "", num[21] = "";
+        uint64_t size = 0;
+        size_t len;
+        int end = 0, r = read_file(path, &text, &len);
+
+        if (r < 0)
+                return diag_err(d, r, "cannot read %s: %s", path, strerror(-r));
+        if (len > 200 ||
+            sscanf(text, "raw_sha256 %65s gz_sha256 %65s raw_size %20[0-9]%n", raw, gz, num,
+                   &end) != 3 ||
+            !hex64(raw) || !hex64(gz) || (size_t)end + 1 != len || text[end] != '\n' ||
+            parse_uint(num, 0, UINT64_MAX, &size) < 0)
+                return diag_err(d, -EINVAL, "%s: not what gz_image_save_info writes", path);
+        memcpy(img->raw_sha, raw, SHA256_HEX);
+        memcpy(img->gz_sha, gz, SHA256_HEX);
+        img->raw_size = size;
+        return 0;
 }

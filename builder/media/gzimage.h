@@ -16,3 +16,10 @@ struct gz_image {
  * name in the header (busybox in the initrd has gunzip, not zstd), so the same
  * image gives the same bytes. */
 int gz_image_write(const char *image, const char *out, struct gz_image *res, struct diag *d);
+
+/* What gz_image_write reported, kept beside a .gz made earlier so that the ISO
+ * and the PXE set take the same file without compressing the image again:
+ * three lines, "raw_sha256 HEX", "gz_sha256 HEX", "raw_size N". */
+int gz_image_save_info(const char *path, const struct gz_image *img, struct diag *d);
+/* Read it back, every field checked (64 lowercase hex digits, a decimal size). */
+int gz_image_load_info(const char *path, struct gz_image *img, struct diag *d);

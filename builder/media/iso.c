@@ -333,9 +333,15 @@ static int iso_generate(struct iso_run *r, const char *iso)
                              : 0;
         else
                 rc = root_from_image(r, sq);
-        if (rc < 0 || (rc = file_hex(sq, r->root_sha, r->d)) < 0 ||
-            (rc = gz_image_write(r->s->image, gz, &r->img, r->d)) < 0)
+        if (rc < 0 || (rc = file_hex(sq, r->root_sha, r->d)) < 0)
                 return rc;
+        if (r->s->image_gz) {
+                if (copy_file_sparse(r->s->image_gz, gz, 0644) < 0)
+                        return diag_err(r->d, -EIO, "cannot copy %s", r->s->image_gz);
+                r->img = *r->s->image_gz_info;
+        } else if ((rc = gz_image_write(r->s->image, gz, &r->img, r->d)) < 0) {
+                return rc;
+        }
         if ((rc = copy_payloads(r)) < 0 || (rc = write_manifest(r)) < 0)
                 return rc;
         if (copy_file_sparse(r->kernel, kern, 0644) < 0)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "boot/esp.h"
+#include "gzimage.h"
 #include "util/diag.h"
 
 #define ISO_DEFAULT_LABEL "POCBAKE"
@@ -29,6 +30,8 @@ struct iso_spec {
                             * codesign.crt (else db) sign the manifest, PK/KEK/db enrolled */
         const char *image; /* the host disk image (raw, GPT) the installer writes */
         const char *root_squashfs; /* NULL: made from the image's root partition */
+        const char *image_gz;      /* the image gzip'd earlier (gz_image_write); NULL: made here */
+        const struct gz_image *image_gz_info; /* what that gz_image_write reported */
         const char *kernel;        /* NULL: the newest /boot/vmlinuz-* */
         const char *initrd;  /* NULL: built (initrd_write) with the CD, USB and disk drivers */
         const char *label;   /* ISO volume label, found by pocbake.root=iso:LABEL; NULL: POCBAKE */

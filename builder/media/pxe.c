@@ -251,7 +251,15 @@ static int put_install(struct pxe_out *o, const struct pxe_spec *s, const char *
 
         if (!gz || !initrd || !uki || asprintf(&efi, "%s-install.efi", name) < 0)
                 return diag_err(d, -ENOMEM, "out of memory");
-        r = gz_image_write(s->image, gz, &o->img, d);
+        if (s->image_gz) {
+                r = copy_file_sparse(s->image_gz, gz, 0644);
+                if (r < 0)
+                        r = diag_err(d, r, "cannot copy %s: %s", s->image_gz, strerror(-r));
+                else
+                        o->img = *s->image_gz_info;
+        } else {
+                r = gz_image_write(s->image, gz, &o->img, d);
+        }
         if (r >= 0)
                 r = put_inplace(o, "host.raw.gz", d);
         if (r >= 0)

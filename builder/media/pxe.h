@@ -6,6 +6,7 @@
 
 #include <openssl/x509.h>
 
+#include "gzimage.h"
 #include "util/diag.h"
 
 struct pxe_spec {
@@ -31,6 +32,8 @@ struct pxe_spec {
          * signed with uki_keys/db.key) write this raw disk image, served gzip'd as
          * host.raw.gz over HTTP; initrd.img then carries the installer. NULL: none. */
         const char *image;
+        const char *image_gz; /* image gzip'd earlier (gz_image_write); NULL: made here */
+        const struct gz_image *image_gz_info; /* what that gz_image_write reported */
         const char *uki_keys; /* key directory (pocbake keys init) */
         uint64_t epoch;       /* the installer archive's times */
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "graph.h"
+#include "media/gzimage.h"
 
 /* A role's nodes (roles.c). */
 extern const struct node_type node_rootfs;  /* node_rootfs.c: the staged root tree */
@@ -11,6 +12,7 @@ extern const struct node_type node_disk;    /* node_disk.c: the raw GPT disk */
 extern const struct node_type node_image;   /* node_image.c: a customized copy of an image */
 extern const struct node_type node_convert; /* node_convert.c: qcow2 / vhdx of the disk */
 extern const struct node_type node_host;    /* node_host.c: the host disk, pool and payloads */
+extern const struct node_type node_live;    /* node_live.c: the host's live root, image gzip'd */
 /* The boot chain (node_boot.c). */
 extern const struct node_type node_initrd; /* shared by every UKI of one kernel and module list */
 extern const struct node_type node_uki;    /* a role's signed unified kernel image */
@@ -44,3 +46,18 @@ int uki_signed(const struct graph *g, const char *kernel, const char *initrd, co
                const char *out, struct diag *d);
 /* The root partition's PARTUUID as the kernel command line needs it. */
 int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d);
+
+/* The live node of the host node (made once, shared by the ISO and the PXE set)
+ * and the files in its object. */
+#define LIVE_ROOT       "root.squashfs"
+#define LIVE_IMAGE_GZ   "host.raw.gz"
+#define LIVE_IMAGE_INFO "host.raw.gz.info"
+struct live_files {
+        char *root;            /* the squashfs of the host image's root partition */
+        char *image_gz;        /* the host image gzip'd */
+        struct gz_image info;  /* its sizes and digests */
+};
+struct node *plan_live(struct graph *g, struct node *host);
+int live_files(const struct graph *g, const struct node *live, struct live_files *f,
+               struct diag *d);
+void live_files_release(struct live_files *f);

@@ -45,6 +45,8 @@ static int iso_make(const struct graph *g, const struct node *n, const char *dir
 {
         _cleanup_free_ char *image = node_object_path(g, n->inputs[0]);
         _cleanup_free_ char *out = path_join(dir, "install.iso");
+        struct live_files live;
+        int rc;
         struct iso_spec s = {
                 .keys = g->boot->keys,
                 .kernel = n->kernel,
@@ -57,8 +59,17 @@ static int iso_make(const struct graph *g, const struct node *n, const char *dir
 
         if (!image || !out)
                 return -ENOMEM;
-        s.image = image;
-        return iso_write(&s, out, d);
+        /* the live root and the gzip'd image the PXE set carries too, made once */
+        rc = live_files(g, n->inputs[1], &live, d);
+        if (rc >= 0) {
+                s.image = image;
+                s.root_squashfs = live.root;
+                s.image_gz = live.image_gz;
+                s.image_gz_info = &live.info;
+                rc = iso_write(&s, out, d);
+        }
+        live_files_release(&live);
+        return rc;
 }
 
 static const struct node_type node_iso = {
@@ -78,7 +89,9 @@ static int iso_plan(struct graph *g, struct diag *d)
         if (!iso || asprintf(&iso->export_name, "%s.iso", a->name) < 0)
                 return -ENOMEM;
         iso->kernel = a->host->kernel ? a->host->kernel : g->boot->kernel;
-        return node_add_input(iso, host);
+        if (node_add_input(iso, host) < 0)
+                return -ENOMEM;
+        return node_add_input(iso, plan_live(g, host));
 }
 
 const struct output_type out_iso = {.name = "iso", .needs_keys = true, .plan = iso_plan};

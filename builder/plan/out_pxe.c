@@ -43,20 +43,6 @@ static int pxe_hash(const struct graph *g, const struct node *n, struct hasher *
         return hash_path(h, UKI_DEFAULT_STUB, d);
 }
 
-/* The root image: the host image's root partition, as the ISO's live root is
- * made, so the network-booted host is the installed one (its payload manifest,
- * libvirt definitions and pool fstab lines are added by the host step). */
-static int pxe_root(const struct graph *g, const struct node *n, const char *dir, const char *out,
-                    struct diag *d)
-{
-        _cleanup_free_ char *image = node_object_path(g, n->inputs[0]);
-        _cleanup_free_ char *scratch = path_join(dir, "root-tree");
-
-        if (!image || !scratch)
-                return -ENOMEM;
-        return root_squashfs_from_image(image, g->epoch, scratch, "", out, d);
-}
-
 /* The live UKI's command line: the root and its hash ride in the signed image. */
 static int live_cmdline(const struct role *host, const char *root, char **out, struct diag *d)
 {
@@ -89,11 +75,16 @@ static int pxe_make(const struct graph *g, const struct node *n, const char *dir
                              .cmdline = host_args(n->role),
                              .uki_keys = g->boot->keys,
                              .epoch = g->epoch};
+        struct live_files live;
         int rc;
 
         if (!image || !initrd || !root || !uki || !out || !key || !cert)
                 return -ENOMEM;
-        rc = pxe_root(g, n, dir, root, d);
+        /* the root is the host image's root partition, the ISO's live root: the
+         * network-booted host is the installed one */
+        rc = live_files(g, n->inputs[2], &live, d);
+        if (rc >= 0 && copy_file_sparse(live.root, root, 0644) < 0)
+                rc = diag_err(d, -EIO, "cannot copy %s", live.root);
         if (rc >= 0)
                 rc = live_cmdline(n->role, root, &cmdline, d);
         if (rc >= 0)
@@ -103,8 +94,11 @@ static int pxe_make(const struct graph *g, const struct node *n, const char *dir
                 p.uki = uki;
                 p.root = root;
                 p.image = image;
+                p.image_gz = live.image_gz;
+                p.image_gz_info = &live.info;
                 rc = pxe_write(&p, out, d);
         }
+        live_files_release(&live);
         unlink(root);
         unlink(uki);
         return rc;
@@ -129,7 +123,8 @@ static int pxe_plan(struct graph *g, struct diag *d)
                 return -ENOMEM;
         pxe->kernel = initrd->kernel;
         node_add_input(pxe, root);
-        return node_add_input(pxe, initrd);
+        node_add_input(pxe, initrd);
+        return node_add_input(pxe, plan_live(g, root));
 }
 
 const struct output_type out_pxe = {.name = "pxe", .needs_keys = true, .plan = pxe_plan};
