@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include "media/cms.h"
+#include "media/gzimage.h"
 #include "media/pxe.h"
 #include "media/sums.h"
 #include "sign/keygen.h"
@@ -319,13 +320,61 @@ static void test_sums(void **state)
         assert_false(sums_name_ok(""));
 }
 
+/* The gzip'd image's record that the ISO and the PXE set share: read back as
+ * written, anything else refused. */
+static void test_gz_info(void **state)
+{
+        char info[] = "/tmp/pocbake-gzinfo.XXXXXX";
+        struct gz_image a = {.raw_size = 2684354560ull}, b;
+        struct diag d = {0};
+        /* after good raw_sha256 and gz_sha256 lines */
+        static const char *const bad_tail[] = {
+                "raw_size -1\n",
+                "raw_size 1\nextra\n",
+                "raw_size 1",
+                "raw_size 99999999999999999999\n",
+        };
+        int fd = mkstemp(info);
+
+        (void)state;
+        assert_true(fd >= 0);
+        close(fd);
+        memset(a.raw_sha, 'a', 64);
+        a.raw_sha[64] = '\0';
+        memset(a.gz_sha, '0', 64);
+        a.gz_sha[64] = '\0';
+        assert_int_equal(gz_image_save_info(info, &a, &d), 0);
+        assert_int_equal(gz_image_load_info(info, &b, &d), 0);
+        assert_string_equal(b.raw_sha, a.raw_sha);
+        assert_string_equal(b.gz_sha, a.gz_sha);
+        assert_int_equal(b.raw_size, a.raw_size);
+        {
+                static const char short_sums[] = "raw_sha256 xyz\ngz_sha256 xyz\nraw_size 1\n";
+
+                assert_int_equal(write_file_atomic(info, short_sums, strlen(short_sums), 0644), 0);
+        }
+        assert_int_equal(gz_image_load_info(info, &b, &d), -EINVAL);
+        for (size_t i = 0; i < sizeof(bad_tail) / sizeof(bad_tail[0]); i++) {
+                char text[512];
+                int n = snprintf(text, sizeof(text), "raw_sha256 %s\ngz_sha256 %s\n%s", a.raw_sha,
+                                 a.gz_sha, bad_tail[i]);
+
+                assert_int_equal(write_file_atomic(info, text, (size_t)n, 0644), 0);
+                assert_int_equal(gz_image_load_info(info, &b, &d), -EINVAL);
+        }
+        assert_int_equal(d.n, 1 + sizeof(bad_tail) / sizeof(bad_tail[0]));
+        assert_non_null(strstr(d.msgs[0], "not what gz_image_save_info writes"));
+        diag_release(&d);
+        unlink(info);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_write_verify), cmocka_unit_test(test_verify_flag),
                 cmocka_unit_test(test_tamper),       cmocka_unit_test(test_bad_inputs),
                 cmocka_unit_test(test_cms),          cmocka_unit_test(test_cms_wrong_anchor),
-                cmocka_unit_test(test_sums),
+                cmocka_unit_test(test_sums),         cmocka_unit_test(test_gz_info),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
