@@ -2,6 +2,7 @@
 #include "gpt.h"
 #include "util/cleanup.h"
 #include "util/endian.h"
+#include "util/fsutil.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -219,24 +220,6 @@ static void fill_mbr(const struct gpt *g, uint8_t *m)
         m[511] = 0xaa;
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-        const uint8_t *p = buf;
-
-        while (len) {
-                ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
-                off += (uint64_t)n;
-        }
-        return 0;
-}
-
 int gpt_write(const struct gpt *g, int fd, struct diag *d)
 {
         uint64_t last = g->size / GPT_SECTOR - 1;
@@ -250,17 +233,17 @@ int gpt_write(const struct gpt *g, int fd, struct diag *d)
         fill_entries(g, t);
         crc = (uint32_t)crc32(0, t, TABLE_BYTES);
         fill_mbr(g, mbr);
-        r = pwrite_all(fd, mbr, sizeof(mbr), 0);
+        r = pwrite_full(fd, mbr, sizeof(mbr), 0);
         fill_header(g, hdr, 1, last, 2, crc);
         if (r >= 0)
-                r = pwrite_all(fd, hdr, sizeof(hdr), GPT_SECTOR);
+                r = pwrite_full(fd, hdr, sizeof(hdr), GPT_SECTOR);
         if (r >= 0)
-                r = pwrite_all(fd, t, TABLE_BYTES, 2 * GPT_SECTOR);
+                r = pwrite_full(fd, t, TABLE_BYTES, 2 * GPT_SECTOR);
         if (r >= 0)
-                r = pwrite_all(fd, t, TABLE_BYTES, (last - TABLE_SECTORS) * GPT_SECTOR);
+                r = pwrite_full(fd, t, TABLE_BYTES, (last - TABLE_SECTORS) * GPT_SECTOR);
         fill_header(g, hdr, last, 1, last - TABLE_SECTORS, crc);
         if (r >= 0)
-                r = pwrite_all(fd, hdr, sizeof(hdr), last * GPT_SECTOR);
+                r = pwrite_full(fd, hdr, sizeof(hdr), last * GPT_SECTOR);
         if (r < 0)
                 return diag_err(d, r, "cannot write the partition table: %s", strerror(-r));
         return 0;

@@ -11,6 +11,7 @@
 
 #include "util/cleanup.h"
 #include "util/endian.h"
+#include "util/fsutil.h"
 #include "util/hash.h"
 
 #define SECTOR        512
@@ -181,24 +182,6 @@ static void put_mda_header(uint8_t *s, uint64_t text_len, uint32_t text_crc)
         put_le32(s + 0, lvm_crc(s + 4, MDA_HEADER - 4));
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-        const uint8_t *b = buf;
-
-        while (len) {
-                ssize_t w = pwrite(fd, b, len, (off_t)off);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return w < 0 ? -errno : -EIO;
-                b += w;
-                len -= (size_t)w;
-                off += (uint64_t)w;
-        }
-        return 0;
-}
-
 int lvm_write(const struct lvm_pool *p, int fd, uint64_t offset, struct diag *d)
 {
         _cleanup_free_ char *text = lvm_metadata_text(p);
@@ -214,11 +197,11 @@ int lvm_write(const struct lvm_pool *p, int fd, uint64_t offset, struct diag *d)
                                 p->vg, len);
         put_label(label, p);
         put_mda_header(mda, len, lvm_crc(text, len));
-        rc = pwrite_all(fd, label, sizeof(label), offset + LABEL_SECTOR * SECTOR);
+        rc = pwrite_full(fd, label, sizeof(label), offset + LABEL_SECTOR * SECTOR);
         if (rc >= 0)
-                rc = pwrite_all(fd, mda, sizeof(mda), offset + MDA_OFFSET);
+                rc = pwrite_full(fd, mda, sizeof(mda), offset + MDA_OFFSET);
         if (rc >= 0)
-                rc = pwrite_all(fd, text, len, offset + MDA_OFFSET + MDA_HEADER);
+                rc = pwrite_full(fd, text, len, offset + MDA_OFFSET + MDA_HEADER);
         if (rc < 0)
                 return diag_err(d, rc, "volume group %s: %s", p->vg, strerror(-rc));
         return 0;

@@ -7,12 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -254,24 +252,18 @@ int rootfs_copy_in(int rootfd, const char *path, const char *src, mode_t mode, u
         r = atomic_openat(&a, dfd, name);
         if (r < 0)
                 return r;
-        if (ioctl(a.fd, FICLONE, in) == 0)
-                r = 0;
-        else if (ftruncate(a.fd, st.st_size) < 0)
-                r = -errno;
-        else
-                r = copy_sparse_range(in, 0, a.fd, 0, st.st_size);
+        r = copy_fd_sparse(in, a.fd, st.st_size);
         if (r >= 0)
                 r = rootfs_commit(&a, mode, uid, gid);
         atomic_release(&a);
         return r;
 }
 
-/* One entry of src's directory sfd into dst's directory dfd. */
-static int link_entry(int sfd, int dfd, const char *name);
-
-static int link_dir(int sfd, int dfd)
+/* fn(dfd, name, ctx) for every entry of the directory dfd but "." and "..",
+ * until one fails. */
+static int each_entry(int dfd, int (*fn)(int dfd, const char *name, void *ctx), void *ctx)
 {
-        int dup_fd = fcntl(sfd, F_DUPFD_CLOEXEC, 3);
+        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *e;
         int r = 0;
@@ -285,8 +277,16 @@ static int link_dir(int sfd, int dfd)
         }
         while (r >= 0 && (e = readdir(d)))
                 if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                        r = link_entry(sfd, dfd, e->d_name);
+                        r = fn(dfd, e->d_name, ctx);
         return r;
+}
+
+/* One entry of src's directory sfd into dst's directory (*(int *)dfd). */
+static int link_entry(int sfd, const char *name, void *dfd);
+
+static int link_dir(int sfd, int dfd)
+{
+        return each_entry(sfd, link_entry, &dfd);
 }
 
 static int copy_entry(int sfd, int dfd, const char *name, const struct stat *st)
@@ -326,8 +326,9 @@ static int copy_entry(int sfd, int dfd, const char *name, const struct stat *st)
         return 0;
 }
 
-static int link_entry(int sfd, int dfd, const char *name)
+static int link_entry(int sfd, const char *name, void *ctx)
 {
+        int dfd = *(int *)ctx;
         _cleanup_close_ int s = -1, t = -1;
         struct stat st;
 
@@ -426,38 +427,30 @@ int rootfs_read(int rootfd, const char *path, char **out, size_t *len)
         return read_fd(fd, out, len);
 }
 
+static int times_entry(int dfd, const char *name, void *ts);
+
 static int times_walk(int dfd, const struct timespec ts[2])
 {
-        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *e;
+        return each_entry(dfd, times_entry, (void *)ts);
+}
+
+static int times_entry(int dfd, const char *name, void *ts)
+{
+        struct stat st;
         int r = 0;
 
-        if (dup_fd < 0)
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
-        d = fdopendir(dup_fd);
-        if (!d) {
-                close(dup_fd);
-                return -errno;
-        }
-        while (r >= 0 && (e = readdir(d))) {
-                struct stat st;
+        if (S_ISDIR(st.st_mode)) {
+                _cleanup_close_ int sub =
+                        openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                if (sub < 0)
                         return -errno;
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(
-                                dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-                        if (sub < 0)
-                                return -errno;
-                        r = times_walk(sub, ts);
-                }
-                if (r >= 0 && utimensat(dfd, e->d_name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                        r = -errno;
+                r = times_walk(sub, ts);
         }
+        if (r >= 0 && utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                r = -errno;
         return r;
 }
 

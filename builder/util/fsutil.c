@@ -229,6 +229,24 @@ int write_full(int fd, const void *data, size_t len)
         return 0;
 }
 
+int pwrite_full(int fd, const void *data, size_t len, uint64_t off)
+{
+        const char *p = data;
+
+        while (len) {
+                ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                len -= (size_t)n;
+                off += (uint64_t)n;
+        }
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
         struct atomic_file a;
@@ -364,6 +382,16 @@ static int copy_sparse_split(int in, int out, off_t size)
         return r < 0 ? r : hi.r;
 }
 
+int copy_fd_sparse(int in, int out, off_t size)
+{
+        /* A reflink where the filesystem shares extents (XFS, btrfs), else a copy. */
+        if (ioctl(out, FICLONE, in) == 0)
+                return 0;
+        if (ftruncate(out, size) < 0)
+                return -errno;
+        return copy_sparse_split(in, out, size);
+}
+
 int copy_file_sparse(const char *from, const char *to, mode_t mode)
 {
         _cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC);
@@ -376,13 +404,7 @@ int copy_file_sparse(const char *from, const char *to, mode_t mode)
         r = atomic_open(&a, to, mode);
         if (r < 0)
                 return r;
-        /* A reflink where the filesystem shares extents (XFS, btrfs), else a copy. */
-        if (ioctl(a.fd, FICLONE, in) == 0)
-                r = 0;
-        else if (ftruncate(a.fd, st.st_size) < 0)
-                r = -errno;
-        else
-                r = copy_sparse_split(in, a.fd, st.st_size);
+        r = copy_fd_sparse(in, a.fd, st.st_size);
         if (r >= 0)
                 r = atomic_commit(&a);
         atomic_release(&a);

@@ -42,10 +42,15 @@ void atomic_release(struct atomic_file *a);
 /* write(2) until all of data is written (EINTR retried). */
 int write_full(int fd, const void *data, size_t len);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* pwrite(2) until all of data is at off (EINTR retried, a 0-byte write is -EIO). */
+int pwrite_full(int fd, const void *data, size_t len, uint64_t off);
 
 /* Copy len bytes of in (from in_off) to out (at out_off), keeping holes as holes:
  * SEEK_DATA/SEEK_HOLE to find data, copy_file_range to move it. */
 int copy_sparse_range(int in, off_t in_off, int out, off_t out_off, off_t len);
+/* The size bytes of in into the empty file out: a reflink where the filesystem
+ * shares extents (XFS, btrfs), else a sparse copy. */
+int copy_fd_sparse(int in, int out, off_t size);
 /* Copy a whole file sparsely to a new path (atomically). */
 int copy_file_sparse(const char *from, const char *to, mode_t mode);
 /* Bytes actually allocated to a file (st_blocks * 512). */
