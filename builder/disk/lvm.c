@@ -1,4 +1,5 @@
-/* lvm.c: an LVM2 physical volume with one volume group and linear volumes, every byte from the recipe. */
+/* lvm.c: an LVM2 physical volume with one volume group and linear volumes, every byte from the
+ * recipe. */
 #include "lvm.h"
 
 #include <errno.h>
@@ -14,13 +15,13 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 
-#define SECTOR        512
-#define LABEL_SECTOR  1
-#define MDA_OFFSET    4096
-#define MDA_SIZE      (LVM_PE_START - MDA_OFFSET)
-#define MDA_HEADER    512
-#define LVM_CRC_INIT  0xf597a6cfu
-#define PV_EXT_USED   1u
+#define SECTOR         512
+#define LABEL_SECTOR   1
+#define MDA_OFFSET     4096
+#define MDA_SIZE       (LVM_PE_START - MDA_OFFSET)
+#define MDA_HEADER     512
+#define LVM_CRC_INIT   0xf597a6cfu
+#define PV_EXT_USED    1u
 #define PV_EXT_VERSION 2u
 
 static const char mda_magic[16] = " LVM2 x[5A%r0N*>";

@@ -18,9 +18,9 @@ struct lvm_volume {
 
 struct lvm_pool {
         const char *vg;
-        const char *seed;  /* ids derive from it and the names: same recipe, same ids */
-        uint64_t dev_size; /* bytes of the partition that is the PV */
-        uint64_t epoch;    /* creation time of the volumes */
+        const char *seed;   /* ids derive from it and the names: same recipe, same ids */
+        uint64_t dev_size;  /* bytes of the partition that is the PV */
+        uint64_t epoch;     /* creation time of the volumes */
         const char *device; /* the PV's device as the host sees it, e.g. /dev/sda3 */
         struct lvm_volume *lv;
         size_t n_lv;

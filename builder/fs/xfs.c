@@ -1,4 +1,5 @@
-/* xfs.c: xfs images with mkfs.xfs -p (a prototype file listing the tree), times set after with xfs_db. */
+/* xfs.c: xfs images with mkfs.xfs -p (a prototype file listing the tree), times set after with
+ * xfs_db. */
 #include "fsint.h"
 #include "util/cleanup.h"
 #include "util/exec.h"
@@ -14,10 +15,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define XFS_MIN_SIZE   (300ull * 1024 * 1024) /* mkfs.xfs refuses smaller */
-#define XFS_LABEL_MAX  12
-#define XFS_BIGTIME    0x8u /* incompatible feature: 64-bit nanosecond timestamps */
-#define XFS_BIGTIME_0  2147483648ull /* bigtime counts from 1901-12-13 */
+#define XFS_MIN_SIZE    (300ull * 1024 * 1024) /* mkfs.xfs refuses smaller */
+#define XFS_LABEL_MAX   12
+#define XFS_BIGTIME     0x8u          /* incompatible feature: 64-bit nanosecond timestamps */
+#define XFS_BIGTIME_0   2147483648ull /* bigtime counts from 1901-12-13 */
 #define PROTO_MAX_DEPTH 64
 
 static int xfs_check(const struct fs_spec *s, struct diag *d)
@@ -126,8 +127,8 @@ static int proto_entry(struct proto *p, int dfd, const char *name, int depth)
                 rc = proto_mode(p, &st, 'p');
                 fputc('\n', p->f);
         } else {
-                rc = diag_at(p->d, &p->s->mark, "xfs: %s is a socket, which mkfs.xfs -p cannot make",
-                             p->path + 2);
+                rc = diag_at(p->d, &p->s->mark,
+                             "xfs: %s is a socket, which mkfs.xfs -p cannot make", p->path + 2);
         }
 out:
         p->path[len] = '\0';
@@ -251,9 +252,10 @@ static bool field(const char *line, const char *name, uint64_t *out)
  * ncheck lists) and whether the times are bigtime's. */
 static int list_inodes(const char *file, uint64_t **inos, size_t *n, bool *bigtime, struct diag *d)
 {
-        const char *argv[] = {"xfs_db", "-r",       "-c", "sb 0",   "-c", "p rootino",
-                              "-c",     "p rbmino", "-c", "p rsumino", "-c", "p features_incompat",
-                              "-c",     "blockget -n", "-c", "ncheck", file, NULL};
+        const char *argv[] = {
+                "xfs_db", "-r",          "-c", "sb 0",      "-c", "p rootino",
+                "-c",     "p rbmino",    "-c", "p rsumino", "-c", "p features_incompat",
+                "-c",     "blockget -n", "-c", "ncheck",    file, NULL};
         _cleanup_free_ char *out = NULL;
         size_t cap = 0;
         int rc = run_capture(argv, NULL, &out, d);

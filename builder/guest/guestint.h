@@ -27,7 +27,8 @@ struct host_trees {
         int rootfd;
         int volfd;
 };
-/* Before anything is written: the host section, the unit files, role and network names, the qcow2s. */
+/* Before anything is written: the host section, the unit files, role and network names, the qcow2s.
+ */
 int payloads_check(const struct appliance *a, const char *const *role_qcow2, struct diag *d);
 /* The payloads, their manifest, libvirt's definitions and the host units into the trees. */
 int payloads_install(const struct host_trees *t, const struct appliance *a,

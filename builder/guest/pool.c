@@ -1,4 +1,5 @@
-/* pool.c: the host disk composed: its root made again with the host's files, the LVM pool and its volumes written by pocbake. */
+/* pool.c: the host disk composed: its root made again with the host's files, the LVM pool and its
+ * volumes written by pocbake. */
 #include "guestint.h"
 
 #include <errno.h>
@@ -37,8 +38,7 @@ static int clear_range(int fd, const struct gpt *gpt, size_t i, uint64_t *off, u
 {
         *off = gpt->parts[i].first_lba * GPT_SECTOR;
         *len = (gpt->parts[i].last_lba - gpt->parts[i].first_lba + 1) * GPT_SECTOR;
-        if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)*off, (off_t)*len) <
-            0)
+        if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)*off, (off_t)*len) < 0)
                 return diag_err(d, -errno, "%s: clearing partition %zu: %s", image, i + 1,
                                 strerror(errno));
         return 0;
@@ -46,8 +46,8 @@ static int clear_range(int fd, const struct gpt *gpt, size_t i, uint64_t *off, u
 
 /* A filesystem of spec s at byte offset off of the disk: in place where the
  * handler can, else made beside and copied in. */
-static int put_fs(const struct fs_spec *s, const char *disk, int fd, uint64_t off,
-                  const char *work, const char *what, struct diag *d)
+static int put_fs(const struct fs_spec *s, const char *disk, int fd, uint64_t off, const char *work,
+                  const char *what, struct diag *d)
 {
         const struct fs_type *t = fs_type_find(s->type);
         _cleanup_free_ char *img = NULL;
@@ -185,8 +185,8 @@ static int lay_out_pool(struct compose *c, ssize_t part)
         c->pool.vg = s->pool.vg;
         c->pool.seed = c->host->name;
         c->pool.epoch = c->epoch;
-        c->pool.dev_size = (c->gpt.parts[part].last_lba - c->gpt.parts[part].first_lba + 1) *
-                           GPT_SECTOR;
+        c->pool.dev_size =
+                (c->gpt.parts[part].last_lba - c->gpt.parts[part].first_lba + 1) * GPT_SECTOR;
         c->pool.n_lv = s->n_volumes;
         for (size_t i = 0; i < s->n_volumes; i++) {
                 c->pool.lv[i].name = s->volumes[i].name;
@@ -235,7 +235,8 @@ static int compose(struct compose *c, const char *const *role_qcow2)
 {
         const struct storage_spec *s = &c->host->storage;
         ssize_t root_part = find_partition(c->host, NULL, "/");
-        ssize_t pool_part = s->pool.partition ? find_partition(c->host, s->pool.partition, NULL) : -1;
+        ssize_t pool_part =
+                s->pool.partition ? find_partition(c->host, s->pool.partition, NULL) : -1;
         _cleanup_free_ char *root = path_join(c->work, "root");
         _cleanup_close_ int rootfd = -1, volfd = -1;
         struct host_trees t = {.rootfd = -1, .volfd = -1};
@@ -287,17 +288,20 @@ static int compose(struct compose *c, const char *const *role_qcow2)
         if ((rc = make_root(c, root_part, root)) < 0)
                 return rc;
         if (pool_part >= 0)
-                rc = make_volumes(c, pool_part,
-                                  c->gpt.parts[pool_part].first_lba * GPT_SECTOR);
+                rc = make_volumes(c, pool_part, c->gpt.parts[pool_part].first_lba * GPT_SECTOR);
         return rc;
 }
 
 int guest_make_host(const char *disk_raw, const char *root_tree, const struct appliance *a,
-                    const char *const *role_qcow2, uint64_t epoch, const char *work,
-                    struct diag *d)
+                    const char *const *role_qcow2, uint64_t epoch, const char *work, struct diag *d)
 {
-        struct compose c = {.image = disk_raw, .root_tree = root_tree, .work = work, .a = a,
-                            .host = a->host, .epoch = epoch, .d = d};
+        struct compose c = {.image = disk_raw,
+                            .root_tree = root_tree,
+                            .work = work,
+                            .a = a,
+                            .host = a->host,
+                            .epoch = epoch,
+                            .d = d};
         int rc = payloads_check(a, role_qcow2, d);
 
         if (rc < 0)

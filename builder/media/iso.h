@@ -32,7 +32,7 @@ struct iso_spec {
         const char *root_squashfs; /* NULL: made from the image's root partition */
         const char *image_gz;      /* the image gzip'd earlier (gz_image_write); NULL: made here */
         const struct gz_image *image_gz_info; /* what that gz_image_write reported */
-        const char *kernel;        /* NULL: the newest /boot/vmlinuz-* */
+        const char *kernel;                   /* NULL: the newest /boot/vmlinuz-* */
         const char *initrd;  /* NULL: built (initrd_write) with the CD, USB and disk drivers */
         const char *label;   /* ISO volume label, found by pocbake.root=iso:LABEL; NULL: POCBAKE */
         const char *cmdline; /* kernel arguments after the root ones; NULL: "console=ttyS0" */

@@ -34,8 +34,8 @@ struct pxe_spec {
         const char *image;
         const char *image_gz; /* image gzip'd earlier (gz_image_write); NULL: made here */
         const struct gz_image *image_gz_info; /* what that gz_image_write reported */
-        const char *uki_keys; /* key directory (pocbake keys init) */
-        uint64_t epoch;       /* the installer archive's times */
+        const char *uki_keys;                 /* key directory (pocbake keys init) */
+        uint64_t epoch;                       /* the installer archive's times */
 };
 
 /* Where the install entries fetch host.raw.gz: an ordinary web server on the

@@ -1,4 +1,5 @@
-/* node_live.c: the live node: the finished host image's root as a squashfs and the image gzip'd, made once for the ISO and the PXE set. */
+/* node_live.c: the live node: the finished host image's root as a squashfs and the image gzip'd,
+ * made once for the ISO and the PXE set. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,7 @@
 /* Raised when what is made from the host image changes. */
 #define LIVE_STEP "live-1"
 
-static int live_hash(const struct graph *g, const struct node *n, struct hasher *h,
-                     struct diag *d)
+static int live_hash(const struct graph *g, const struct node *n, struct hasher *h, struct diag *d)
 {
         hasher_str(h, LIVE_STEP);
         hasher_u64(h, g->epoch);
@@ -56,14 +56,14 @@ struct node *plan_live(struct graph *g, struct node *host)
         return live;
 }
 
-int live_files(const struct graph *g, const struct node *live, struct live_files *f,
-               struct diag *d)
+int live_files(const struct graph *g, const struct node *live, struct live_files *f, struct diag *d)
 {
         _cleanup_free_ char *dir = node_object_path(g, live), *info = NULL;
 
         memset(f, 0, sizeof(*f));
         if (!dir || !(f->root = path_join(dir, LIVE_ROOT)) ||
-            !(f->image_gz = path_join(dir, LIVE_IMAGE_GZ)) || !(info = path_join(dir, LIVE_IMAGE_INFO)))
+            !(f->image_gz = path_join(dir, LIVE_IMAGE_GZ)) ||
+            !(info = path_join(dir, LIVE_IMAGE_INFO)))
                 return -ENOMEM;
         return gz_image_load_info(info, &f->info, d);
 }

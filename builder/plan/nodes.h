@@ -53,9 +53,9 @@ int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d)
 #define LIVE_IMAGE_GZ   "host.raw.gz"
 #define LIVE_IMAGE_INFO "host.raw.gz.info"
 struct live_files {
-        char *root;            /* the squashfs of the host image's root partition */
-        char *image_gz;        /* the host image gzip'd */
-        struct gz_image info;  /* its sizes and digests */
+        char *root;           /* the squashfs of the host image's root partition */
+        char *image_gz;       /* the host image gzip'd */
+        struct gz_image info; /* its sizes and digests */
 };
 struct node *plan_live(struct graph *g, struct node *host);
 int live_files(const struct graph *g, const struct node *live, struct live_files *f,

@@ -9,11 +9,7 @@ extern const struct output_type out_iso, out_pxe, out_bundle, out_bundle_gz, out
 /* In planning order: a row may carry what the rows above it export. The i-th
  * is OUT_DELIVERABLE(i) in a loaded appliance's outputs. */
 static const struct output_type *const outputs[] = {
-        &out_iso,
-        &out_pxe,
-        &out_bundle,
-        &out_bundle_gz,
-        &out_sha256sums,
+        &out_iso, &out_pxe, &out_bundle, &out_bundle_gz, &out_sha256sums,
 };
 
 size_t plan_output_names(const char **names, size_t max)

@@ -234,8 +234,7 @@ int rootfs_write(int rootfd, const char *path, const void *data, size_t len, mod
         return r;
 }
 
-int rootfs_copy_in(int rootfd, const char *path, const char *src, mode_t mode, uid_t uid,
-                   gid_t gid)
+int rootfs_copy_in(int rootfd, const char *path, const char *src, mode_t mode, uid_t uid, gid_t gid)
 {
         _cleanup_free_ char *name = NULL;
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -307,8 +306,7 @@ static int copy_entry(int sfd, int dfd, const char *name, const struct stat *st)
 
                 if (in < 0)
                         return -errno;
-                out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                             0600);
+                out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (out < 0 || ftruncate(out, st->st_size) < 0)
                         return -errno;
                 if (copy_sparse_range(in, 0, out, 0, st->st_size) < 0)
@@ -337,8 +335,7 @@ static int link_entry(int sfd, const char *name, void *ctx)
         if (!S_ISDIR(st.st_mode)) {
                 if (linkat(sfd, name, dfd, name, 0) == 0)
                         return 0;
-                return errno == EXDEV || errno == EMLINK ? copy_entry(sfd, dfd, name, &st)
-                                                          : -errno;
+                return errno == EXDEV || errno == EMLINK ? copy_entry(sfd, dfd, name, &st) : -errno;
         }
         if (mkdirat(dfd, name, 0700) < 0)
                 return -errno;

@@ -1,4 +1,5 @@
-/* rootfs.h: operations on a staged root tree that never reach outside it (stage/, and guest/ composing the host's root). */
+/* rootfs.h: operations on a staged root tree that never reach outside it (stage/, and guest/
+ * composing the host's root). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,4 +1,5 @@
-/* test_lvm.c: the LVM2 physical volume lvm.c writes: checksum, ids, layout, label, metadata area; and an xfs volume made twice. */
+/* test_lvm.c: the LVM2 physical volume lvm.c writes: checksum, ids, layout, label, metadata area;
+ * and an xfs volume made twice. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -25,8 +26,13 @@
 static struct lvm_volume mini_lv[3];
 static struct lvm_pool mini(void)
 {
-        struct lvm_pool p = {.vg = "pocpool", .seed = "host", .dev_size = 4108288ull * 512,
-                             .epoch = 1700000000, .device = "/dev/sda3", .lv = mini_lv, .n_lv = 3};
+        struct lvm_pool p = {.vg = "pocpool",
+                             .seed = "host",
+                             .dev_size = 4108288ull * 512,
+                             .epoch = 1700000000,
+                             .device = "/dev/sda3",
+                             .lv = mini_lv,
+                             .n_lv = 3};
 
         mini_lv[0] = (struct lvm_volume){.name = "csv", .extents = 256};
         mini_lv[1] = (struct lvm_volume){.name = "blob", .extents = 80};
@@ -151,8 +157,8 @@ static void test_xfs_twice(void **state)
 {
         char dir[] = "/tmp/pocbake-xfs.XXXXXX";
         _cleanup_free_ char *tree = NULL, *a = NULL, *b = NULL, *f = NULL, *sub = NULL;
-        struct fs_spec s = {.type = "xfs", .label = "csv", .size = 300ull << 20,
-                            .epoch = 1700000000};
+        struct fs_spec s = {
+                .type = "xfs", .label = "csv", .size = 300ull << 20, .epoch = 1700000000};
         const char *repair[] = {"xfs_repair", "-n", NULL, NULL};
         const struct fs_type *t = fs_type_find("xfs");
         struct diag d = {0};
@@ -197,8 +203,8 @@ static void test_xfs_twice(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_crc),    cmocka_unit_test(test_id),
-                cmocka_unit_test(test_layout), cmocka_unit_test(test_write),
+                cmocka_unit_test(test_crc),       cmocka_unit_test(test_id),
+                cmocka_unit_test(test_layout),    cmocka_unit_test(test_write),
                 cmocka_unit_test(test_xfs_twice),
         };
 
