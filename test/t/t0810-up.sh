@@ -46,7 +46,7 @@ roles: [web.yaml, client.yaml]
 networks:
   - {name: lan, bridge: br-lan, cidr: 192.168.77.0/24}
 checks:
-  - {name: web-page, from: client, command: "wget -qO- http://192.168.77.10/", expect: "$2", timeout: 60}
+  - {name: web-page, from: client, command: "wget -qO- http://192.168.77.10/", expect: "$2", timeout: 120}
   - {name: lease, from: client, command: "cat /run/pocbake/dhcp-eth0", expect: "server 192.168.77.10", timeout: 60}
 EOF
 }
@@ -83,7 +83,12 @@ ok "after up: no namespace left" nsgone
 "$POCBAKE" up --json -o "$T/out" --accel tcg --timeout 300 "$T/app/bad.yaml" >"$T/bad.out" 2>"$T/bad.err"
 is "$?" 1 "up with a failing check exits 1"
 like "$(grep '"event": "check"' "$T/bad.out" | grep web-page)" '"name": "web-page", "from": "client", "result": "failed"' "the JSON event names the check and the VM"
-like "$(grep '"name": "web-page"' "$T/bad.out")" '"output": \[.*hello from web' "... with what the command printed"
+page=$(grep '"name": "web-page"' "$T/bad.out")
+like "$page" '"output": \[.*hello from web' "... with what the command printed"
+printf '%s' "$page" | grep -Eq '"output": \[.*hello from web' ||
+        for v in web client; do # the web VM not serving by then: what the consoles say
+                diag "$v.log (end): $(tail -n 15 "$T/out/up/$v.log" 2>/dev/null | tr -d '\r' | tr '\n' '|')"
+        done
 like "$(cat "$T/bad.err")" "a check failed" "and the message says so"
 is "$(pgrep -f -- "$T/out/up/" | wc -l)" 0 "after a failure: no QEMU of it runs"
 ok "after a failure: no namespace left" nsgone
