@@ -27,6 +27,9 @@ struct host_trees {
         int rootfd;
         int volfd;
 };
+/* The volume whose purpose is to hold VM disks, as in a cluster of hosts (the
+ * first cluster-shared-volume of the pool); NULL when the host has none. */
+const struct volume_spec *payload_volume(const struct role *host);
 /* Before anything is written: the host section, the unit files, role and network names, the qcow2s.
  */
 int payloads_check(const struct appliance *a, const char *const *role_qcow2, struct diag *d);

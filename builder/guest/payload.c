@@ -53,8 +53,7 @@ static int put_link(int rootfd, const char *path, const char *target, struct dia
         return rc < 0 ? diag_err(d, rc, "host root: %s: %s", path, strerror(-rc)) : 0;
 }
 
-/* The volume whose purpose is to hold VM disks, as in a cluster of hosts. */
-static const struct volume_spec *payload_volume(const struct role *host)
+const struct volume_spec *payload_volume(const struct role *host)
 {
         for (size_t i = 0; host->storage.pool.partition && i < host->storage.n_volumes; i++)
                 if (host->storage.volumes[i].purpose &&

@@ -273,7 +273,8 @@ static int compose(struct compose *c, const char *const *role_qcow2)
                         return diag_err(c->d, fd, "host root: %s: %s", v->mountpoint,
                                         strerror(-fd));
                 close(fd);
-                if (v->purpose && !strcmp(v->purpose, "cluster-shared-volume") && volfd < 0) {
+                /* the volume payloads_install puts the payloads on */
+                if (v == payload_volume(c->host)) {
                         volfd = open(c->vol_trees[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                         if (volfd < 0)
                                 return diag_err(c->d, -errno, "%s: %s", c->vol_trees[i],
