@@ -268,11 +268,14 @@ static void plan_print(const struct graph *g, bool json)
                 const struct node *n = g->nodes[i];
                 const char *state = n->cached ? "cached" : n->build ? "build" : "not-needed";
 
-                if (json)
+                if (json) {
                         printf("{\"node\":\"%s\",\"kind\":\"%s\",\"role\":\"%s\",\"key\":\"%s\","
-                               "\"state\":\"%s\",\"inputs\":%zu}\n",
+                               "\"state\":\"%s\",\"inputs\":%zu,\"needs\":[",
                                n->id, n->type->name, n->owner, n->key, state, n->n_inputs);
-                else
+                        for (size_t k = 0; k < n->n_inputs; k++)
+                                printf("%s\"%s\"", k ? "," : "", n->inputs[k]->id);
+                        printf("]}\n");
+                } else
                         printf("%-10s %-40s %.16s  %s\n", state, n->id, n->key,
                                n->export_name ? n->export_name : "");
         }

@@ -56,10 +56,13 @@ int guest_accel_settings(const char **settings);
  * with what root_tree holds under its mountpoint) and, on the cluster-shared
  * volume, the roles' qcow2 (role_qcow2[i] for a->roles[i]; NULL skips the role)
  * as read-only golden payloads with their manifest. work is a scratch directory
- * made and removed here. The same inputs and epoch give the same bytes. */
+ * made and removed here. keep, when not NULL, is where the composed root tree
+ * goes afterwards (hard links into root_tree's files, plus lost+found on ext4):
+ * what the root partition holds, for the live media. The same inputs and epoch
+ * give the same bytes. */
 int guest_make_host(const char *disk_raw, const char *root_tree, const struct appliance *a,
                     const char *const *role_qcow2, uint64_t epoch, const char *work,
-                    struct diag *d);
+                    const char *keep, struct diag *d);
 
 /* Copy src_image (any format qemu-img reads) to out_raw as a raw disk and apply
  * r's overlays, files, users, groups and services to the operating system

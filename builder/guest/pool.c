@@ -293,8 +293,28 @@ static int compose(struct compose *c, const char *const *role_qcow2)
         return rc;
 }
 
+/* The composed root kept for the live media: the tree the root filesystem was made
+ * from, with the lost+found that mkfs.ext4 adds, so that it lists what the root
+ * partition holds. */
+static int keep_root(const struct compose *c, const char *keep)
+{
+        _cleanup_free_ char *root = path_join(c->work, "root"), *lf = NULL;
+        ssize_t part = find_partition(c->host, NULL, "/");
+        const char *type = part >= 0 ? c->host->disk.partitions[part].fs : NULL;
+
+        if (!root)
+                return diag_err(c->d, -ENOMEM, "out of memory");
+        if (type && !strcmp(type, "ext4") &&
+            (!(lf = path_join(root, "lost+found")) || (mkdir(lf, 0700) < 0 && errno != EEXIST)))
+                return diag_err(c->d, -errno, "%s: %m", lf ? lf : root);
+        if (rename(root, keep) < 0)
+                return diag_err(c->d, -errno, "cannot keep the host root as %s: %m", keep);
+        return 0;
+}
+
 int guest_make_host(const char *disk_raw, const char *root_tree, const struct appliance *a,
-                    const char *const *role_qcow2, uint64_t epoch, const char *work, struct diag *d)
+                    const char *const *role_qcow2, uint64_t epoch, const char *work,
+                    const char *keep, struct diag *d)
 {
         struct compose c = {.image = disk_raw,
                             .root_tree = root_tree,
@@ -317,6 +337,8 @@ int guest_make_host(const char *disk_raw, const char *root_tree, const struct ap
         if (rc >= 0 && fsync(c.fd) < 0)
                 rc = diag_err(d, -errno, "%s: %s", disk_raw, strerror(errno));
         close(c.fd);
+        if (rc >= 0 && keep)
+                rc = keep_root(&c, keep);
         rm_rf(work);
         for (size_t i = 0; c.vol_trees && i < a->host->storage.n_volumes; i++)
                 free(c.vol_trees[i]);

@@ -98,3 +98,11 @@ int root_squashfs_from_image(const char *image, uint64_t epoch, const char *scra
         rm_rf(scratch);
         return rc;
 }
+
+int root_squashfs_from_tree(const char *tree, uint64_t epoch, const char *out, struct diag *d)
+{
+        struct fs_spec fs = {
+                .type = "squashfs", .size = UINT64_MAX / 2, .epoch = epoch, .tree = tree};
+
+        return fs_type_find("squashfs")->make(&fs, out, d);
+}

@@ -14,3 +14,6 @@
  * of ours. */
 int root_squashfs_from_image(const char *image, uint64_t epoch, const char *scratch,
                              const char *hint, const char *out, struct diag *d);
+/* The same from the tree the root filesystem was made from (keeping its hard
+ * links, which debugfs would copy out once per name). */
+int root_squashfs_from_tree(const char *tree, uint64_t epoch, const char *out, struct diag *d);

@@ -144,8 +144,46 @@ static int node_key(struct graph *g, struct node *n, struct diag *d)
         return 0;
 }
 
+static bool placed(struct node *const *v, size_t n, const struct node *x)
+{
+        for (size_t i = 0; i < n; i++)
+                if (v[i] == x)
+                        return true;
+        return false;
+}
+
+static void place(struct node **v, size_t *n, size_t cap, struct node *x)
+{
+        if (placed(v, *n, x))
+                return;
+        for (size_t i = 0; i < x->n_inputs; i++)
+                place(v, n, cap, x->inputs[i]);
+        if (*n < cap)
+                v[(*n)++] = x;
+}
+
+/* Nodes in an order where every input comes before its users, the planned order
+ * kept otherwise: a deliverable may add an input after itself (the ISO its live
+ * node), and a key must be computed after the keys it contains. */
+static int graph_order(struct graph *g)
+{
+        struct node **v = calloc(g->n ? g->n : 1, sizeof(*v));
+        size_t n = 0;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->n; i++)
+                place(v, &n, g->n, g->nodes[i]);
+        if (n == g->n) /* else an input is not in the graph: a planning bug */
+                memcpy(g->nodes, v, n * sizeof(*v));
+        free(v);
+        return n == g->n ? 0 : -EINVAL;
+}
+
 int graph_keys(struct graph *g, struct diag *d)
 {
+        if (graph_order(g) < 0)
+                return diag_err(d, -EINVAL, "cannot order the build graph");
         for (size_t i = 0; i < g->n; i++) {
                 _cleanup_free_ char *dir = NULL;
                 struct stat st;

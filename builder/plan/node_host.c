@@ -10,8 +10,9 @@
 
 /* What the host step does to the disk: raised when that changes, so a cached
  * host made the old way is not reused (2: the root's files under a volume's
- * mountpoint are copied into the volume; 3: composed by pocbake, no libguestfs). */
-#define HOST_STEP "host-step-3"
+ * mountpoint are copied into the volume; 3: composed by pocbake, no libguestfs;
+ * 4: the composed root tree kept beside the image for the live node). */
+#define HOST_STEP "host-step-4"
 
 /* Storage and payload layout, networks, the roles' definitions, and the scripts
  * that start the roles on the host. */
@@ -41,12 +42,13 @@ static int host_make(const struct graph *g, const struct node *n, const char *di
         _cleanup_free_ char *src = node_object_path(g, n->inputs[0]);
         _cleanup_free_ char *rootfs = node_object_dir(g, n->inputs[1]);
         _cleanup_free_ char *out = path_join(dir, "host.raw"), *work = path_join(dir, "compose");
+        _cleanup_free_ char *keep = path_join(dir, HOST_ROOT_TREE);
         _cleanup_free_ char *tree = NULL;
         _cleanup_free_ const char **qcow2 = calloc(a->n_roles + 1, sizeof(*qcow2));
         _cleanup_free_ char **owned = calloc(a->n_roles + 1, sizeof(*owned));
         int rc;
 
-        if (!src || !rootfs || !out || !work || !qcow2 || !owned)
+        if (!src || !rootfs || !out || !work || !keep || !qcow2 || !owned)
                 return -ENOMEM;
         for (size_t i = 0; i < n->role->disk.n_partitions; i++)
                 if (n->role->disk.partitions[i].mountpoint &&
@@ -65,7 +67,7 @@ static int host_make(const struct graph *g, const struct node *n, const char *di
         if (rc < 0)
                 rc = diag_err(d, rc, "cannot copy the host disk: %s", strerror(-rc));
         else
-                rc = guest_make_host(out, tree, a, qcow2, g->epoch, work, d);
+                rc = guest_make_host(out, tree, a, qcow2, g->epoch, work, keep, d);
         for (size_t j = 0; j < a->n_roles; j++)
                 free(owned[j]);
         return rc;

@@ -47,6 +47,10 @@ int uki_signed(const struct graph *g, const char *kernel, const char *initrd, co
 /* The root partition's PARTUUID as the kernel command line needs it. */
 int role_root_partuuid(const struct role *r, char out[UUID_STR], struct diag *d);
 
+/* Beside host.raw in the host node's object: the tree its root filesystem was
+ * made from (guest_make_host's keep), which the live node packs. */
+#define HOST_ROOT_TREE "root-tree"
+
 /* The live node of the host node (made once, shared by the ISO and the PXE set)
  * and the files in its object. */
 #define LIVE_ROOT       "root.squashfs"

@@ -247,6 +247,24 @@ int pwrite_full(int fd, const void *data, size_t len, uint64_t off)
         return 0;
 }
 
+int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+        char *p = buf;
+
+        while (len) {
+                ssize_t n = pread(fd, p, len, (off_t)off);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                len -= (size_t)n;
+                off += (uint64_t)n;
+        }
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
         struct atomic_file a;

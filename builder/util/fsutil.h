@@ -44,6 +44,8 @@ int write_full(int fd, const void *data, size_t len);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* pwrite(2) until all of data is at off (EINTR retried, a 0-byte write is -EIO). */
 int pwrite_full(int fd, const void *data, size_t len, uint64_t off);
+/* pread(2) until len bytes are read from off (EINTR retried); the file ending first is -EIO. */
+int pread_full(int fd, void *buf, size_t len, uint64_t off);
 
 /* Copy len bytes of in (from in_off) to out (at out_off), keeping holes as holes:
  * SEEK_DATA/SEEK_HOLE to find data, copy_file_range to move it. */
