@@ -94,6 +94,19 @@ static int check_spec(const struct bundle_spec *s, const struct bundle_item **so
                 if (!strcmp(sorted[i - 1]->path, sorted[i]->path))
                         return diag_err(d, -EINVAL, "bundle path \"%s\" given twice",
                                         sorted[i]->path);
+        for (size_t i = 0; i < s->n_derived; i++) {
+                const struct bundle_derived *v = &s->derived[i];
+                const struct bundle_item key = {.path = v->from}, *kp = &key;
+
+                if (!v->path || !sums_name_ok(v->path) || !utf8_ok(v->path) || !v->format ||
+                    strspn(v->format, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+                            strlen(v->format) ||
+                    !v->from || !bsearch(&kp, sorted, s->n_items, sizeof(*sorted), cmp_item))
+                        return diag_err(d, -EINVAL,
+                                        "derived output \"%s\": expected a relative path, a "
+                                        "format name and a member it comes from",
+                                        v->path ? v->path : "");
+        }
         for (size_t i = 0; i < s->n_deps; i++)
                 if (!s->deps[i].name || !utf8_ok(s->deps[i].name) || !s->deps[i].src ||
                     access(s->deps[i].src, R_OK) < 0)

@@ -29,9 +29,19 @@ struct bundle_dep {
         const char *src;  /* the file to hash */
 };
 
+/* An output left out of the bundle because another member is the same disk in
+ * another format: the manifest says which member and how to get it back. */
+struct bundle_derived {
+        const char *path;   /* the output's path, e.g. "MAS-DC01/MAS-DC01.raw" */
+        const char *from;   /* the member that holds the same disk */
+        const char *format; /* qemu-img's name for the output's format: "raw", "vhdx" */
+};
+
 struct bundle_spec {
         const struct bundle_item *items;
         size_t n_items;
+        const struct bundle_derived *derived; /* listed in manifest.json's "derived" */
+        size_t n_derived;
         const struct bundle_pkgs *pkgs;
         size_t n_pkgs;
         const struct bundle_dep *deps;

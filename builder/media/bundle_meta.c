@@ -83,6 +83,19 @@ int bundle_manifest_json(const struct bundle_meta *m, char **out, size_t *len)
                 jw_end_obj(&w);
         }
         jw_end_arr(&w);
+        if (m->s->n_derived) {
+                jw_arr(&w, "derived");
+                for (size_t i = 0; i < m->s->n_derived; i++) {
+                        const struct bundle_derived *v = &m->s->derived[i];
+
+                        jw_obj(&w, NULL);
+                        jw_str(&w, "path", v->path);
+                        jw_str(&w, "from", v->from);
+                        jw_str(&w, "format", v->format);
+                        jw_end_obj(&w);
+                }
+                jw_end_arr(&w);
+        }
         jw_end_obj(&w);
         return finish(w.f, &buf, &n, out, len);
 }

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
+
+#include "util/fsutil.h"
 
 /* A ring of slots every sink reads in turn; a slot is refilled once all sinks
  * have passed it. gzip is several times slower than zstd and the hashing:
@@ -24,7 +27,11 @@ struct sink {
         struct fanout *f;
         pthread_t thread;
         bool started;
-        struct archive *a;
+        struct archive *a; /* gzip: libarchive's filter */
+        ZSTD_CCtx *z;      /* zstd: the library itself, for its long-distance matching */
+        uint8_t *zbuf;
+        size_t zbuf_len;
+        int fd;
         const char *path;
         uint64_t tail; /* next slot to read */
         char *err;
@@ -61,11 +68,45 @@ int fanout_new(struct fanout **out, struct diag *d)
         return 0;
 }
 
-static void sink_fail(struct sink *s)
+static void sink_fail(struct sink *s, const char *why)
 {
         if (!s->err)
-                s->err = strdup(archive_error_string(s->a) ? archive_error_string(s->a)
-                                                           : "write failed");
+                s->err = strdup(why                                  ? why
+                                : s->a && archive_error_string(s->a) ? archive_error_string(s->a)
+                                                                     : "write failed");
+}
+
+/* Compress what in holds (all of it) and write what comes out; mode ZSTD_e_end
+ * also ends the frame. */
+static void zstd_put(struct sink *s, const void *p, size_t n, ZSTD_EndDirective mode)
+{
+        ZSTD_inBuffer in = {p, n, 0};
+        size_t left;
+
+        do {
+                ZSTD_outBuffer out = {s->zbuf, s->zbuf_len, 0};
+                int r;
+
+                left = ZSTD_compressStream2(s->z, &out, &in, mode);
+                if (ZSTD_isError(left)) {
+                        sink_fail(s, ZSTD_getErrorName(left));
+                        return;
+                }
+                if ((r = write_full(s->fd, s->zbuf, out.pos)) < 0) {
+                        sink_fail(s, strerror(-r));
+                        return;
+                }
+        } while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+}
+
+static void sink_put(struct sink *s, const void *p, size_t n)
+{
+        if (s->err)
+                return;
+        if (s->z)
+                zstd_put(s, p, n, ZSTD_e_continue);
+        else if (archive_write_data(s->a, p, n) != (la_ssize_t)n)
+                sink_fail(s, NULL);
 }
 
 static void *sink_main(void *arg)
@@ -86,20 +127,42 @@ static void *sink_main(void *arg)
                 pthread_mutex_unlock(&f->lock);
                 /* The producer leaves this slot alone until every sink passed it. */
                 sl = &f->slots[s->tail % SLOTS];
-                if (!s->err && archive_write_data(s->a, sl->buf, sl->len) != (la_ssize_t)sl->len)
-                        sink_fail(s);
+                sink_put(s, sl->buf, sl->len);
                 pthread_mutex_lock(&f->lock);
                 s->tail++;
                 pthread_cond_signal(&f->freed);
                 pthread_mutex_unlock(&f->lock);
         }
-        if (!s->err && archive_write_close(s->a) != ARCHIVE_OK)
-                sink_fail(s);
+        if (!s->err && s->z)
+                zstd_put(s, NULL, 0, ZSTD_e_end);
+        else if (!s->err && archive_write_close(s->a) != ARCHIVE_OK)
+                sink_fail(s, NULL);
         return NULL;
 }
 
-/* The raw format passes the tar through untouched: both outputs hold the same tar. */
-static int sink_open(struct sink *s, int fd, enum fanout_codec c)
+/* zstd level 3 in one thread, with long-distance matching over a 32 MiB window:
+ * a disk image carried in several forms (raw, qcow2, inside the host image, in
+ * the installer's stored-block gzip) costs about once, the same kernel in every
+ * role's UKI too. A window of 2^25 stays under what zstd readers accept without
+ * options (2^27), and the output does not depend on threads. */
+static int zstd_open(struct sink *s, int fd)
+{
+        s->fd = fd;
+        s->zbuf_len = ZSTD_CStreamOutSize();
+        s->z = ZSTD_createCCtx();
+        s->zbuf = malloc(s->zbuf_len);
+        if (!s->z || !s->zbuf)
+                return -ENOMEM;
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(s->z, ZSTD_c_compressionLevel, 3)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(s->z, ZSTD_c_windowLog, 25)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(s->z, ZSTD_c_enableLongDistanceMatching, 1)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(s->z, ZSTD_c_checksumFlag, 1)))
+                return -EIO;
+        return 0;
+}
+
+/* gzip through libarchive's raw format, which passes the tar through untouched. */
+static int gzip_open(struct sink *s, int fd)
 {
         struct archive_entry *e = archive_entry_new();
         struct archive *a = s->a = archive_write_new();
@@ -112,17 +175,11 @@ static int sink_open(struct sink *s, int fd, enum fanout_codec c)
         archive_entry_set_pathname(e, "bundle.tar");
         archive_entry_set_filetype(e, AE_IFREG);
         ok = archive_write_set_format_raw(a) == ARCHIVE_OK &&
-             (c == FANOUT_ZSTD
-                      ? archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
-                                archive_write_set_filter_option(a, "zstd", "compression-level",
-                                                                "3") == ARCHIVE_OK
-                      : archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
-                                archive_write_set_filter_option(a, "gzip", "timestamp", NULL) ==
-                                        ARCHIVE_OK &&
-                                /* level 1: the .tar.gz is for consumers without
-                                 * zstd; speed matters more than its size */
-                                archive_write_set_filter_option(a, "gzip", "compression-level",
-                                                                "1") == ARCHIVE_OK) &&
+             archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
+             archive_write_set_filter_option(a, "gzip", "timestamp", NULL) == ARCHIVE_OK &&
+             /* level 1: the .tar.gz is for consumers without zstd; speed matters
+              * more than its size */
+             archive_write_set_filter_option(a, "gzip", "compression-level", "1") == ARCHIVE_OK &&
              archive_write_set_bytes_per_block(a, 0) == ARCHIVE_OK &&
              archive_write_open_fd(a, fd) == ARCHIVE_OK && archive_write_header(a, e) == ARCHIVE_OK;
         archive_entry_free(e);
@@ -138,9 +195,10 @@ int fanout_add(struct fanout *f, int fd, const char *path, enum fanout_codec c, 
         s = &f->sinks[f->n++];
         s->f = f;
         s->path = path;
-        if (sink_open(s, fd, c) < 0)
+        if ((c == FANOUT_ZSTD ? zstd_open(s, fd) : gzip_open(s, fd)) < 0)
                 return diag_err(d, -EIO, "cannot start \"%s\": %s", path,
-                                s->a ? archive_error_string(s->a) : "out of memory");
+                                s->a && archive_error_string(s->a) ? archive_error_string(s->a)
+                                                                   : "no compressor");
         if (pthread_create(&s->thread, NULL, sink_main, s) != 0)
                 return diag_err(d, -EAGAIN, "cannot start a thread for \"%s\"", path);
         s->started = true;
@@ -219,6 +277,8 @@ void fanout_free(struct fanout *f)
         for (int i = 0; i < f->n; i++) {
                 if (f->sinks[i].a)
                         archive_write_free(f->sinks[i].a);
+                ZSTD_freeCCtx(f->sinks[i].z);
+                free(f->sinks[i].zbuf);
                 free(f->sinks[i].err);
         }
         for (int i = 0; i < SLOTS; i++)

@@ -11,7 +11,8 @@ struct fanout;
 enum fanout_codec { FANOUT_ZSTD, FANOUT_GZIP };
 
 /* At most FANOUT_SINKS sinks; each compresses the whole stream into its fd
- * (zstd level 3; gzip with no name or time in its header). */
+ * (zstd level 3 with long-distance matching, one thread; gzip level 1 with
+ * no name or time in its header). */
 #define FANOUT_SINKS 2
 
 int fanout_new(struct fanout **f, struct diag *d);

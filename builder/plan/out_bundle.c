@@ -20,6 +20,10 @@ static const char *recipe_name(const struct graph *g)
         return slash ? slash + 1 : g->app->file;
 }
 
+/* Raised when what goes into the bundle changes (2: each disk once, zstd with
+ * long-distance matching). */
+#define BUNDLE_STEP "bundle-2"
+
 static int bundle_hash(const struct graph *g, const struct node *n, struct hasher *h,
                        struct diag *d)
 {
@@ -27,6 +31,7 @@ static int bundle_hash(const struct graph *g, const struct node *n, struct hashe
 
         if (rc < 0)
                 return rc;
+        hasher_str(h, BUNDLE_STEP);
         hasher_str(h, recipe_name(g));
         hasher_str(h, n->type->also_object ? "zst+gz" : "zst");
         for (size_t i = 0; i < n->n_inputs; i++)
@@ -34,55 +39,101 @@ static int bundle_hash(const struct graph *g, const struct node *n, struct hashe
         return 0;
 }
 
-/* The files every input puts in the output directory, as bundle items. */
-static int bundle_items(const struct graph *g, const struct node *n, struct export_list *l,
-                        struct bundle_item **items)
+/* The bundle carries each disk once: a role's (and the host's) qcow2 when the
+ * recipe makes one. The raw image and the vhdx of that role are the same disk,
+ * which `qemu-img convert` gives back from the qcow2: they are listed in the
+ * manifest as derived, not stored again (and hashed again: a raw image is mostly
+ * zeros, and each of its bytes costs two digests). */
+static const struct node *qcow2_sibling(const struct node *n, const struct node *in)
+{
+        bool form = in->type == &node_disk || in->type == &node_image || in->type == &node_host ||
+                    (in->type == &node_convert && in->fmt != OUT_QCOW2);
+
+        for (size_t i = 0; form && in->role && i < n->n_inputs; i++)
+                if (n->inputs[i]->type == &node_convert && n->inputs[i]->fmt == OUT_QCOW2 &&
+                    n->inputs[i]->role == in->role && n->inputs[i]->export_name)
+                        return n->inputs[i];
+        return NULL;
+}
+
+struct bundle_list {
+        struct export_list l;
+        struct bundle_item *items;
+        size_t n_items;
+        struct bundle_derived *derived;
+        size_t n_derived;
+};
+
+static void bundle_list_release(struct bundle_list *b)
+{
+        export_list_release(&b->l);
+        free(b->items);
+        free(b->derived);
+}
+
+/* The files every input puts in the output directory, as bundle items, or as
+ * derived entries when a qcow2 sibling carries the same disk. */
+static int bundle_items(const struct graph *g, const struct node *n, struct bundle_list *b)
 {
         size_t ends[ARRAY_SIZE(n->inputs)], k = 0;
         int rc = 0;
 
         for (size_t i = 0; rc >= 0 && i < n->n_inputs; i++) {
-                rc = node_exports(g, n->inputs[i], l);
-                ends[i] = l->n;
+                rc = node_exports(g, n->inputs[i], &b->l);
+                ends[i] = b->l.n;
         }
         if (rc < 0)
                 return rc;
-        if (!(*items = calloc(l->n + 1, sizeof(**items))))
+        b->items = calloc(b->l.n + 1, sizeof(*b->items));
+        b->derived = calloc(b->l.n + 1, sizeof(*b->derived));
+        if (!b->items || !b->derived)
                 return -ENOMEM;
         for (size_t i = 0; i < n->n_inputs; i++) {
-                const struct node *in = n->inputs[i];
+                const struct node *in = n->inputs[i], *q = qcow2_sibling(n, in);
 
-                for (; k < ends[i]; k++)
-                        (*items)[k] = (struct bundle_item){
-                                .path = l->v[k].out,
-                                .src = l->v[k].src,
+                for (; k < ends[i]; k++) {
+                        if (q && in->export_name && !strcmp(b->l.v[k].out, in->export_name)) {
+                                b->derived[b->n_derived++] = (struct bundle_derived){
+                                        .path = b->l.v[k].out,
+                                        .from = q->export_name,
+                                        .format = in->type == &node_convert
+                                                          ? output_fmt_name(in->fmt)
+                                                          : "raw",
+                                };
+                                continue;
+                        }
+                        b->items[b->n_items++] = (struct bundle_item){
+                                .path = b->l.v[k].out,
+                                .src = b->l.v[k].src,
                                 .role = in->role ? in->role->name : NULL,
                                 .kind = in->type->name,
                         };
+                }
         }
         return 0;
 }
 
 static int bundle_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
-        _cleanup_free_ struct bundle_item *items = NULL;
         _cleanup_free_ char *zst = path_join(dir, "bundle.tar.zst");
         _cleanup_free_ char *gz = path_join(dir, "bundle.tar.gz");
         _cleanup_free_ char *key = keys_file(g->boot, "codesign.key");
         _cleanup_free_ char *cert = keys_file(g->boot, "codesign.crt");
-        struct export_list l = {0};
+        struct bundle_list b = {0};
         struct bundle_spec s = {
                 .recipe = recipe_name(g), .key = key, .cert = cert, .epoch = (int64_t)g->epoch};
         int rc = (zst && gz && key && cert) ? 0 : -ENOMEM;
 
-        if (rc >= 0 && (rc = bundle_items(g, n, &l, &items)) < 0)
+        if (rc >= 0 && (rc = bundle_items(g, n, &b)) < 0)
                 diag_err(d, rc, "cannot list the bundle's files: %s", strerror(-rc));
         if (rc >= 0) {
-                s.items = items;
-                s.n_items = l.n;
+                s.items = b.items;
+                s.n_items = b.n_items;
+                s.derived = b.derived;
+                s.n_derived = b.n_derived;
                 rc = bundle_write(&s, zst, n->type->also_object ? gz : NULL, d);
         }
-        export_list_release(&l);
+        bundle_list_release(&b);
         return rc;
 }
 
