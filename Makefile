@@ -2,7 +2,7 @@
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := yaml-0.1 libarchive zlib libcrypto jansson libguestfs
+PKGS := yaml-0.1 libarchive zlib libzstd libcrypto jansson libguestfs
 
 ifdef SANITIZE
 O ?= build-san
@@ -66,10 +66,10 @@ deps:
 layers: all
 	scripts/layers $(CURDIR) $(O)
 
-# check, check-roles, check-host, check-up, demo and bench install the packages first (scripts/deps),
+# check, check-roles, check-host, check-up, check-fresh, demo and bench install the packages first (scripts/deps),
 # then run a second make: the compiler flags come from pkg-config, which only
 # answers once the -dev packages are there, and make computes them as it starts.
-check check-roles check-host check-up demo bench: deps
+check check-roles check-host check-up check-fresh demo bench: deps
 	@$(MAKE) --no-print-directory $@-run
 
 # The unit tests first, then the TAP scripts: the run ends with prove's summary.
@@ -88,6 +88,10 @@ check-host-run: all
 # The whole full-profile appliance brought up by pocbake up (slow; not part of check).
 check-up-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake TOP=$(CURDIR) scripts/check-up
+
+# The README's two commands in a bare Debian 12 root from the mirror (slow; not part of check).
+check-fresh-run:
+	TOP=$(CURDIR) scripts/check-fresh
 
 demo-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake scripts/demo
@@ -117,6 +121,6 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps layers check check-roles check-host check-up demo bench fuzz style install clean \
-        check-run check-roles-run check-host-run check-up-run demo-run bench-run
+.PHONY: all deps layers check check-roles check-host check-up check-fresh demo bench fuzz style install clean \
+        check-run check-roles-run check-host-run check-up-run check-fresh-run demo-run bench-run
 -include $(LIB_OBJS:.o=.d) $(O)/builder/cli/main.d

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/json.h"
+#include "util/parse.h"
 #include "outdir.h"
 
 struct worker {
@@ -32,6 +35,7 @@ struct run {
         size_t running, done, total;
         size_t written, unchanged, removed;
         double t0;
+        long peak_kib; /* the largest worker's own peak */
         bool failed;
 };
 
@@ -64,6 +68,8 @@ static void event_node(const struct run *r, const char *ev, const struct node *n
         if (!strcmp(ev, "done"))
                 fprintf(f, ",\"status\":\"%s\",\"seconds\":%.3f", status_name(n->status),
                         n->seconds);
+        if (!strcmp(ev, "done") && n->rss_kib)
+                fprintf(f, ",\"peak_rss_kib\":%ld", n->rss_kib);
         if (msg) {
                 fputs(",\"message\":", f);
                 json_put_str(f, msg);
@@ -91,6 +97,35 @@ static void step_line(const struct run *r, const struct node *n)
                 fputs("\r\033[K", stderr);
         fprintf(stderr, "[%zu/%zu] %-6s %s (%.2f s)\n", r->done, r->total, status_name(n->status),
                 n->id, n->seconds);
+}
+
+/* The worker's own peak memory (not the tools it ran: they are other processes)
+ * in KiB, left in TMP.rss for the parent. */
+static void report_rss(const char *tmp)
+{
+        struct rusage ru;
+        _cleanup_free_ char *path = NULL;
+        char text[32];
+        int n;
+
+        if (getrusage(RUSAGE_SELF, &ru) < 0 || asprintf(&path, "%s.rss", tmp) < 0)
+                return;
+        n = snprintf(text, sizeof(text), "%ld\n", ru.ru_maxrss);
+        (void)write_file_atomic(path, text, (size_t)n, 0644);
+}
+
+static long take_rss(const char *tmp)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        uint64_t v = 0;
+        size_t len;
+
+        if (asprintf(&path, "%s.rss", tmp) < 0 || read_file(path, &text, &len) < 0)
+                return 0;
+        unlink(path);
+        if (len && text[len - 1] == '\n')
+                text[len - 1] = 0;
+        return parse_uint(text, 0, LONG_MAX, &v) < 0 ? 0 : (long)v;
 }
 
 /* In the child: build into tmp, then move tmp to the node's object dir. */
@@ -121,6 +156,7 @@ child(struct graph *g, struct node *n, const char *tmp, const char *log)
                 rm_rf(tmp);
         }
         diag_release(&d);
+        report_rss(tmp);
         _exit(rc < 0 ? 1 : 0);
 }
 
@@ -166,6 +202,9 @@ static void finish(struct run *r, struct worker *w, int status, struct diag *d)
         size_t len = 0;
 
         n->seconds = now() - w->start;
+        n->rss_kib = take_rss(w->tmp);
+        if (n->rss_kib > r->peak_kib)
+                r->peak_kib = n->rss_kib;
         r->running--;
         r->done++;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -308,6 +347,7 @@ static int export_outputs(struct run *r, struct diag *d)
 int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
 {
         struct run r = {.g = g, .o = o, .t0 = now()};
+        struct rusage ru;
         _cleanup_free_ char *tmp = path_join(g->cache, "tmp");
         _cleanup_free_ char *objects = path_join(g->cache, "objects");
         size_t built = 0, cached = 0;
@@ -337,12 +377,15 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         }
         if (rc >= 0 && export_outputs(&r, d) < 0)
                 rc = -EIO; /* the message says why; the build failed, whatever the errno */
+        if (getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > r.peak_kib)
+                r.peak_kib = ru.ru_maxrss;
         if (o->json)
                 fprintf(o->json,
                         "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"
-                        "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"seconds\":%.3f}\n",
+                        "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"seconds\":%.3f,"
+                        "\"peak_rss_kib\":%ld}\n",
                         rc < 0 ? "failed" : "ok", built, cached, r.written, r.unchanged, r.removed,
-                        now() - r.t0);
+                        now() - r.t0, r.peak_kib);
         if (!o->quiet)
                 fprintf(stderr, "%s: %zu built, %zu cached, %.2f s\n", rc < 0 ? "failed" : "done",
                         built, cached, now() - r.t0);

@@ -54,6 +54,7 @@ struct node {
         enum node_status status;
         bool started; /* handed to a worker */
         double seconds;
+        long rss_kib; /* built: the worker's own peak memory, tools not counted */
 };
 
 struct graph {

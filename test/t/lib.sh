@@ -1,6 +1,6 @@
 # lib.sh: TAP helpers sourced by every test/t script.
 # Provides: plan N, ok COND-EXIT DESC, pass/fail, is GOT WANT DESC, like GOT REGEX DESC,
-# skip_all WHY, done_testing; $POCBAKE, $TOP, a scratch dir $T removed at exit.
+# skip DESC (a test not run, DESC says why), skip_all WHY, done_testing; $POCBAKE, $TOP, a scratch dir $T removed at exit.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 POCBAKE=${POCBAKE:-$TOP/build/pocbake}
@@ -16,6 +16,7 @@ plan() { echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 pass() { _n=$((_n + 1)); echo "ok $_n - $1"; }
 fail() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $1"; }
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $1"; }
 diag() { printf '%s\n' "$@" | sed -e 's/^/# /' -e '$a\'; }
 # ok DESC CMD...: passes when CMD exits 0.
 ok() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }

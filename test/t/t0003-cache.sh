@@ -10,6 +10,11 @@ ok "first build succeeds" test $? = 0
 built1=$(jq -r 'select(.event=="done" and .status=="built") | .node' "$T/e1" | sort | tr '\n' ' ')
 like "$built1" "rootfs:alpha .*rootfs:beta" "first build builds both roles"
 is "$(jq -r 'select(.event=="finish") | .status' "$T/e1")" ok "finish event says ok"
+# pocbake's own memory: each built node's worker, and the largest in the finish event
+is "$(jq -r 'select(.event=="done" and .status=="built" and ((.peak_rss_kib // 0) < 1000)) | .node' "$T/e1")" "" \
+        "every built node reports its worker's peak memory"
+is "$(jq -rs '([.[] | select(.event=="done") | .peak_rss_kib // 0] | max) <= (.[] | select(.event=="finish") | .peak_rss_kib)' "$T/e1")" \
+        true "the finish event's peak is at least every worker's"
 
 b >"$T/e2" 2>"$T/err2"
 ok "second build succeeds" test $? = 0

@@ -26,14 +26,27 @@ is "$? $out" "2 pocbake sign: key \"$T/open.key\" is readable by group or others
         "0644 key is refused"
 [ ! -e "$T/x.efi" ] && pass "no output after a refused key" || fail "no output after a refused key"
 
+# Bookworm's osslsigncode (2.5) cannot read a signature that sbsign, the reference,
+# makes ("Invalid signature"); 2.6 and later can. Its checks run only where it reads
+# sbsign's signatures, and say why they are skipped where it does not.
+ossl_reads_sbsign=yes
+if sbsign --key "$K/db.key" --cert "$K/db.crt" --output "$T/ref.efi" $SD/systemd-bootx64.efi >/dev/null 2>&1 &&
+        ! osslsigncode verify -CAfile "$K/db.crt" -in "$T/ref.efi" >/dev/null 2>&1; then
+        ossl_reads_sbsign="no: $(osslsigncode --version 2>&1 | head -n 1 | sed "s/,.*//") cannot read sbsign's signature either"
+fi
 for f in systemd-bootx64.efi linuxx64.efi.stub; do
         ok "sign $f" $POCBAKE sign efi $SD/$f -o "$T/$f" --key "$K/db.key" --cert "$K/db.crt"
         like "$(sbverify --cert "$K/db.crt" "$T/$f" 2>&1)" "^Signature verification OK" "sbverify accepts $f"
-        out=$(osslsigncode verify -CAfile "$K/db.crt" -in "$T/$f" 2>&1)
-        like "$out" "Signature verification: ok" "osslsigncode accepts $f"
-        if printf '%s' "$out" | grep -q "invalid PE checksum"; then
-                fail "osslsigncode finds the PE checksum of $f right"; else
-                pass "osslsigncode finds the PE checksum of $f right"; fi
+        if [ "$ossl_reads_sbsign" = yes ]; then
+                out=$(osslsigncode verify -CAfile "$K/db.crt" -in "$T/$f" 2>&1)
+                like "$out" "Signature verification: ok" "osslsigncode accepts $f"
+                if printf '%s' "$out" | grep -q "invalid PE checksum"; then
+                        fail "osslsigncode finds the PE checksum of $f right"; else
+                        pass "osslsigncode finds the PE checksum of $f right"; fi
+        else
+                skip "osslsigncode accepts $f ($ossl_reads_sbsign)"
+                skip "osslsigncode finds the PE checksum of $f right ($ossl_reads_sbsign)"
+        fi
         ok "pocbake verify accepts $f" $POCBAKE verify efi "$T/$f" --cert "$K/db.crt"
 done
 

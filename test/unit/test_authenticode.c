@@ -108,6 +108,31 @@ static void image_digest(const uint8_t *buf, size_t len, uint8_t md[32])
 }
 
 /* osslsigncode computes the digest on its own: ours must be the same. */
+/* Whether osslsigncode reads a signature sbsign, the reference, made: bookworm's
+ * 2.5 does not ("Invalid signature", with every key), 2.6 and later do. */
+static bool osslsigncode_reads_sbsign(void)
+{
+        _cleanup_free_ char *kp = tmp_path("rk.pem"), *cp = tmp_path("rc.pem"),
+                            *op = tmp_path("ref.efi");
+        const char *sb[] = {"sbsign", "--key", kp, "--cert", cp, "--output", op, stub, NULL};
+        const char *ver[] = {"osslsigncode", "verify", "-CAfile", cp, "-in", op, NULL};
+        struct diag d = {0};
+        FILE *f = fopen(kp, "w");
+        bool ok;
+
+        assert_non_null(f);
+        assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+        fclose(f);
+        write_cert(cp, cert);
+        if (!have_program("sbsign") || run_argv(sb, NULL, &d) < 0) {
+                diag_release(&d);
+                return true; /* nothing to compare with: let the check say what it says */
+        }
+        ok = run_argv(ver, NULL, &d) >= 0;
+        diag_release(&d);
+        return ok;
+}
+
 static void test_digest_osslsigncode(void **state)
 {
         _cleanup_free_ uint8_t *s = NULL;
@@ -120,6 +145,11 @@ static void test_digest_osslsigncode(void **state)
 
         if (!img || !have_program("osslsigncode"))
                 skip();
+        if (!osslsigncode_reads_sbsign()) {
+                print_message("osslsigncode here cannot read sbsign's signatures either "
+                              "(bookworm's 2.5): skipped\n");
+                skip();
+        }
         sign((uint8_t *)img, img_len, key, cert, false, &s, &len);
         assert_int_equal(write_file_atomic(sp, s, len, 0644), 0);
         write_cert(cp, cert);
