@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/exec.h"
 #include "util/fsutil.h"
 #include "util/json.h"
 #include "util/parse.h"
@@ -172,7 +173,7 @@ static bool ready(const struct node *n)
 
 static int start(struct run *r, struct worker *w, struct node *n, struct diag *d)
 {
-        pid_t pid;
+        pid_t pid, parent;
 
         if (asprintf(&w->tmp, "%s/tmp/%s.XXXXXX", r->g->cache, n->key) < 0)
                 return -ENOMEM;
@@ -181,11 +182,14 @@ static int start(struct run *r, struct worker *w, struct node *n, struct diag *d
         if (asprintf(&w->log, "%s.log", w->tmp) < 0)
                 return -ENOMEM;
         fflush(NULL);
+        parent = getpid();
         pid = fork();
         if (pid < 0)
                 return diag_err(d, -errno, "fork: %m");
-        if (pid == 0)
+        if (pid == 0) {
+                die_with_parent(parent);
                 child(r->g, n, w->tmp, w->log);
+        }
         w->pid = pid;
         w->node = n;
         w->start = now();

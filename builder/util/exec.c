@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,10 +70,19 @@ static char **build_env(const char *const *extra)
         return env;
 }
 
-static void child(const char *const argv[], const struct run_opts *o, int outfd, int errfd,
-                  char **env)
+void die_with_parent(pid_t parent)
 {
-        int in = open(o && o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(125);
+}
+
+static void child(const char *const argv[], const struct run_opts *o, int outfd, int errfd,
+                  char **env, pid_t parent)
+{
+        int in;
+
+        die_with_parent(parent);
+        in = open(o && o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
 
         if (in < 0 || dup2(in, 0) < 0)
                 _exit(126);
@@ -151,7 +161,7 @@ int run_capture(const char *const argv[], const struct run_opts *o, char **out, 
         int op[2] = {-1, -1}, ep[2] = {-1, -1}, status = 0, r;
         struct buf bo = {0}, be = {0};
         _cleanup_free_ char **env = build_env(o ? o->env : NULL);
-        pid_t pid;
+        pid_t pid, parent;
 
         if (!env)
                 return diag_err(d, -ENOMEM, "out of memory");
@@ -159,13 +169,14 @@ int run_capture(const char *const argv[], const struct run_opts *o, char **out, 
                 r = -errno;
                 goto fail;
         }
+        parent = getpid();
         pid = fork();
         if (pid < 0) {
                 r = -errno;
                 goto fail;
         }
         if (pid == 0)
-                child(argv, o, op[1], ep[1], env);
+                child(argv, o, op[1], ep[1], env, parent);
         close(op[1]);
         close(ep[1]);
         op[1] = ep[1] = -1;

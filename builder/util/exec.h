@@ -1,6 +1,8 @@
 /* exec.h: run external tools from argv arrays, never through a shell. */
 #pragma once
 
+#include <sys/types.h>
+
 #include "diag.h"
 
 struct run_opts {
@@ -17,6 +19,11 @@ int run_argv(const char *const argv[], const struct run_opts *o, struct diag *d)
 
 /* As run_argv, and hands back what the tool printed on stdout (NUL-terminated). */
 int run_capture(const char *const argv[], const struct run_opts *o, char **out, struct diag *d);
+
+/* In a child just forked from parent: killed (SIGKILL) when its parent dies, and
+ * gone at once if the parent already did. pocbake's workers and every tool they
+ * run die with the build that started them. */
+void die_with_parent(pid_t parent);
 
 /* 1 when PROG is found in PATH. */
 int have_program(const char *prog);

@@ -1,0 +1,33 @@
+#!/bin/sh
+# t0009: a build killed with SIGKILL takes its workers and their tools with it: nothing
+# it started keeps running (or writing into the cache) after it is gone.
+. "$(dirname "$0")/lib.sh"
+
+command -v jq >/dev/null || skip_all "jq is not installed"
+cp -r "$TOP/test/data/sample" "$T/r"
+# alpha's root gets 90 MB to copy, so its disk node is still at work when killed
+head -c $((90 * 1024 * 1024)) /dev/urandom >"$T/r/big.bin"
+sed -i 's|^files:$|files:\n  - {path: /big.bin, source: ../big.bin}|' "$T/r/roles/alpha.yaml"
+
+"$POCBAKE" build --json --quiet -j2 --cache "$T/cache" -o "$T/out" "$T/r/app.yaml" >"$T/ev" 2>/dev/null &
+bp=$!
+n=0
+until grep -q '"event":"start","node":"disk:alpha"' "$T/ev" 2>/dev/null || [ $n -ge 600 ]; do
+        sleep 0.05
+        n=$((n + 1))
+done
+workers=$(cat /proc/$bp/task/*/children 2>/dev/null | tr -s ' \n' ' ')
+kill -9 $bp
+wait $bp 2>/dev/null
+like "$workers" "[0-9]" "the build had workers running when it was killed"
+sleep 0.3
+left=""
+for p in $(pgrep -f "$T/cache"); do
+        left="$left $p:$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-60)"
+done
+is "$left" "" "no worker and no tool of the killed build is still running"
+
+# the next build finishes the job
+"$POCBAKE" build --json --quiet --cache "$T/cache" -o "$T/out" "$T/r/app.yaml" >"$T/ev2" 2>"$T/err"
+ok "a build after the kill succeeds" test $? = 0 || cat "$T/err" >&2
+done_testing
