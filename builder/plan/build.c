@@ -19,6 +19,7 @@
 #include "util/fsutil.h"
 #include "util/json.h"
 #include "util/parse.h"
+#include "export.h"
 #include "outdir.h"
 
 struct worker {
@@ -38,6 +39,8 @@ struct run {
         double t0;
         long peak_kib; /* the largest worker's own peak */
         bool failed;
+        struct exporter *ex; /* copies outputs out while the build runs */
+        struct outdir *od;   /* what earlier builds wrote there */
 };
 
 static double now(void)
@@ -213,6 +216,8 @@ static void finish(struct run *r, struct worker *w, int status, struct diag *d)
         r->done++;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                 n->status = NODE_BUILT;
+                if (r->ex)
+                        exporter_add(r->ex, n);
         } else {
                 n->status = NODE_FAILED;
                 r->failed = true;
@@ -300,57 +305,45 @@ static void event_output(const struct run *r, const struct node *n, const char *
         fputs("}\n", r->o->json);
 }
 
-/* Copy every file of an exported node out of the cache (each atomically; the
- * directories they go in are made as needed), unless the file there is still
- * the copy an earlier build made of the same object. */
-static int export_node(struct run *r, struct outdir *od, const struct node *n, struct diag *d)
+static int exported(void *ctx, const struct node *n, const struct export_file *f, const char *dst,
+                    bool written, struct diag *d)
 {
-        struct export_list l = {0};
-        int rc = node_exports(r->g, n, &l);
+        struct run *r = ctx;
+        struct outdir *od = r->od;
+        int rc = written ? outdir_wrote(od, f->out, f->src, d) : 0;
 
         if (rc < 0)
-                diag_err(d, rc, "cannot list the outputs of %s: %s", n->id, strerror(-rc));
-        for (size_t i = 0; rc >= 0 && i < l.n; i++) {
-                _cleanup_free_ char *dst = path_join(r->o->out, l.v[i].out);
-
-                if (!dst) {
-                        rc = -ENOMEM;
-                } else if (outdir_current(od, l.v[i].out, l.v[i].src)) {
-                        r->unchanged++;
-                        event_output(r, n, dst);
-                } else if ((rc = copy_file_sparse(l.v[i].src, dst, 0644)) < 0) {
-                        diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
-                } else if ((rc = outdir_wrote(od, l.v[i].out, l.v[i].src, d)) >= 0) {
-                        r->written++;
-                        event_output(r, n, dst);
-                }
-        }
-        export_list_release(&l);
-        return rc;
+                return rc;
+        if (written)
+                r->written++;
+        else
+                r->unchanged++;
+        event_output(r, n, dst);
+        return 0;
 }
 
+/* Every exported file in place (the copies were made while the build ran; a file
+ * there that is still the copy an earlier build made of the same object is left
+ * alone), then what earlier builds made and this one does not removed. */
 static int export_outputs(struct run *r, struct diag *d)
 {
-        struct outdir od;
-        int rc = outdir_load(&od, r->o->out, r->o->recipe ? r->o->recipe : "", d);
+        int rc = exporter_finish(r->ex, exported, r, d);
 
-        for (size_t i = 0; rc >= 0 && i < r->g->n; i++)
-                rc = export_node(r, &od, r->g->nodes[i], d);
         if (rc >= 0 && !r->o->partial)
-                rc = outdir_prune(&od, r->o->keep_stale, r->o->quiet, &r->removed, d);
+                rc = outdir_prune(r->od, r->o->keep_stale, r->o->quiet, &r->removed, d);
         if (rc >= 0 && r->o->keep_stale)
                 r->removed = 0;
         if (rc >= 0 && (rc = mkdir_p(r->o->out, 0755)) < 0)
                 diag_err(d, rc, "cannot create %s: %s", r->o->out, strerror(-rc));
         if (rc >= 0)
-                rc = outdir_save(&od, r->o->partial, d);
-        outdir_release(&od);
+                rc = outdir_save(r->od, r->o->partial, d);
         return rc;
 }
 
 int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
 {
         struct run r = {.g = g, .o = o, .t0 = now()};
+        struct outdir od;
         struct rusage ru;
         _cleanup_free_ char *tmp = path_join(g->cache, "tmp");
         _cleanup_free_ char *objects = path_join(g->cache, "objects");
@@ -362,12 +355,20 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
                 return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache,
                                 strerror(-rc));
+        if ((rc = outdir_load(&od, o->out, o->recipe ? o->recipe : "", d)) < 0)
+                return rc;
+        r.od = &od;
         r.w = calloc(o->jobs ? o->jobs : 1, sizeof(*r.w));
-        if (!r.w)
+        if (!r.w || exporter_start(&r.ex, g, o->out, &od, d) < 0) {
+                free(r.w);
+                outdir_release(&od);
                 return -ENOMEM;
+        }
         for (size_t i = 0; i < g->n; i++) {
                 g->nodes[i]->status = g->nodes[i]->cached ? NODE_CACHED : NODE_SKIPPED;
                 r.total += g->nodes[i]->build;
+                if (g->nodes[i]->cached)
+                        exporter_add(r.ex, g->nodes[i]);
         }
         rc = run_nodes(&r, d);
         free(r.w);
@@ -381,6 +382,8 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         }
         if (rc >= 0 && export_outputs(&r, d) < 0)
                 rc = -EIO; /* the message says why; the build failed, whatever the errno */
+        exporter_free(r.ex);
+        outdir_release(&od);
         if (getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > r.peak_kib)
                 r.peak_kib = ru.ru_maxrss;
         if (o->json)

@@ -1,0 +1,211 @@
+/* export.c: outputs copied out of the cache while the build still runs, into temp files
+ * beside their targets, renamed into place only once the whole build succeeded. */
+#include "export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fsutil.h"
+
+struct staged {
+        struct atomic_file a;
+        bool unchanged; /* the file there is still the copy of this object */
+        bool copied;
+};
+
+struct node_stage {
+        struct export_list l;
+        struct staged *f;
+        bool queued, done;
+        int err;
+        char *msg;
+};
+
+struct exporter {
+        const struct graph *g;
+        const char *out;
+        struct outdir *od;
+        struct node_stage *s; /* by index in g->nodes */
+        pthread_t th;
+        bool started;
+        pthread_mutex_t lock;
+        pthread_cond_t more;
+        size_t *queue, head, tail; /* node indexes waiting for the thread */
+        bool stop;
+};
+
+static size_t node_index(const struct graph *g, const struct node *n)
+{
+        for (size_t i = 0; i < g->n; i++)
+                if (g->nodes[i] == n)
+                        return i;
+        return g->n;
+}
+
+/* Copy one node's files into temp files beside their targets (and to disk: the
+ * rename at the end is then all that is left). */
+static void stage_node(struct exporter *e, size_t i)
+{
+        struct node_stage *s = &e->s[i];
+        int rc = node_exports(e->g, e->g->nodes[i], &s->l);
+
+        if (rc >= 0 && !(s->f = calloc(s->l.n + 1, sizeof(*s->f))))
+                rc = -ENOMEM;
+        for (size_t k = 0; rc >= 0 && k < s->l.n; k++)
+                s->f[k].a.fd = -1;
+        for (size_t k = 0; rc >= 0 && k < s->l.n; k++) {
+                struct staged *f = &s->f[k];
+                _cleanup_free_ char *dst = path_join(e->out, s->l.v[k].out);
+                _cleanup_close_ int in = -1;
+                struct stat st;
+
+                if (!dst) {
+                        rc = -ENOMEM;
+                        break;
+                }
+                if (outdir_current(e->od, s->l.v[k].out, s->l.v[k].src)) {
+                        f->unchanged = true;
+                        continue;
+                }
+                in = open(s->l.v[k].src, O_RDONLY | O_CLOEXEC);
+                if (in < 0 || fstat(in, &st) < 0)
+                        rc = -errno;
+                if (rc >= 0)
+                        rc = atomic_open(&f->a, dst, 0644);
+                if (rc >= 0)
+                        rc = copy_fd_sparse(in, f->a.fd, st.st_size);
+                if (rc >= 0 && fsync(f->a.fd) < 0)
+                        rc = -errno;
+                f->copied = rc >= 0;
+                if (rc < 0 && asprintf(&s->msg, "cannot write %s: %s", dst, strerror(-rc)) < 0)
+                        s->msg = NULL;
+        }
+        s->err = rc;
+}
+
+static void *exporter_main(void *arg)
+{
+        struct exporter *e = arg;
+
+        pthread_mutex_lock(&e->lock);
+        for (;;) {
+                size_t i;
+
+                while (e->head == e->tail && !e->stop)
+                        pthread_cond_wait(&e->more, &e->lock);
+                if (e->head == e->tail)
+                        break;
+                i = e->queue[e->head++];
+                pthread_mutex_unlock(&e->lock);
+                stage_node(e, i);
+                pthread_mutex_lock(&e->lock);
+                e->s[i].done = true;
+        }
+        pthread_mutex_unlock(&e->lock);
+        return NULL;
+}
+
+int exporter_start(struct exporter **out, const struct graph *g, const char *dir, struct outdir *od,
+                   struct diag *d)
+{
+        struct exporter *e = calloc(1, sizeof(*e));
+
+        if (!e || !(e->s = calloc(g->n + 1, sizeof(*e->s))) ||
+            !(e->queue = calloc(g->n + 1, sizeof(*e->queue)))) {
+                exporter_free(e);
+                return diag_err(d, -ENOMEM, "out of memory");
+        }
+        e->g = g;
+        e->out = dir;
+        e->od = od;
+        pthread_mutex_init(&e->lock, NULL);
+        pthread_cond_init(&e->more, NULL);
+        e->started = pthread_create(&e->th, NULL, exporter_main, e) == 0;
+        *out = e; /* without the thread, exporter_finish copies everything itself */
+        return 0;
+}
+
+void exporter_add(struct exporter *e, const struct node *n)
+{
+        size_t i = node_index(e->g, n);
+
+        if (i >= e->g->n || e->s[i].queued)
+                return;
+        pthread_mutex_lock(&e->lock);
+        e->s[i].queued = true;
+        e->queue[e->tail++] = i;
+        pthread_cond_signal(&e->more);
+        pthread_mutex_unlock(&e->lock);
+}
+
+static void join(struct exporter *e)
+{
+        if (!e->started)
+                return;
+        pthread_mutex_lock(&e->lock);
+        e->stop = true;
+        pthread_cond_signal(&e->more);
+        pthread_mutex_unlock(&e->lock);
+        pthread_join(e->th, NULL);
+        e->started = false;
+}
+
+int exporter_finish(struct exporter *e, exporter_fn fn, void *ctx, struct diag *d)
+{
+        int rc = 0;
+
+        join(e);
+        for (size_t i = 0; rc >= 0 && i < e->g->n; i++) {
+                struct node_stage *s = &e->s[i];
+                const struct node *n = e->g->nodes[i];
+
+                if (!s->done) { /* never queued (or no thread): copied now */
+                        stage_node(e, i);
+                        s->done = true;
+                }
+                if (s->err < 0) {
+                        rc = diag_err(d, s->err, "%s",
+                                      s->msg ? s->msg : "cannot copy the outputs of a node");
+                        break;
+                }
+                for (size_t k = 0; rc >= 0 && k < s->l.n; k++) {
+                        struct staged *f = &s->f[k];
+                        _cleanup_free_ char *dst = path_join(e->out, s->l.v[k].out);
+
+                        if (!dst)
+                                rc = -ENOMEM;
+                        else if (!f->unchanged && (rc = atomic_commit(&f->a)) < 0)
+                                diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
+                        else
+                                rc = fn(ctx, n, &s->l.v[k], dst, !f->unchanged, d);
+                }
+        }
+        return rc;
+}
+
+void exporter_free(struct exporter *e)
+{
+        if (!e)
+                return;
+        join(e);
+        for (size_t i = 0; e->s && i < e->g->n; i++) {
+                for (size_t k = 0; e->s[i].f && k < e->s[i].l.n; k++)
+                        atomic_release(&e->s[i].f[k].a); /* uncommitted temps go */
+                free(e->s[i].f);
+                free(e->s[i].msg);
+                export_list_release(&e->s[i].l);
+        }
+        free(e->s);
+        free(e->queue);
+        if (e->g) {
+                pthread_mutex_destroy(&e->lock);
+                pthread_cond_destroy(&e->more);
+        }
+        free(e);
+}
