@@ -229,12 +229,11 @@ int write_full(int fd, const void *data, size_t len)
         return 0;
 }
 
-int pwrite_full(int fd, const void *data, size_t len, uint64_t off)
+/* pread or pwrite until len bytes are done at off (EINTR retried, 0 bytes: -EIO). */
+static int pio_full(int fd, char *p, size_t len, uint64_t off, bool out)
 {
-        const char *p = data;
-
         while (len) {
-                ssize_t n = pwrite(fd, p, len, (off_t)off);
+                ssize_t n = out ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -247,22 +246,14 @@ int pwrite_full(int fd, const void *data, size_t len, uint64_t off)
         return 0;
 }
 
+int pwrite_full(int fd, const void *data, size_t len, uint64_t off)
+{
+        return pio_full(fd, (char *)data, len, off, true);
+}
+
 int pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
-        char *p = buf;
-
-        while (len) {
-                ssize_t n = pread(fd, p, len, (off_t)off);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                p += n;
-                len -= (size_t)n;
-                off += (uint64_t)n;
-        }
-        return 0;
+        return pio_full(fd, buf, len, off, false);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
