@@ -186,7 +186,8 @@ int media_dir_tmp(const char *outdir, char **tmp, struct diag *d)
         r = mkdir_p(parent, 0755);
         if (r < 0)
                 return diag_err(d, r, "cannot create \"%s\": %s", parent, strerror(-r));
-        if (asprintf(tmp, "%s/.%s.tmp-XXXXXX", parent, base ? base + 1 : outdir) < 0)
+        if (asprintf(tmp, "%s/.%s.tmp-%d-XXXXXX", parent, base ? base + 1 : outdir, (int)getpid()) <
+            0)
                 return diag_err(d, -ENOMEM, "out of memory");
         if (!mkdtemp(*tmp)) {
                 r = diag_err(d, -errno, "cannot create a directory beside \"%s\": %m", outdir);

@@ -41,6 +41,7 @@ struct run {
         bool failed;
         struct exporter *ex; /* copies outputs out while the build runs */
         struct outdir *od;   /* what earlier builds wrote there */
+        size_t swept;        /* temp files of dead builds removed at the start */
 };
 
 static double now(void)
@@ -178,7 +179,7 @@ static int start(struct run *r, struct worker *w, struct node *n, struct diag *d
 {
         pid_t pid, parent;
 
-        if (asprintf(&w->tmp, "%s/tmp/%s.XXXXXX", r->g->cache, n->key) < 0)
+        if (asprintf(&w->tmp, "%s/tmp/%s.%d.XXXXXX", r->g->cache, n->key, (int)getpid()) < 0)
                 return -ENOMEM;
         if (!mkdtemp(w->tmp))
                 return diag_err(d, -errno, "cannot create a directory in %s/tmp: %m", r->g->cache);
@@ -355,6 +356,8 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
                 return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache,
                                 strerror(-rc));
+        /* what builds killed before they could clean up left behind */
+        r.swept = leftovers_remove(tmp, true) + leftovers_remove(o->out, false);
         if ((rc = outdir_load(&od, o->out, o->recipe ? o->recipe : "", d)) < 0)
                 return rc;
         r.od = &od;
@@ -389,10 +392,10 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if (o->json)
                 fprintf(o->json,
                         "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"
-                        "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"seconds\":%.3f,"
-                        "\"peak_rss_kib\":%ld}\n",
+                        "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"leftovers\":%zu,"
+                        "\"seconds\":%.3f,\"peak_rss_kib\":%ld}\n",
                         rc < 0 ? "failed" : "ok", built, cached, r.written, r.unchanged, r.removed,
-                        now() - r.t0, r.peak_kib);
+                        r.swept, now() - r.t0, r.peak_kib);
         if (!o->quiet)
                 fprintf(stderr, "%s: %zu built, %zu cached, %.2f s\n", rc < 0 ? "failed" : "done",
                         built, cached, now() - r.t0);

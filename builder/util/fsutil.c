@@ -2,7 +2,10 @@
 #include "fsutil.h"
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -146,7 +149,8 @@ int atomic_open(struct atomic_file *a, const char *final, mode_t mode)
         if (r < 0)
                 return r;
         a->final = strdup(final);
-        if (!a->final || asprintf(&a->tmp, "%s/.%s.tmp-XXXXXX", dir, base ? base + 1 : final) < 0) {
+        if (!a->final || asprintf(&a->tmp, "%s/.%s.tmp-%d-XXXXXX", dir, base ? base + 1 : final,
+                                  (int)getpid()) < 0) {
                 a->tmp = NULL;
                 return open_failed(a, -ENOMEM);
         }
@@ -427,4 +431,75 @@ int64_t file_allocated(const char *path)
         if (stat(path, &st) < 0)
                 return -errno;
         return (int64_t)st.st_blocks * 512;
+}
+
+static bool pid_gone(long pid)
+{
+        return pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* The pid in a name made by temp_name rules: ".NAME.tmp-PID-XXXXXX" (atomic_open,
+ * out/), or "KEY.PID.XXXXXX" and its ".log"/".rss" (a cache's tmp/). 0: not one. */
+static long leftover_pid(const char *name, bool cache)
+{
+        const char *p = NULL, *q;
+        char *end;
+        long pid;
+
+        if (cache) {
+                p = strchr(name, '.');
+                p = p ? p + 1 : NULL;
+        } else if (name[0] == '.') {
+                for (q = strstr(name, ".tmp-"); q; q = strstr(q + 1, ".tmp-"))
+                        p = q + 5;
+        }
+        if (!p || *p < '1' || *p > '9')
+                return 0;
+        errno = 0;
+        pid = strtol(p, &end, 10);
+        if (errno || (cache ? *end != '.' : *end != '-') || strlen(end + 1) < 6)
+                return 0;
+        return pid;
+}
+
+static void sweep(int dfd, const char *path, bool cache, int depth, size_t *n)
+{
+        DIR *d = fdopendir(dfd);
+        struct dirent *e;
+
+        if (!d) {
+                close(dfd);
+                return;
+        }
+        while ((e = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                if (pid_gone(leftover_pid(e->d_name, cache))) {
+                        if ((sub = path_join(path, e->d_name)) && rm_rf(sub) >= 0)
+                                (*n)++;
+                        continue;
+                }
+                if (!cache && depth > 0 && e->d_type == DT_DIR) {
+                        int sfd = openat(dirfd(d), e->d_name,
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                        if (sfd >= 0 && (sub = path_join(path, e->d_name)))
+                                sweep(sfd, sub, cache, depth - 1, n);
+                        else if (sfd >= 0)
+                                close(sfd);
+                }
+        }
+        closedir(d);
+}
+
+size_t leftovers_remove(const char *dir, bool cache_tmp)
+{
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        size_t n = 0;
+
+        if (dfd >= 0)
+                sweep(dfd, dir, cache_tmp, 3, &n);
+        return n;
 }

@@ -57,3 +57,10 @@ int copy_fd_sparse(int in, int out, off_t size);
 int copy_file_sparse(const char *from, const char *to, mode_t mode);
 /* Bytes actually allocated to a file (st_blocks * 512). */
 int64_t file_allocated(const char *path);
+
+/* Temp files and directories that builds which are gone left in dir, removed:
+ * in an output directory (and three levels below) the ".NAME.tmp-PID-XXXXXX"
+ * files atomic_open makes; in a cache's tmp/ (cache_tmp) the "KEY.PID.XXXXXX"
+ * work directories and their .log and .rss. Only those whose PID no longer
+ * runs: a concurrent build's are kept. Returns how many were removed. */
+size_t leftovers_remove(const char *dir, bool cache_tmp);

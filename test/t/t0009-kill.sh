@@ -1,6 +1,7 @@
 #!/bin/sh
 # t0009: a build killed with SIGKILL takes its workers and their tools with it: nothing
-# it started keeps running (or writing into the cache) after it is gone.
+# it started keeps running (or writing into the cache) after it is gone; the next build
+# removes the temp files and directories of builds that are gone, and only those.
 . "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null || skip_all "jq is not installed"
@@ -27,7 +28,19 @@ for p in $(pgrep -f "$T/cache"); do
 done
 is "$left" "" "no worker and no tool of the killed build is still running"
 
-# the next build finishes the job
+like "$(ls "$T/cache/tmp")" "\.$bp\.[A-Za-z0-9]{6}" "the killed build left its work directory in the cache"
+# a temp file of a build that is gone (the pid of a shell that has exited), and one of
+# a build still running (this test's own pid, standing in for a concurrent build)
+gone=$(sh -c 'echo $$')
+mkdir -p "$T/out/alpha"
+echo partial >"$T/out/alpha/.alpha.raw.tmp-$gone-Ab12Cd"
+echo partial >"$T/out/.app.tar.zst.tmp-$$-Ef34Gh"
+
+# the next build removes what the dead ones left, keeps the live one's, finishes the job
 "$POCBAKE" build --json --quiet --cache "$T/cache" -o "$T/out" "$T/r/app.yaml" >"$T/ev2" 2>"$T/err"
 ok "a build after the kill succeeds" test $? = 0 || cat "$T/err" >&2
+is "$(ls -A "$T/cache/tmp")" "" "the dead build's work directories are gone from the cache"
+ok "a dead build's temp file in out/ is removed" test ! -e "$T/out/alpha/.alpha.raw.tmp-$gone-Ab12Cd"
+ok "a running build's temp file in out/ is kept" test -e "$T/out/.app.tar.zst.tmp-$$-Ef34Gh"
+like "$(jq -r 'select(.event=="finish") | .leftovers' "$T/ev2")" "^[1-9]" "the finish event counts what was removed"
 done_testing
