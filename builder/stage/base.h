@@ -31,6 +31,8 @@ int base_hash_file(const struct mark *m, const char *what, const char *path, str
 /* The one host file a tarball or image base names (name: "tarball"), checked and
  * hashed as "base NAME". */
 int base_check_path(const struct role *r, const char *name, struct diag *d);
+/* extract_probe of path, its message put at m as "WHAT PATH: ..." (shared.c). */
+int probe_at(const struct mark *m, const char *what, const char *path, struct diag *d);
 int base_hash_path(const struct role *r, const char *name, struct hasher *h, struct diag *d);
 /* The role's host name: its hostname setting, else its name in lower case (malloc'd). */
 char *stage_hostname(const struct role *r);

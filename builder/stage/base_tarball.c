@@ -1,10 +1,12 @@
-/* base_tarball.c: a root unpacked from a tar (any compression libarchive reads). */
+/* base_tarball.c: a root unpacked from a tar or cpio (plain, gzip, xz, zstd or bzip2). */
 #include "base.h"
 #include "extract.h"
 
 static int tarball_check(const struct role *r, struct diag *d)
 {
-        return base_check_path(r, "tarball", d);
+        int rc = base_check_path(r, "tarball", d);
+
+        return rc < 0 ? rc : probe_at(&r->base.mark, "base tarball", r->base.path, d);
 }
 
 static int tarball_hash(const struct role *r, struct hasher *h, struct diag *d)

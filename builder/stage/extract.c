@@ -25,6 +25,10 @@ DEFINE_TRIVIAL_CLEANUP(struct archive *, archive_write_free)
         (ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_UNLINK |                   \
          ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
 
+#define NOT_ARCHIVE                                                                                \
+        "not a tar or cpio archive (expected tar or cpio, plain or compressed with gzip, xz, "     \
+        "zstd or bzip2)"
+
 struct xctx {
         const char *name; /* the archive, for messages */
         const char *root; /* canonical path of the root */
@@ -290,7 +294,7 @@ static int extract_loop(struct xctx *x, struct archive *in)
                 return diag_err(x->d, -ENOMEM, "%s: out of memory", x->name);
         /* no lookup functions: owners stay the numbers in the archive */
         archive_write_disk_set_options(w, WRITE_FLAGS);
-        for (;;) {
+        for (bool first = true;; first = false) {
                 r = archive_read_next_header(in, &e);
                 if (r == ARCHIVE_EOF)
                         break;
@@ -299,7 +303,8 @@ static int extract_loop(struct xctx *x, struct archive *in)
                 if (r < ARCHIVE_WARN) {
                         const char *m = archive_error_string(in);
 
-                        return diag_err(x->d, -EIO, "%s: %s", x->name,
+                        return diag_err(x->d, -EIO, "%s: %s%s", x->name,
+                                        first ? NOT_ARCHIVE ": " : "",
                                         m ? m : "cannot read the archive");
                 }
                 r = write_entry(x, in, w, e);
@@ -335,15 +340,52 @@ int extract_archive_stream(struct archive *in, const char *name, const char *roo
         return extract_loop(&x, in);
 }
 
+/* tar (ustar, pax, GNU) and cpio, plain or through gzip, xz, zstd or bzip2: what a
+ * root or an overlay is shipped as. Not every format libarchive knows: a text file
+ * read as mtree would make empty files named after its lines. */
 static struct archive *reader_new(void)
 {
         struct archive *a = archive_read_new();
 
         if (!a)
                 return NULL;
-        archive_read_support_filter_all(a);
-        archive_read_support_format_all(a);
+        if (archive_read_support_filter_none(a) != ARCHIVE_OK ||
+            archive_read_support_filter_gzip(a) < ARCHIVE_WARN ||
+            archive_read_support_filter_xz(a) < ARCHIVE_WARN ||
+            archive_read_support_filter_zstd(a) < ARCHIVE_WARN ||
+            archive_read_support_filter_bzip2(a) < ARCHIVE_WARN ||
+            archive_read_support_format_tar(a) != ARCHIVE_OK ||
+            archive_read_support_format_cpio(a) != ARCHIVE_OK) {
+                archive_read_free(a);
+                return NULL;
+        }
         return a;
+}
+
+int extract_probe(const char *path, struct diag *d)
+{
+        _cleanup_(archive_read_freep) struct archive *a = reader_new();
+        struct archive_entry *e;
+        int r;
+
+        if (!a)
+                return diag_err(d, -ENOMEM, "%s: out of memory", path);
+        r = archive_read_open_filename(a, path, 1 << 16);
+        if (r == ARCHIVE_OK)
+                r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_OK || r == ARCHIVE_EOF)
+                return 0;
+        return diag_err(d, -EINVAL, "%s: " NOT_ARCHIVE ": %s", path,
+                        archive_error_string(a) ? archive_error_string(a) : "unreadable");
+}
+
+static int open_failed(struct archive *a, const char *name, struct diag *d)
+{
+        /* libarchive reports an unknown format as EILSEQ (its ARCHIVE_ERRNO_FILE_FORMAT) */
+        bool format = archive_errno(a) == EILSEQ;
+
+        return diag_err(d, -EIO, "%s: %s%s", name, format ? NOT_ARCHIVE ": " : "",
+                        archive_error_string(a) ? archive_error_string(a) : "cannot open");
 }
 
 int extract_archive(const char *archive, const char *root, const struct extract_opts *o,
@@ -354,7 +396,7 @@ int extract_archive(const char *archive, const char *root, const struct extract_
         if (!a)
                 return diag_err(d, -ENOMEM, "%s: out of memory", archive);
         if (archive_read_open_filename(a, archive, 1 << 16) != ARCHIVE_OK)
-                return diag_err(d, -EIO, "%s: %s", archive, archive_error_string(a));
+                return open_failed(a, archive, d);
         return extract_archive_stream(a, archive, root, o, d);
 }
 
@@ -366,6 +408,6 @@ int extract_archive_mem(const void *buf, size_t len, const char *name, const cha
         if (!a)
                 return diag_err(d, -ENOMEM, "%s: out of memory", name);
         if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
-                return diag_err(d, -EIO, "%s: %s", name, archive_error_string(a));
+                return open_failed(a, name, d);
         return extract_archive_stream(a, name, root, o, d);
 }

@@ -13,7 +13,12 @@ struct extract_opts {
                                    * and hard link targets are stripped the same way */
 };
 
-/* Extract every entry of archive (any format and filter libarchive reads) under
+/* Whether path is an archive extract_archive takes: a tar or a cpio, plain or
+ * compressed with gzip, xz, zstd or bzip2, judged by its bytes (its first header
+ * is read), not by its name. -EINVAL with a message saying what was expected. */
+int extract_probe(const char *path, struct diag *d);
+
+/* Extract every entry of archive (tar or cpio, see extract_probe) under
  * root. Refused, naming the entry and the archive: an absolute path, a ".."
  * component, a symlink or hard link leading out of root, writing through a
  * symlink, a device node or setuid file not allowed by o. Owners and modes come

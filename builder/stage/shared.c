@@ -1,5 +1,6 @@
 /* shared.c: what stage.c and the base sources share: input files checked and hashed, host name. */
 #include "base.h"
+#include "extract.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -62,4 +63,16 @@ int base_hash_path(const struct role *r, const char *name, struct hasher *h, str
 
         snprintf(what, sizeof(what), "base %s", name);
         return base_hash_file(&r->base.mark, what, r->base.path, h, d);
+}
+
+/* An archive's bytes checked at validate time, the message at the recipe line. */
+int probe_at(const struct mark *m, const char *what, const char *path, struct diag *d)
+{
+        struct diag tmp = {0};
+        int r = extract_probe(path, &tmp);
+
+        if (r < 0)
+                diag_at(d, m, "%s %s", what, tmp.n ? tmp.msgs[0] : path);
+        diag_release(&tmp);
+        return r;
 }

@@ -1,6 +1,7 @@
 /* stage.c: a role's root tree: base from the table, overlays, accounts, files, services, times. */
 #include "stage.h"
 #include "base.h"
+#include "extract.h"
 #include "rootfs.h"
 #include "steps.h"
 #include "util/cleanup.h"
@@ -46,7 +47,7 @@ static int check_overlay(const struct overlay_spec *ov, struct diag *d)
                                "overlay \"%s\": expected a directory or an archive file", ov->path);
         if (access(ov->path, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK) < 0)
                 return diag_at(d, &ov->mark, "overlay \"%s\": %s", ov->path, strerror(errno));
-        return 0;
+        return S_ISREG(st.st_mode) ? probe_at(&ov->mark, "overlay", ov->path, d) : 0;
 }
 
 static int check_file(const struct role *r, size_t i, struct diag *d)

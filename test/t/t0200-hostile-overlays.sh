@@ -9,7 +9,7 @@ expect() {
         case $1 in
         abs-path.tar | abs-path.cpio)
                 echo 'entry "/tmp/pocbake-evil": path is absolute (expected a relative path inside the archive)' ;;
-        dotdot.tar | zip-slip.zip)
+        dotdot.tar)
                 echo 'entry "../pocbake-evil": path leaves the root (expected a relative path inside the archive)' ;;
         dotdot-inner.tar)
                 echo 'entry "a/../../pocbake-evil": path leaves the root (expected a relative path inside the archive)' ;;
@@ -52,7 +52,7 @@ YAML
 }
 
 count=0
-for a in "$H"/*.tar "$H"/*.zip "$H"/*.cpio; do
+for a in "$H"/*.tar "$H"/*.cpio; do
         name=$(basename "$a")
         want=$(expect "$name") || { fail "$name: has an expected message"; continue; }
         rm -rf "$T/out" "$T/cache" /tmp/pocbake-evil
@@ -71,6 +71,25 @@ for a in "$H"/*.tar "$H"/*.zip "$H"/*.cpio; do
         count=$((count + 1))
 done
 [ "$count" -ge 10 ] && pass "at least 10 hostile archives ($count)" || fail "at least 10 hostile archives ($count)"
+
+# Only tar and cpio (plain, gzip, xz, zstd, bzip2) are archives, judged by their bytes
+# when the recipe is read: a zip (with a path-escape entry), a text file, and a link
+# named x.tar to a text file (which libarchive would read as an mtree list and make
+# empty files of its lines) are refused before anything is built, exit 2.
+printf 'etc/passwd\nbin/evil\n' >"$T/words.txt"
+ln -s "$T/words.txt" "$T/x.tar"
+for a in "$H/zip-slip.zip" "$T/words.txt" "$T/x.tar"; do
+        name=$(basename "$a")
+        rm -rf "$T/out" "$T/cache"
+        recipe "$a"
+        "$POCBAKE" validate "$T/r.yaml" >/dev/null 2>"$T/err"
+        is "$?" 2 "$name: validate refuses it (exit 2)"
+        like "$(cat "$T/err")" "r.yaml:3:[0-9]+: overlay .*$name: not a tar or cpio archive \(expected tar or cpio" \
+                "$name: the message is at the recipe line and says what is expected"
+        "$POCBAKE" build "$T/r.yaml" -o "$T/out" --cache "$T/cache" >/dev/null 2>&1
+        is "$?" 2 "$name: build refuses it too (exit 2)"
+        is "$(ls "$T/out" "$T/cache/objects" 2>/dev/null)" "" "$name: nothing built, no output"
+done
 
 # The same archive with the matching allow_ setting goes through: the refusal is the setting's doing.
 rm -rf "$T/out" "$T/cache"

@@ -93,8 +93,8 @@ static const struct hostile hostile[] = {
          "entry \"bin/evil-su\": setuid bit not allowed (mode 4755; allow_setuid is off)"},
         {"setgid.tar",
          "entry \"bin/evil-sg\": setgid bit not allowed (mode 2755; allow_setuid is off)"},
-        {"zip-slip.zip", "entry \"../pocbake-evil\": path leaves the root (expected a relative "
-                         "path inside the archive)"},
+        {"zip-slip.zip", "not a tar or cpio archive (expected tar or cpio, plain or compressed "
+                         "with gzip, xz, zstd or bzip2): Unrecognized archive format"},
         {"dir-then-symlink.tar",
          "entry \"d/pocbake-evil\": path would go through the symlink \"d\" inside the root"},
 };
@@ -252,7 +252,7 @@ static void test_special_allowed(void **state)
 
 static void test_mem_and_garbage(void **state)
 {
-        _cleanup_free_ char *path = data("hostile", "zip-slip.zip");
+        _cleanup_free_ char *path = data("hostile", "dotdot.tar");
         _cleanup_free_ char *buf = NULL;
         struct diag d = {0};
         struct scratch s;
@@ -260,9 +260,9 @@ static void test_mem_and_garbage(void **state)
 
         assert_int_equal(read_file(path, &buf, &len), 0);
         scratch_new(&s);
-        assert_int_not_equal(extract_archive_mem(buf, len, "slip.zip", s.root, NULL, &d), 0);
-        assert_string_equal(d.msgs[0], "slip.zip: entry \"../pocbake-evil\": path leaves the root "
-                                       "(expected a relative path inside the archive)");
+        assert_int_not_equal(extract_archive_mem(buf, len, "dotdot.tar", s.root, NULL, &d), 0);
+        assert_string_equal(d.msgs[0], "dotdot.tar: entry \"../pocbake-evil\": path leaves the "
+                                       "root (expected a relative path inside the archive)");
         diag_release(&d);
         assert_int_not_equal(extract_archive_mem("not an archive at all, just words", 33,
                                                  "junk.bin", s.root, NULL, &d),
