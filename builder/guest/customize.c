@@ -246,7 +246,7 @@ static int stage_overlays(const struct role *r, const char *stage, struct diag *
         if (rootfd < 0)
                 return diag_err(d, -errno, "staging %s: %s", stage, strerror(errno));
         for (size_t i = 0; i < r->n_overlays; i++) {
-                rc = overlay_apply(&r->overlays[i], stage, rootfd, d);
+                rc = overlay_apply(&r->overlays[i], stage, rootfd, NULL, d);
                 if (rc < 0)
                         return rc;
         }

@@ -191,7 +191,7 @@ int make_esp_tree(const struct graph *g, const struct node *n, const char *tree,
         if (tree) {
                 struct overlay_spec ov = {.path = (char *)tree};
 
-                if ((rc = overlay_apply(&ov, dir, fd, d)) < 0)
+                if ((rc = overlay_apply(&ov, dir, fd, NULL, d)) < 0)
                         return rc;
         }
         /* esp_populate names the image after its file: ROLE.efi */

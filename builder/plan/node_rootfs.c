@@ -7,6 +7,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "disk/disk.h"
+#include "disk/gpt.h"
 #include "nodes.h"
 #include "stage/stage.h"
 #include "util/cleanup.h"
@@ -90,15 +92,38 @@ static int split_mounts(const struct role *r, const char *dir, uint64_t epoch, s
         return 0;
 }
 
+/* What the role's disk can hold at most: its size (0: no disk in the recipe, no
+ * bound). The host's volumes are seeded from its root tree, so the partitions
+ * with a filesystem of their own are not the bound. */
+static int disk_room(const struct role *r, uint64_t *room, struct diag *d)
+{
+        struct gpt gp = {0};
+        int rc;
+
+        *room = 0;
+        if (!r->disk.n_partitions)
+                return 0;
+        if ((rc = disk_layout(r, &gp, d)) < 0)
+                return rc;
+        *room = gp.size;
+        gpt_release(&gp);
+        return 0;
+}
+
 static int rootfs_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
 {
         _cleanup_free_ char *root = path_join(dir, "root");
         _cleanup_free_ char *work = path_join(dir, "work");
+        uint64_t room = 0;
         struct stage_opts o = {.epoch = g->epoch, .work = work};
         int rc;
 
         if (!root || !work)
                 return -ENOMEM;
+        if ((rc = disk_room(n->role, &room, d)) < 0)
+                return rc;
+        if (room)
+                o.budget = &room;
         if ((rc = mkdir_p(root, 0755)) < 0 || (rc = mkdir_p(work, 0700)) < 0)
                 return diag_err(d, rc, "cannot create %s: %s", root, strerror(-rc));
         rc = stage_role(n->role, root, &o, d);

@@ -19,7 +19,8 @@ static int tarball_make(const struct role *r, const char *root, const struct sta
 {
         /* The base is the root the recipe author chose: its devices and setuid
          * programs are meant. Paths leaving the root are refused all the same. */
-        const struct extract_opts x = {.allow_devices = true, .allow_setuid = true};
+        const struct extract_opts x = {
+                .allow_devices = true, .allow_setuid = true, .budget = o->budget};
 
         return extract_archive(r->base.path, root, &x, d);
 }

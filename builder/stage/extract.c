@@ -242,6 +242,15 @@ static int copy_data(struct xctx *x, struct archive *in, struct archive *w, cons
         int r;
 
         while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
+                uint64_t *left = x->o ? x->o->budget : NULL;
+
+                if (left && size > *left)
+                        return refuse(x, raw,
+                                      "the archive expands past what the role's disk can hold "
+                                      "(stopped here, with %llu bytes left)",
+                                      (unsigned long long)*left);
+                if (left)
+                        *left -= size;
                 if (archive_write_data_block(w, buf, size, off) < ARCHIVE_OK)
                         return refuse(x, raw, "%s", archive_error_string(w));
         }

@@ -2,12 +2,16 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/diag.h"
 
 struct extract_opts {
         bool allow_devices;       /* device nodes and FIFOs */
         bool allow_setuid;        /* setuid/setgid bits */
+        uint64_t *budget;         /* bytes of file data the root may still take, lowered
+                                   * as data is written (holes of sparse entries cost
+                                   * nothing); past it the extraction stops. NULL: none */
         const char *strip_prefix; /* e.g. "./" handled always; NULL = none. With a
                                    * prefix ("rootfs"), entries outside it are skipped
                                    * and hard link targets are stripped the same way */

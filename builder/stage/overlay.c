@@ -218,12 +218,14 @@ static int copy_tree(struct octx *c, int sfd, int dfd, const char *rel)
         return r == -ENOMEM ? diag_err(c->d, r, "%s: out of memory", c->ov->path) : r;
 }
 
-int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, struct diag *d)
+int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, uint64_t *budget,
+                  struct diag *d)
 {
         struct octx c = {.ov = ov, .d = d};
         _cleanup_close_ int src = -1;
         struct extract_opts x = {.allow_devices = ov->allow_devices,
-                                 .allow_setuid = ov->allow_setuid};
+                                 .allow_setuid = ov->allow_setuid,
+                                 .budget = budget};
         _cleanup_free_ char *failed = NULL;
         const char *what = "copy";
         struct stat st;

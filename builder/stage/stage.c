@@ -221,7 +221,7 @@ int stage_role(const struct role *r, const char *root, const struct stage_opts *
         if (rr < 0)
                 return rr;
         for (size_t i = 0; i < r->n_overlays; i++) {
-                rr = overlay_apply(&r->overlays[i], root, rootfd, d);
+                rr = overlay_apply(&r->overlays[i], root, rootfd, o->budget, d);
                 if (rr < 0)
                         return rr;
         }

@@ -12,6 +12,8 @@ struct hasher;
 struct stage_opts {
         uint64_t epoch;   /* SOURCE_DATE_EPOCH: every mtime in the tree */
         const char *work; /* scratch directory for this node (empty, removed after) */
+        uint64_t *budget; /* bytes archives (base tarball, overlays) may still write into
+                           * the root: at most the disk's size. NULL: no bound */
 };
 
 /* Feed every external input of the role's root (base files, overlay contents,
@@ -32,8 +34,10 @@ bool stage_makes_root(const struct role *r);
 int stage_role(const struct role *r, const char *root, const struct stage_opts *o, struct diag *d);
 
 /* Apply one overlay (a directory or an archive) over the root at rootfd (path root):
- * also used on trees that are not a role's root (an initrd, a customized image). */
-int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, struct diag *d);
+ * also used on trees that are not a role's root (an initrd, a customized image).
+ * budget as in struct extract_opts, for an archive (NULL: no bound). */
+int overlay_apply(const struct overlay_spec *ov, const char *root, int rootfd, uint64_t *budget,
+                  struct diag *d);
 /* Set the access and modification time of every entry under rootfd to epoch (not
  * following links). */
 int rootfs_set_times(int rootfd, uint64_t epoch);

@@ -91,6 +91,25 @@ for a in "$H/zip-slip.zip" "$T/words.txt" "$T/x.tar"; do
         is "$(ls "$T/out" "$T/cache/objects" 2>/dev/null)" "" "$name: nothing built, no output"
 done
 
+# An archive that expands past the role's disk stops there: 300 MiB of zeros in a
+# small tar.gz against a 64 MiB disk fails the build naming the archive and the entry,
+# and leaves nothing in the cache (the overlay's bytes never all reach the disk).
+truncate -s 300M "$T/zeros"
+tar -C "$T" -czf "$T/bomb.tar.gz" zeros
+rm -f "$T/zeros"
+rm -rf "$T/out" "$T/cache"
+cat >"$T/r.yaml" <<YAML
+role: t
+base: {busybox: {}}
+overlays: ['$T/bomb.tar.gz']
+disk: {size: 64M, partitions: [{name: root, type: root, size: rest, fs: ext4, mountpoint: /}]}
+YAML
+"$POCBAKE" build "$T/r.yaml" -o "$T/out" --cache "$T/cache" >/dev/null 2>"$T/err"
+is "$?" 1 "bomb.tar.gz ($(du -k "$T/bomb.tar.gz" | cut -f1) KiB, 300 MiB inside) fails the build"
+like "$(cat "$T/err")" "bomb.tar.gz: entry \"zeros\": the archive expands past what the role's disk can hold" \
+        "the message names the archive and the entry where it stopped"
+is "$(find "$T/cache" -type f -size +1M | head -n 3)" "" "nothing of it is left in the cache"
+
 # The same archive with the matching allow_ setting goes through: the refusal is the setting's doing.
 rm -rf "$T/out" "$T/cache"
 cat >"$T/r.yaml" <<YAML

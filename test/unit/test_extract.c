@@ -359,6 +359,75 @@ static void test_missing_archive(void **state)
         scratch_free(&s);
 }
 
+/* A pax tar in memory with one entry "f" of size bytes: data runs of run bytes
+ * (0xa5) at each offset in offs, holes elsewhere (sparse when offs is given, else
+ * one run of data over the whole file). */
+static size_t tar_with(char *buf, size_t cap, uint64_t size, const uint64_t *offs, size_t n,
+                       uint64_t run)
+{
+        struct archive *w = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+        static char chunk[1 << 16];
+        size_t used = 0;
+
+        memset(chunk, 0xa5, sizeof(chunk));
+        assert_int_equal(archive_write_set_format_pax(w), ARCHIVE_OK);
+        assert_int_equal(archive_write_open_memory(w, buf, cap, &used), ARCHIVE_OK);
+        archive_entry_set_pathname(e, "f");
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)size);
+        for (size_t i = 0; i < n; i++)
+                archive_entry_sparse_add_entry(e, (la_int64_t)offs[i], (la_int64_t)run);
+        assert_int_equal(archive_write_header(w, e), ARCHIVE_OK);
+        for (uint64_t left = n ? n * run : size; left;) {
+                size_t k = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
+
+                assert_int_equal(archive_write_data(w, chunk, k), (la_ssize_t)k);
+                left -= k;
+        }
+        archive_entry_free(e);
+        assert_int_equal(archive_write_close(w), ARCHIVE_OK);
+        archive_write_free(w);
+        return used;
+}
+
+/* An archive stops as soon as its data passes the budget, naming itself and the
+ * entry; a sparse entry costs its data, not its size, and stays sparse. */
+static void test_budget(void **state)
+{
+        static const uint64_t offs[] = {0, 64 << 20};
+        size_t cap = 8 << 20, len;
+        _cleanup_free_ char *buf = malloc(cap), *f = NULL;
+        uint64_t budget = 2 << 20;
+        struct extract_opts o = {.budget = &budget};
+        struct diag d = {0};
+        struct scratch s;
+        struct stat st;
+
+        assert_non_null(buf);
+        scratch_new(&s);
+        /* 3 MiB of data against 2 MiB: refused */
+        len = tar_with(buf, cap, 3 << 20, NULL, 0, 0);
+        assert_int_not_equal(extract_archive_mem(buf, len, "bomb.tar", s.root, &o, &d), 0);
+        assert_int_equal(d.n, 1);
+        assert_non_null(strstr(d.msgs[0], "bomb.tar: entry \"f\": the archive expands past what "
+                                          "the role's disk can hold"));
+        diag_release(&d);
+        scratch_free(&s);
+        /* 65 MiB long, 1 MiB of data in two runs: it fits, and stays sparse */
+        scratch_new(&s);
+        budget = 2 << 20;
+        len = tar_with(buf, cap, (64 << 20) + (512 << 10), offs, 2, 512 << 10);
+        assert_int_equal(extract_archive_mem(buf, len, "sparse.tar", s.root, &o, &d), 0);
+        assert_int_equal(budget, (2 << 20) - (1 << 20));
+        f = path_join(s.root, "f");
+        assert_int_equal(stat(f, &st), 0);
+        assert_int_equal(st.st_size, (64 << 20) + (512 << 10));
+        assert_true(st.st_blocks * 512 < (8 << 20));
+        scratch_free(&s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -371,6 +440,7 @@ int main(void)
                 cmocka_unit_test(test_strip_prefix),
                 cmocka_unit_test(test_fixup_not_through_symlink),
                 cmocka_unit_test(test_missing_archive),
+                cmocka_unit_test(test_budget),
         };
 
         /* modes in the root must not depend on the umask of the build host */
