@@ -341,6 +341,72 @@ static int export_outputs(struct run *r, struct diag *d)
         return rc;
 }
 
+/* Whether a file of size bytes can exist in dir's filesystem (ext4 stops at
+ * 16 TiB): a sparse unnamed file is made that long and dropped. */
+static int size_fits(const char *dir, uint64_t size)
+{
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), rc = 0;
+
+        if (fd < 0)
+                return errno == EOPNOTSUPP || errno == EISDIR ? 0 : -errno;
+        if (size > INT64_MAX || ftruncate(fd, (off_t)size) < 0)
+                rc = size > INT64_MAX ? -EFBIG : -errno;
+        close(fd);
+        return rc;
+}
+
+/* path, or the nearest directory above it that exists (out/ is made later). */
+static char *existing_dir(const char *path)
+{
+        char *p = strdup(path);
+
+        while (p) {
+                struct stat st;
+                char *up;
+
+                if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                        return p;
+                up = path_dirname(p);
+                if (!up || !strcmp(up, p)) {
+                        free(up);
+                        break;
+                }
+                free(p);
+                p = up;
+        }
+        free(p);
+        return NULL;
+}
+
+/* Every disk image the build will write is checked against the filesystems of
+ * the cache and of the output directory before the first node runs. */
+static int check_sizes(const struct graph *g, const char *cache_tmp, const char *out,
+                       struct diag *d)
+{
+        const struct appliance *a = g->app;
+        _cleanup_free_ char *out_dir = existing_dir(out);
+
+        for (size_t i = 0; i <= a->n_roles; i++) {
+                const struct role *r = i < a->n_roles ? a->roles[i] : a->host;
+                uint64_t size = r ? r->disk.size : 0;
+                const char *dirs[2] = {cache_tmp, out_dir};
+
+                for (int k = 0; size && k < 2; k++) {
+                        int rc = dirs[k] ? size_fits(dirs[k], size) : 0;
+
+                        if (rc == -EFBIG)
+                                return diag_at(d, &r->disk.mark,
+                                               "disk of %s: %llu bytes is more than the "
+                                               "filesystem of %s can hold in one file (ext4: "
+                                               "16 TiB); make the disk smaller, or put the %s "
+                                               "on a filesystem that takes it (XFS)",
+                                               r->name, (unsigned long long)size, dirs[k],
+                                               k ? "output directory" : "cache");
+                }
+        }
+        return 0;
+}
+
 int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
 {
         struct run r = {.g = g, .o = o, .t0 = now()};
@@ -356,6 +422,8 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
                 return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache,
                                 strerror(-rc));
+        if ((rc = check_sizes(g, tmp, o->out, d)) < 0)
+                return rc;
         /* what builds killed before they could clean up left behind */
         r.swept = leftovers_remove(tmp, true) + leftovers_remove(o->out, false);
         if ((rc = outdir_load(&od, o->out, o->recipe ? o->recipe : "", d)) < 0)

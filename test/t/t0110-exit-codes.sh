@@ -68,4 +68,19 @@ is "$(ls "$T/cache/objects" 2>/dev/null | wc -l)" 0 "still no node was built"
 out=$("$POCBAKE" build --quiet --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
 is "$?" 2 "a signed output without keys exits 2"
 like "$out" "output bundle is signed: it needs keys" "and says which output"
+
+# A disk larger than one file can be on the cache's filesystem (ext4: 16 TiB) is
+# found before the first node: exit 2, at the recipe line, with what to do.
+if [ "$(stat -f -c %T "$T")" = ext2/ext3 ]; then
+        cp -r "$TOP/test/data/sample" "$T/big"
+        sed -i 's/^  size: 160M$/  size: 16T/' "$T/big/lib.yaml"
+        out=$("$POCBAKE" build --quiet --cache "$T/cache16" -o "$T/out16" "$T/big/app.yaml" 2>&1)
+        is "$?" 2 "a 16T disk on ext4 exits 2"
+        like "$out" "^pocbake: .*lib.yaml:[0-9]+:[0-9]+: disk of (alpha|beta): 17592186044416 bytes is more than the filesystem of .*cache16/tmp can hold in one file .*make the disk smaller" \
+                "and says where, why and what to do"
+        is "$(ls "$T/cache16/objects" 2>/dev/null | wc -l)" 0 "no node was built for it"
+        ok "nothing written to its out/" test ! -e "$T/out16"
+else
+        skip "a 16T disk on ext4 exits 2 (the test directory is on $(stat -f -c %T "$T"), not ext4)"
+fi
 done_testing
