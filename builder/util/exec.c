@@ -146,8 +146,12 @@ static void report(struct diag *d, const char *tool, int status, const struct bu
         }
         while (len && (tail[len - 1] == '\n' || tail[len - 1] == ' '))
                 len--;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !have_program(tool))
                 diag_err(d, 0, "%s: not found in PATH (install it with scripts/deps)", tool);
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                /* the tool is there: a script that could not find a program it runs */
+                diag_err(d, 0, "%s failed (exit 127: a program it runs is missing)%s%.*s", tool,
+                         len ? ": " : "", (int)len, tail);
         else if (WIFEXITED(status))
                 diag_err(d, 0, "%s failed (exit %d)%s%.*s", tool, WEXITSTATUS(status),
                          len ? ": " : "", (int)len, tail);
@@ -187,7 +191,9 @@ int run_capture(const char *const argv[], const struct run_opts *o, char **out, 
                 goto fail;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 report(d, argv[0], status, &bo, &be);
-                r = (WIFEXITED(status) && WEXITSTATUS(status) == 127) ? -ENOENT : -EIO;
+                r = (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !have_program(argv[0]))
+                            ? -ENOENT
+                            : -EIO;
                 goto done;
         }
         if (out) {
