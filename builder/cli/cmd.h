@@ -38,4 +38,5 @@ int cmd_verify_bundle(int argc, char **argv);
 int cmd_iso(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct command commands[] = {
         {"up", cmd_up, "bring a built appliance up: its VMs, networks and appliance checks"},
         {"status", cmd_status, "show what pocbake up left running and how its checks stand"},
         {"down", cmd_down, "stop what pocbake up --detach left running"},
+        {"cache", cmd_cache, "check the build cache's objects against what was made"},
         {"keys", cmd_keys, "create Secure Boot keys and their enrollment files"},
         {"sign", cmd_sign, "Authenticode-sign an EFI binary"},
         {"verify", cmd_verify, "check the signature of an EFI binary or a deliverable"},

@@ -19,6 +19,7 @@
 #include "util/fsutil.h"
 #include "util/json.h"
 #include "util/parse.h"
+#include "util/treesum.h"
 #include "export.h"
 #include "outdir.h"
 
@@ -42,6 +43,7 @@ struct run {
         struct exporter *ex; /* copies outputs out while the build runs */
         struct outdir *od;   /* what earlier builds wrote there */
         size_t swept;        /* temp files of dead builds removed at the start */
+        size_t dropped;      /* cached objects that no longer held what was made */
 };
 
 static double now(void)
@@ -138,11 +140,14 @@ static void __attribute__((noreturn))
 child(struct graph *g, struct node *n, const char *tmp, const char *log)
 {
         struct diag d = {0};
-        _cleanup_free_ char *obj = node_object_dir(g, n);
+        _cleanup_free_ char *obj = node_object_dir(g, n), *manifest = node_manifest(g, n);
         int rc;
 
         signal(SIGINT, SIG_DFL);
-        rc = obj ? n->type->make(g, n, tmp, &d) : -ENOMEM;
+        rc = obj && manifest ? n->type->make(g, n, tmp, &d) : -ENOMEM;
+        /* the record of what the object holds, before the object is there to use */
+        if (rc >= 0 && (rc = treesum_write(tmp, manifest)) < 0)
+                diag_err(&d, rc, "%s: cannot record what it made: %s", n->id, strerror(-rc));
         if (rc >= 0 && rename(tmp, obj) < 0) {
                 if (errno == EEXIST || errno == ENOTEMPTY)
                         rm_rf(tmp); /* another build put the same bytes there first */
@@ -355,6 +360,64 @@ static int size_fits(const char *dir, uint64_t size)
         return rc;
 }
 
+static bool used(const struct graph *g, const struct node *n)
+{
+        if (n->export_name)
+                return true;
+        for (size_t i = 0; i < g->n; i++)
+                for (size_t k = 0; g->nodes[i]->build && k < g->nodes[i]->n_inputs; k++)
+                        if (g->nodes[i]->inputs[k] == n)
+                                return true;
+        return false;
+}
+
+/* Every cached object the build will read (an input or an output) still holds what
+ * it held when it was made, by its stamps (sizes, mtimes, inodes: no reading). One
+ * that does not is dropped and built again, and what needs it is planned again. */
+static int check_cached(struct run *r, struct diag *d)
+{
+        bool again = true;
+
+        while (again) {
+                again = false;
+                for (size_t i = 0; i < r->g->n; i++) {
+                        struct node *n = r->g->nodes[i];
+                        _cleanup_free_ char *dir = NULL, *man = NULL, *why = NULL;
+                        int rc;
+
+                        if (!n->cached || !used(r->g, n))
+                                continue;
+                        if (!(dir = node_object_dir(r->g, n)) || !(man = node_manifest(r->g, n)))
+                                return diag_err(d, -ENOMEM, "out of memory");
+                        rc = treesum_check(dir, man, false, &why);
+                        if (rc < 0)
+                                return diag_err(d, rc, "cannot check the cache object of %s: %s",
+                                                n->id, strerror(-rc));
+                        if (rc == 0)
+                                continue;
+                        fprintf(stderr,
+                                "pocbake: the cache object of %s (%.16s) no longer holds what "
+                                "was made (%s): dropped, built again\n",
+                                n->id, n->key, why ? why : "?");
+                        if (r->o->json) {
+                                fputs("{\"event\":\"dropped\",\"node\":", r->o->json);
+                                json_put_str(r->o->json, n->id);
+                                fputs(",\"reason\":", r->o->json);
+                                json_put_str(r->o->json, why ? why : "?");
+                                fputs("}\n", r->o->json);
+                        }
+                        rm_rf(dir);
+                        unlink(man);
+                        n->cached = false;
+                        r->dropped++;
+                        again = true;
+                }
+                if (again)
+                        graph_mark_needed(r->g);
+        }
+        return 0;
+}
+
 /* path, or the nearest directory above it that exists (out/ is made later). */
 static char *existing_dir(const char *path)
 {
@@ -414,15 +477,20 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         struct rusage ru;
         _cleanup_free_ char *tmp = path_join(g->cache, "tmp");
         _cleanup_free_ char *objects = path_join(g->cache, "objects");
+        _cleanup_free_ char *manifests = path_join(g->cache, "manifests");
         size_t built = 0, cached = 0;
         int rc;
 
-        if (!tmp || !objects)
+        if (!tmp || !objects || !manifests)
                 return -ENOMEM;
         if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
                 return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache,
                                 strerror(-rc));
         if ((rc = check_sizes(g, tmp, o->out, d)) < 0)
+                return rc;
+        if ((rc = mkdir_p(manifests, 0755)) < 0)
+                return diag_err(d, rc, "cannot create %s: %s", manifests, strerror(-rc));
+        if ((rc = check_cached(&r, d)) < 0)
                 return rc;
         /* what builds killed before they could clean up left behind */
         r.swept = leftovers_remove(tmp, true) + leftovers_remove(o->out, false);
@@ -461,9 +529,9 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
                 fprintf(o->json,
                         "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"
                         "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"leftovers\":%zu,"
-                        "\"seconds\":%.3f,\"peak_rss_kib\":%ld}\n",
+                        "\"dropped\":%zu,\"seconds\":%.3f,\"peak_rss_kib\":%ld}\n",
                         rc < 0 ? "failed" : "ok", built, cached, r.written, r.unchanged, r.removed,
-                        r.swept, now() - r.t0, r.peak_kib);
+                        r.swept, r.dropped, now() - r.t0, r.peak_kib);
         if (!o->quiet)
                 fprintf(stderr, "%s: %zu built, %zu cached, %.2f s\n", rc < 0 ? "failed" : "done",
                         built, cached, now() - r.t0);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/treesum.h"
 
 struct staged {
         struct atomic_file a;
@@ -23,6 +25,7 @@ struct node_stage {
         struct export_list l;
         struct staged *f;
         bool queued, done;
+        bool bad; /* the object no longer held what was made: dropped at the end */
         int err;
         char *msg;
 };
@@ -46,6 +49,37 @@ static size_t node_index(const struct graph *g, const struct node *n)
                 if (g->nodes[i] == n)
                         return i;
         return g->n;
+}
+
+/* src (open as fd) against the digest the object's manifest recorded for it: a
+ * mismatch leaves the node's message and -EBADMSG (the object is dropped at the end,
+ * when nothing reads it any more). */
+static int check_digest(struct exporter *e, size_t i, const char *src, int fd)
+{
+        struct node_stage *s = &e->s[i];
+        const struct node *n = e->g->nodes[i];
+        _cleanup_free_ char *dir = node_object_dir(e->g, n), *man = node_manifest(e->g, n);
+        _cleanup_free_ uint8_t *buf = malloc(1u << 20);
+        char want[SHA256_HEX], have[SHA256_HEX];
+        size_t dl = dir ? strlen(dir) : 0;
+        int r;
+
+        if (!dir || !man || !buf)
+                return -ENOMEM;
+        if (strncmp(src, dir, dl) || src[dl] != '/')
+                return 0; /* not a file of this object */
+        r = treesum_lookup(man, src + dl + 1, want);
+        if (r >= 0)
+                r = treesum_file_digest(fd, buf, have);
+        if (r >= 0 && !strcmp(want, have))
+                return 0;
+        if (asprintf(&s->msg,
+                     "the cache object of %s (%.16s) no longer holds what was made (%s%s%s): not "
+                     "exported, and dropped; build again",
+                     n->id, n->key, src + dl + 1, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "") < 0)
+                s->msg = NULL;
+        s->bad = true;
+        return -EBADMSG;
 }
 
 /* Copy one node's files into temp files beside their targets (and to disk: the
@@ -76,6 +110,10 @@ static void stage_node(struct exporter *e, size_t i)
                 in = open(s->l.v[k].src, O_RDONLY | O_CLOEXEC);
                 if (in < 0 || fstat(in, &st) < 0)
                         rc = -errno;
+                /* the bytes read once here are the ones that ship: checked against
+                 * what the object held when it was made */
+                if (rc >= 0 && (rc = check_digest(e, i, s->l.v[k].src, in)) < 0)
+                        break;
                 if (rc >= 0)
                         rc = atomic_open(&f->a, dst, 0644);
                 if (rc >= 0)
@@ -83,7 +121,8 @@ static void stage_node(struct exporter *e, size_t i)
                 if (rc >= 0 && fsync(f->a.fd) < 0)
                         rc = -errno;
                 f->copied = rc >= 0;
-                if (rc < 0 && asprintf(&s->msg, "cannot write %s: %s", dst, strerror(-rc)) < 0)
+                if (rc < 0 && !s->msg &&
+                    asprintf(&s->msg, "cannot write %s: %s", dst, strerror(-rc)) < 0)
                         s->msg = NULL;
         }
         s->err = rc;
@@ -161,19 +200,23 @@ int exporter_finish(struct exporter *e, exporter_fn fn, void *ctx, struct diag *
         int rc = 0;
 
         join(e);
-        for (size_t i = 0; rc >= 0 && i < e->g->n; i++) {
+        /* every copy made and checked before the first rename: a node that failed
+         * leaves out/ as it was */
+        for (size_t i = 0; i < e->g->n; i++) {
                 struct node_stage *s = &e->s[i];
-                const struct node *n = e->g->nodes[i];
 
                 if (!s->done) { /* never queued (or no thread): copied now */
                         stage_node(e, i);
                         s->done = true;
                 }
-                if (s->err < 0) {
+                if (s->err < 0 && rc >= 0)
                         rc = diag_err(d, s->err, "%s",
                                       s->msg ? s->msg : "cannot copy the outputs of a node");
-                        break;
-                }
+        }
+        for (size_t i = 0; rc >= 0 && i < e->g->n; i++) {
+                struct node_stage *s = &e->s[i];
+                const struct node *n = e->g->nodes[i];
+
                 for (size_t k = 0; rc >= 0 && k < s->l.n; k++) {
                         struct staged *f = &s->f[k];
                         _cleanup_free_ char *dst = path_join(e->out, s->l.v[k].out);
@@ -195,6 +238,15 @@ void exporter_free(struct exporter *e)
                 return;
         join(e);
         for (size_t i = 0; e->s && i < e->g->n; i++) {
+                if (e->s[i].bad) {
+                        _cleanup_free_ char *dir = node_object_dir(e->g, e->g->nodes[i]);
+                        _cleanup_free_ char *man = node_manifest(e->g, e->g->nodes[i]);
+
+                        if (dir && man) {
+                                rm_rf(dir);
+                                unlink(man);
+                        }
+                }
                 for (size_t k = 0; e->s[i].f && k < e->s[i].l.n; k++)
                         atomic_release(&e->s[i].f[k].a); /* uncommitted temps go */
                 free(e->s[i].f);

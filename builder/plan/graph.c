@@ -26,6 +26,15 @@ char *node_object_dir(const struct graph *g, const struct node *n)
         return s;
 }
 
+char *node_manifest(const struct graph *g, const struct node *n)
+{
+        char *s = NULL;
+
+        if (asprintf(&s, "%s/manifests/%s", g->cache, n->key) < 0)
+                return NULL;
+        return s;
+}
+
 char *node_input_file(const struct graph *g, const struct node *in, const char *name)
 {
         _cleanup_free_ char *dir = node_object_dir(g, in);

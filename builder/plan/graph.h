@@ -95,6 +95,9 @@ void graph_release(struct graph *g);
 
 /* Directory of a node's artifact in the cache, malloc'd. */
 char *node_object_dir(const struct graph *g, const struct node *n);
+/* CACHE/manifests/KEY: what the object held when it was made (util/treesum.h),
+ * written before the object is stored; an object without one is not trusted. */
+char *node_manifest(const struct graph *g, const struct node *n);
 /* The path of a node's artifact (file or directory) in the cache, malloc'd. */
 char *node_object_path(const struct graph *g, const struct node *n);
 /* The path of an input's artifact inside its object, malloc'd: the object's

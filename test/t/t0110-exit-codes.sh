@@ -27,7 +27,7 @@ for verb in validate plan build boot inspect pxe bundle iso initrd uki esp; do
         "$POCBAKE" $verb --no-such-option x >/dev/null 2>&1
         is "$?" 2 "$verb: an unknown option exits 2"
 done
-for verb in "keys init" "keys enroll" "sign efi" "verify efi" "verify bundle" "verify pxe"; do
+for verb in "keys init" "keys enroll" "sign efi" "verify efi" "verify bundle" "verify pxe" "cache verify"; do
         "$POCBAKE" $verb --no-such-option x >/dev/null 2>&1
         is "$?" 2 "$verb: an unknown option exits 2"
 done
