@@ -22,10 +22,11 @@
 /* One line per regular file and symlink, in name order:
  *   F DIGEST SIZE MTIME_NS INODE PATH
  *   L DIGEST PATH            (the digest of the link's target)
- * PATH with bytes up to space, '%' and DEL written as %XX. */
+ * PATH with bytes up to space, '%' and DEL written as %XX. The stamp listing is the
+ * same without a regular file's DIGEST (no file is read). */
 struct walk {
         FILE *f;
-        uint8_t *buf;
+        uint8_t *buf; /* 1 MiB for the digests; NULL: the stamp listing */
         int err;
         char *bad; /* the first path that failed */
 };
@@ -129,12 +130,14 @@ static void walk_entry(struct walk *w, int dfd, const char *name, const char *re
                         walk_dir(w, sub, rel);
                 return;
         } else if (S_ISREG(st.st_mode)) {
-                _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_close_ int fd =
+                        w->buf ? openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
 
-                if (fd < 0 || (w->err = treesum_file_digest(fd, w->buf, hex)) < 0) {
-                        w->err = fd < 0 ? -errno : w->err;
-                } else {
-                        fprintf(w->f, "F %s %lld %lld%09ld %llu ", hex, (long long)st.st_size,
+                if (w->buf && fd < 0) {
+                        w->err = -errno;
+                } else if (!w->buf || (w->err = treesum_file_digest(fd, w->buf, hex)) >= 0) {
+                        fprintf(w->f, "F %s%s%lld %lld%09ld %llu ", w->buf ? hex : "",
+                                w->buf ? " " : "", (long long)st.st_size,
                                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
                                 (unsigned long long)st.st_ino);
                         put_path(w->f, rel);
@@ -199,15 +202,15 @@ static void walk_dir(struct walk *w, int dfd, const char *rel)
         closedir(d);
 }
 
-/* The listing of dir (see struct walk) in *text. */
-static int listing(const char *dir, char **text, size_t *len, char **bad)
+/* The listing of dir (see struct walk) in *text, with the digests or only the stamps. */
+static int listing(const char *dir, bool digests, char **text, size_t *len, char **bad)
 {
-        struct walk w = {.buf = malloc(CHUNK)};
+        struct walk w = {.buf = digests ? malloc(CHUNK) : NULL};
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         *text = NULL;
         w.f = open_memstream(text, len);
-        if (!w.buf || !w.f || dfd < 0) {
+        if ((digests && !w.buf) || !w.f || dfd < 0) {
                 w.err = dfd < 0 ? -errno : -ENOMEM;
                 if (dfd >= 0)
                         close(dfd);
@@ -232,7 +235,7 @@ int treesum_write(const char *dir, const char *manifest)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        int r = listing(dir, &text, &len, NULL);
+        int r = listing(dir, true, &text, &len, NULL);
 
         return r < 0 ? r : write_file_atomic(manifest, text, len, 0644);
 }
@@ -289,8 +292,6 @@ static int stamp_listing(const char *manifest, char **text)
         return 0;
 }
 
-static int stamp_dir(const char *dir, char **text, char **bad);
-
 int treesum_check(const char *dir, const char *manifest, bool full, char **why)
 {
         _cleanup_free_ char *want = NULL, *have = NULL, *bad = NULL;
@@ -303,7 +304,7 @@ int treesum_check(const char *dir, const char *manifest, bool full, char **why)
                 return (*why = strdup("no record of what it held")) ? 1 : -ENOMEM;
         if (r < 0)
                 return r;
-        r = full ? listing(dir, &have, &len, &bad) : stamp_dir(dir, &have, &bad);
+        r = listing(dir, full, &have, &len, &bad);
         if (r < 0) {
                 if (asprintf(why, "%s: %s", bad ? bad : dir, strerror(-r)) < 0)
                         *why = NULL;
@@ -313,109 +314,6 @@ int treesum_check(const char *dir, const char *manifest, bool full, char **why)
                 return 0;
         *why = first_difference(want, have);
         return 1;
-}
-
-/* The stamp listing of dir as it is now, the digests left out (cheap: stat only). */
-struct swalk {
-        FILE *f;
-        int err;
-        char *bad;
-};
-
-static void stamp_walk(struct swalk *w, int dfd, const char *rel)
-{
-        DIR *d = fdopendir(dfd);
-        struct dirent *e;
-        char **names = NULL;
-        size_t n = 0;
-
-        if (!d) {
-                close(dfd);
-                w->err = -errno;
-                return;
-        }
-        while ((e = readdir(d))) {
-                char **v;
-
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                v = realloc(names, (n + 1) * sizeof(*names));
-                if (!v || !(v[n] = strdup(e->d_name))) {
-                        names = v ? v : names;
-                        w->err = -ENOMEM;
-                        break;
-                }
-                names = v;
-                n++;
-        }
-        qsort(names, n, sizeof(*names), cmp_names);
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *sub = NULL;
-                struct stat st;
-
-                if (w->err >= 0 && asprintf(&sub, "%s%s%s", rel, rel[0] ? "/" : "", names[i]) < 0)
-                        w->err = -ENOMEM;
-                if (w->err >= 0 && fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        w->err = -errno;
-                        w->bad = strdup(sub);
-                }
-                if (w->err < 0) {
-                        free(names[i]);
-                        continue;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        int sfd = openat(dirfd(d), names[i],
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-                        if (sfd < 0)
-                                w->err = -errno;
-                        else
-                                stamp_walk(w, sfd, sub);
-                } else if (S_ISREG(st.st_mode)) {
-                        fprintf(w->f, "F %lld %lld%09ld %llu ", (long long)st.st_size,
-                                (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                                (unsigned long long)st.st_ino);
-                        put_path(w->f, sub);
-                        fputc('\n', w->f);
-                } else if (S_ISLNK(st.st_mode)) {
-                        char target[4096];
-                        ssize_t k = readlinkat(dirfd(d), names[i], target, sizeof(target));
-                        uint8_t md[SHA256_LEN];
-                        char hex[SHA256_HEX];
-
-                        if (k < 0 || (size_t)k >= sizeof(target) ||
-                            sha256_buf(target, (size_t)k, md) < 0) {
-                                w->err = k < 0 ? -errno : -ENAMETOOLONG;
-                        } else {
-                                hex_encode(md, SHA256_LEN, hex);
-                                fprintf(w->f, "L %s ", hex);
-                                put_path(w->f, sub);
-                                fputc('\n', w->f);
-                        }
-                }
-                free(names[i]);
-        }
-        free(names);
-        closedir(d);
-}
-
-static int stamp_dir(const char *dir, char **text, char **bad)
-{
-        struct swalk w = {0};
-        size_t n = 0;
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        *text = NULL;
-        if (dfd < 0)
-                return -errno;
-        if (!(w.f = open_memstream(text, &n))) {
-                close(dfd);
-                return -ENOMEM;
-        }
-        stamp_walk(&w, dfd, "");
-        fclose(w.f);
-        *bad = w.bad;
-        return w.err;
 }
 
 int treesum_lookup(const char *manifest, const char *rel, char hex[SHA256_HEX])
