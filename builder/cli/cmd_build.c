@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "boot/chain.h"
+#include "boot/data.h"
 #include "boot/esp.h"
 #include "cmd.h"
 #include "plan/build.h"
@@ -21,6 +22,9 @@ struct common {
         const char *cache;
         const char *roles[256];
         size_t n_roles;
+        const char *allow[64];
+        size_t n_allow;
+        char *shipped; /* the shipped recipes: a recipe may always use them */
         const char *keys;
         const char *enroll;
         struct appliance *app;
@@ -38,6 +42,18 @@ static void common_release(struct common *c)
         diag_release(&c->d);
         free(c->cache_owned);
         free(c->kernel_owned);
+        free(c->shipped);
+}
+
+/* The load options every verb here gives: profile, deliverables, confinement. */
+static void load_opts_fill(struct common *c, struct load_opts *lo, const char **names, size_t n)
+{
+        *lo = (struct load_opts){.profile = c->profile,
+                                 .deliverables = names,
+                                 .n_deliverables = plan_output_names(names, n),
+                                 .allow = c->allow,
+                                 .n_allow = c->n_allow,
+                                 .shipped = c->shipped = data_path("recipes")};
 }
 
 /* The boot chain: on when signing keys are given. */
@@ -61,12 +77,11 @@ static int boot_setup(struct common *c, struct graph_opts *go)
 static int common_plan(struct common *c)
 {
         const char *names[OUT_DELIVERABLES_MAX];
-        struct load_opts lo = {.profile = c->profile,
-                               .deliverables = names,
-                               .n_deliverables = plan_output_names(names, ARRAY_SIZE(names))};
+        struct load_opts lo;
         struct graph_opts go = {.roles = c->roles, .n_roles = c->n_roles};
         int rc;
 
+        load_opts_fill(c, &lo, names, ARRAY_SIZE(names));
         if ((rc = epoch_from_env(&go.epoch, &c->d)) >= 0 && (rc = boot_setup(c, &go)) >= 0) {
                 go.cache = c->cache;
                 if (!go.cache && !(go.cache = c->cache_owned = cache_default()))
@@ -84,16 +99,18 @@ static int common_plan(struct common *c)
 }
 
 static const char validate_help[] =
-        "usage: pocbake validate [--profile NAME] RECIPE\n"
+        "usage: pocbake validate [--profile NAME] [--allow-path DIR]... RECIPE\n"
         "\n"
         "Load RECIPE (an appliance or a role file) with everything it includes and check\n"
         "it without writing anything. Each error is printed as file:line:col: message.\n"
+        "Every path a recipe names must resolve (symlinks followed) inside RECIPE's\n"
+        "directory, the shipped recipes, or a directory given with --allow-path.\n"
         "exit codes: 0 valid, 2 errors in the recipe or bad usage\n";
 
 static const char plan_help[] =
         "usage: pocbake plan [--profile NAME] [--cache DIR] [--role NAME]... [--keys DIR] "
         "[--json]\n"
-        "                    RECIPE\n"
+        "                    [--allow-path DIR]... RECIPE\n"
         "\n"
         "Print the artifact graph in build order: each node with its content key, and\n"
         "whether it is cached, will be built, or is not needed.\n"
@@ -102,7 +119,7 @@ static const char plan_help[] =
 static const char build_help[] =
         "usage: pocbake build [-o DIR] [-j N] [--role NAME]... [--profile NAME]\n"
         "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--keep-stale]\n"
-        "                     [--json] [--quiet] RECIPE\n"
+        "                     [--allow-path DIR]... [--json] [--quiet] RECIPE\n"
         "\n"
         "Build the artifacts of RECIPE into DIR (default out/). Nodes whose content key\n"
         "is in the cache (default $XDG_CACHE_HOME/pocbake) are reused, not rebuilt. A file\n"
@@ -118,6 +135,8 @@ static const char build_help[] =
         "                     signed systemd-boot, the role's signed UKI and enrollment files\n"
         "  --enroll MODE      systemd-boot secure-boot-enroll: force (default), manual, off\n"
         "  --keep-stale       keep (and name) the files no longer built, instead of removing them\n"
+        "  --allow-path DIR   let the recipe's paths lead into DIR too (repeatable); by\n"
+        "                     default only RECIPE's directory tree and the shipped recipes\n"
         "  --json             one JSON event per line on stdout\n"
         "  --quiet            no progress lines\n"
         "SOURCE_DATE_EPOCH sets every timestamp (default 315532800, 1980-01-01).\n"
@@ -132,7 +151,8 @@ enum {
         OPT_HELP,
         OPT_KEYS,
         OPT_ENROLL,
-        OPT_KEEP_STALE
+        OPT_KEEP_STALE,
+        OPT_ALLOW_PATH
 };
 
 static const struct option long_opts[] = {
@@ -147,6 +167,7 @@ static const struct option long_opts[] = {
         {"keys", required_argument, NULL, OPT_KEYS},
         {"enroll", required_argument, NULL, OPT_ENROLL},
         {"keep-stale", no_argument, NULL, OPT_KEEP_STALE},
+        {"allow-path", required_argument, NULL, OPT_ALLOW_PATH},
         {NULL, 0, NULL, 0},
 };
 
@@ -183,6 +204,7 @@ static unsigned opt_bit(int opt)
         case OPT_KEYS:
         case OPT_ENROLL: return A_KEYS;
         case OPT_KEEP_STALE: return A_KEEP_STALE;
+        case OPT_ALLOW_PATH: return A_PROFILE; /* every verb that loads a recipe */
         case OPT_HELP: return ~0u;
         default: return 0;
         }
@@ -222,6 +244,14 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
                 case OPT_JSON: a->json = true; break;
                 case OPT_QUIET: a->quiet = true; break;
                 case OPT_KEEP_STALE: a->keep_stale = true; break;
+                case OPT_ALLOW_PATH:
+                        if (a->c.n_allow == ARRAY_SIZE(a->c.allow)) {
+                                fprintf(stderr, "pocbake: more than %zu --allow-path options\n",
+                                        ARRAY_SIZE(a->c.allow));
+                                return EXIT_USAGE;
+                        }
+                        a->c.allow[a->c.n_allow++] = optarg;
+                        break;
                 case OPT_HELP: a->help = true; break;
                 case OPT_KEYS: a->c.keys = optarg; break;
                 case OPT_ENROLL: a->c.enroll = optarg; break;
@@ -248,9 +278,7 @@ int cmd_validate(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        lo = (struct load_opts){.profile = a.c.profile,
-                                .deliverables = names,
-                                .n_deliverables = plan_output_names(names, ARRAY_SIZE(names))};
+        load_opts_fill(&a.c, &lo, names, ARRAY_SIZE(names));
         rc = recipe_load(a.c.recipe, &lo, &a.c.app, &a.c.d);
         if (rc >= 0) {
                 struct graph_opts go = {0};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/data.h"
 #include "cmd.h"
 #include "plan/plan.h"
 #include "up/up.h"
@@ -17,7 +18,7 @@
 static const char up_help[] =
         "usage: pocbake up [-o DIR] [--profile NAME] [--role NAME]... [--timeout S] [--json]\n"
         "                  [--detach] [--accel auto|kvm|tcg] [-j N] [--keys DIR [--cache DIR]]\n"
-        "                  RECIPE\n"
+        "                  [--allow-path DIR]... RECIPE\n"
         "       pocbake down [-o DIR]\n"
         "       pocbake status [-o DIR] [--json]\n"
         "\n"
@@ -36,6 +37,7 @@ static const char up_help[] =
         "                 reused); without it DIR must hold the built appliance\n"
         "  --role NAME    start only these VMs (repeatable; \"host\" for the host); the\n"
         "                 checks run from them\n"
+        "  --allow-path DIR  let the recipe's paths lead into DIR too (as pocbake build)\n"
         "  --timeout S    give up when not every check reported in S seconds (default 900)\n"
         "  --detach       leave the appliance running at the end; pocbake status and\n"
         "                 pocbake down -o DIR work from another shell\n"
@@ -44,7 +46,18 @@ static const char up_help[] =
         "Without --detach everything stops at the end, on Ctrl-C and on SIGTERM.\n"
         "exit codes: 0 every check passed, 1 one failed or timed out, 2 bad usage or recipe\n";
 
-enum { O_PROFILE = 256, O_ROLE, O_TIMEOUT, O_JSON, O_DETACH, O_ACCEL, O_KEYS, O_CACHE, O_HELP };
+enum {
+        O_PROFILE = 256,
+        O_ROLE,
+        O_TIMEOUT,
+        O_JSON,
+        O_DETACH,
+        O_ACCEL,
+        O_KEYS,
+        O_CACHE,
+        O_HELP,
+        O_ALLOW
+};
 
 static const struct option up_opts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -58,12 +71,15 @@ static const struct option up_opts[] = {
         {"keys", required_argument, NULL, O_KEYS},
         {"cache", required_argument, NULL, O_CACHE},
         {"help", no_argument, NULL, O_HELP},
+        {"allow-path", required_argument, NULL, O_ALLOW},
         {NULL, 0, NULL, 0},
 };
 
 struct up_args {
         struct up_opts o;
         const char *roles[MAX_ROLES];
+        const char *allow[64];
+        size_t n_allow;
         const char *profile, *keys, *cache, *jobs, *recipe;
 };
 
@@ -118,6 +134,12 @@ static int up_parse(int argc, char **argv, struct up_args *a)
                         break;
                 case O_KEYS: a->keys = optarg; break;
                 case O_CACHE: a->cache = optarg; break;
+                case O_ALLOW:
+                        if (a->n_allow == ARRAY_SIZE(a->allow))
+                                return bad("more than %zu --allow-path options",
+                                           ARRAY_SIZE(a->allow));
+                        a->allow[a->n_allow++] = optarg;
+                        break;
                 case O_HELP: fputs(up_help, stdout); return EXIT_DONE;
                 default: fputs(up_help, stderr); return EXIT_USAGE;
                 }
@@ -131,7 +153,7 @@ static int up_parse(int argc, char **argv, struct up_args *a)
 /* pocbake build, as the user would run it, into the same directory. */
 static int build_first(const struct up_args *a)
 {
-        const char *argv[16 + 2 * MAX_ROLES];
+        const char *argv[16 + 2 * MAX_ROLES + 2 * ARRAY_SIZE(a->allow)];
         int n = 0;
 
         argv[n++] = "build";
@@ -147,6 +169,10 @@ static int build_first(const struct up_args *a)
         if (a->cache) {
                 argv[n++] = "--cache";
                 argv[n++] = a->cache;
+        }
+        for (size_t i = 0; i < a->n_allow; i++) {
+                argv[n++] = "--allow-path";
+                argv[n++] = a->allow[i];
         }
         if (a->jobs) {
                 argv[n++] = "-j";
@@ -165,6 +191,7 @@ int cmd_up(int argc, char **argv)
                                .n_deliverables = plan_output_names(names, ARRAY_SIZE(names))};
         struct appliance *app = NULL;
         struct diag d = {0};
+        _cleanup_free_ char *shipped = NULL;
         int rc = up_parse(argc, argv, &a);
 
         if (rc >= 0)
@@ -173,6 +200,9 @@ int cmd_up(int argc, char **argv)
         if (a.keys && (rc = build_first(&a)) != EXIT_DONE)
                 return rc;
         lo.profile = a.profile;
+        lo.allow = a.allow;
+        lo.n_allow = a.n_allow;
+        lo.shipped = shipped = data_path("recipes");
         rc = recipe_load(a.recipe, &lo, &app, &d);
         if (rc < 0) {
                 diag_print(&d, NULL); /* file:line:col: ... */

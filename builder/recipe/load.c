@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "confine.h"
 #include "util/cleanup.h"
 
 #define MAX_NEST     32   /* files open at once through extends/include */
@@ -29,6 +30,7 @@ struct loader {
         size_t depth;
         unsigned loads;
         bool profile_seen;
+        struct confine cf;
 };
 
 DEFINE_TRIVIAL_CLEANUP(struct ynode *, ynode_free)
@@ -144,6 +146,7 @@ static int compose_ref(struct loader *l, const struct ynode *v, const char *key,
                        const char **name)
 {
         _cleanup_free_ char *path = NULL;
+        int r;
 
         if (v->kind != YNODE_SCALAR || ynode_is_null(v))
                 return diag_at(l->d, &v->mark, "%s is %s (expected a recipe file name)", key,
@@ -156,6 +159,9 @@ static int compose_ref(struct loader *l, const struct ynode *v, const char *key,
         path = resolve_path(v);
         if (!path)
                 return -ENOMEM;
+        r = confine_check(&l->cf, path, key, &v->mark, l->d);
+        if (r < 0)
+                return r;
         if (name && !(*name = intern(l, path)))
                 return -ENOMEM;
         return compose_file(l, path, &v->mark, out);
@@ -297,7 +303,8 @@ static int bind_role(struct loader *l, struct ynode *t, const char *file, const 
                          .app = l->a->name ? l->a : NULL,
                          .allowed_outputs = DISK_OUTPUTS,
                          .outputs_for = "roles",
-                         .o = l->o};
+                         .o = l->o,
+                         .cf = &l->cf};
         struct role *r = calloc(1, sizeof(*r));
         int ret;
 
@@ -391,7 +398,8 @@ static int load_appliance(struct loader *l, struct ynode *tree)
                          .allowed_outputs = DISK_OUTPUTS,
                          .outputs_for = "appliances",
                          .o = l->o,
-                         .deliverables = true};
+                         .deliverables = true,
+                         .cf = &l->cf};
         const struct ynode *roles, *host;
         int r;
 
@@ -475,11 +483,16 @@ static int load_start(struct loader *l, const struct load_opts *o, const char *d
         if (!l->a)
                 return -ENOMEM;
         l->a->file = strdup(display);
-        return l->a->file && intern(l, display) ? 0 : -ENOMEM;
+        if (!l->a->file || !intern(l, display))
+                return -ENOMEM;
+        if (l->o->no_files)
+                return 0;
+        return confine_init(&l->cf, display, l->o->allow, l->o->n_allow, l->o->shipped, d);
 }
 
 static int load_end(struct loader *l, int r, size_t n_diag, struct appliance **out)
 {
+        confine_release(&l->cf);
         if (r >= 0 && l->d->n > n_diag)
                 r = -EINVAL;
         if (r < 0) {

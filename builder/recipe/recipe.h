@@ -253,6 +253,12 @@ struct load_opts {
          * OUT_DELIVERABLES_MAX); none when NULL. */
         const char *const *deliverables;
         size_t n_deliverables;
+        /* Where the recipe's paths may lead besides the top-level recipe's directory
+         * tree: the user's --allow-path directories (each must exist) and the shipped
+         * recipes (skipped when missing). Not checked when no_files. */
+        const char *const *allow;
+        size_t n_allow;
+        const char *shipped;
 };
 
 /* Load a recipe file: an appliance (top-level `appliance:`) or a single role

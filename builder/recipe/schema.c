@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confine.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/parse.h"
@@ -52,6 +53,22 @@ char *resolve_path(const struct ynode *v)
         return path_join(dir, v->value);
 }
 
+int bind_resolve(struct bctx *c, const struct ynode *v, const char *key, char **out)
+{
+        _cleanup_free_ char *p = resolve_path(v);
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = confine_check(c->cf, p, key, &v->mark, c->d);
+        if (r == -EINVAL)
+                c->errors++;
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(p);
+        return 0;
+}
+
 static int set_str(char **dst, char *s)
 {
         if (!s)
@@ -71,10 +88,14 @@ int bind_str(struct bctx *c, const struct ynode *v, void *obj, const struct fiel
 
 int bind_path(struct bctx *c, const struct ynode *v, void *obj, const struct field *f)
 {
-        void *dst = AT(obj, f->off);
-        const char *s = scalar_of(c, v, f->key, "a path");
+        char **dst = AT(obj, f->off);
+        char *p = NULL;
+        int r;
 
-        return s ? set_str(dst, resolve_path(v)) : -EINVAL;
+        if (!scalar_of(c, v, f->key, "a path"))
+                return -EINVAL;
+        r = bind_resolve(c, v, f->key, &p);
+        return r < 0 ? r : set_str(dst, p);
 }
 
 int bind_bool(struct bctx *c, const struct ynode *v, void *obj, const struct field *f)
@@ -234,9 +255,18 @@ static int bind_list(struct bctx *c, const struct ynode *v, void *dst, const str
                         ret = -EINVAL;
                         continue;
                 }
-                list[(*n_out)++] = paths ? resolve_path(e) : strdup(e->value);
-                if (!list[*n_out - 1])
+                if (paths) {
+                        int r = bind_resolve(c, e, f->key, &list[*n_out]);
+
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                ret = r;
+                                continue;
+                        }
+                } else if (!(list[*n_out] = strdup(e->value)))
                         return -ENOMEM;
+                (*n_out)++;
         }
         return ret;
 }

@@ -15,9 +15,11 @@ struct bctx {
         const char *outputs_for;     /* "roles" or "appliances": for messages */
         const struct load_opts *o;   /* its deliverables: names an appliance may ask for */
         bool deliverables;           /* this recipe kind may ask for them */
+        const struct confine *cf;    /* where its paths may lead */
 };
 
 struct field;
+struct confine;
 typedef int (*bind_fn)(struct bctx *c, const struct ynode *v, void *obj, const struct field *f);
 
 /* One row: key -> binder writing at obj + off (obj is the struct being bound);
@@ -85,6 +87,9 @@ int bind_outputs(struct bctx *c, const struct ynode *v, void *obj, const struct 
 
 /* A relative path resolved against the directory of the file that wrote v. */
 char *resolve_path(const struct ynode *v);
+/* The same, checked against c->cf: *out is set, or an error names key (-EINVAL,
+ * counted) or -ENOMEM. */
+int bind_resolve(struct bctx *c, const struct ynode *v, const char *key, char **out);
 /* Scalar text of v, or an error naming key and expected type. */
 const char *scalar_of(struct bctx *c, const struct ynode *v, const char *key, const char *expected);
 

@@ -34,8 +34,7 @@ static int overlay_scalar(struct bctx *c, const struct ynode *v, void *obj)
 {
         struct overlay_spec *o = obj;
 
-        o->path = resolve_path(v);
-        return o->path ? 0 : -ENOMEM;
+        return bind_resolve(c, v, "overlay", &o->path);
 }
 
 static const struct field overlay_schema_fields[] = {
