@@ -43,6 +43,7 @@ struct run {
         struct exporter *ex; /* copies outputs out while the build runs */
         struct outdir *od;   /* what earlier builds wrote there */
         size_t swept;        /* temp files of dead builds removed at the start */
+        size_t recovered;    /* renames a killed build left undone, made at the start */
         size_t dropped;      /* cached objects that no longer held what was made */
 };
 
@@ -492,7 +493,10 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
                 return diag_err(d, rc, "cannot create %s: %s", manifests, strerror(-rc));
         if ((rc = check_cached(&r, d)) < 0)
                 return rc;
-        /* what builds killed before they could clean up left behind */
+        /* a build killed among its renames: finished first (its temp files are the
+         * new outputs), then what builds killed earlier left behind */
+        if ((rc = exporter_recover(o->out, &r.recovered, d)) < 0)
+                return rc;
         r.swept = leftovers_remove(tmp, true) + leftovers_remove(o->out, false);
         if ((rc = outdir_load(&od, o->out, o->recipe ? o->recipe : "", d)) < 0)
                 return rc;
@@ -529,9 +533,10 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
                 fprintf(o->json,
                         "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"
                         "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"leftovers\":%zu,"
-                        "\"dropped\":%zu,\"seconds\":%.3f,\"peak_rss_kib\":%ld}\n",
+                        "\"dropped\":%zu,\"recovered\":%zu,\"seconds\":%.3f,\"peak_rss_kib\":%ld}"
+                        "\n",
                         rc < 0 ? "failed" : "ok", built, cached, r.written, r.unchanged, r.removed,
-                        r.swept, r.dropped, now() - r.t0, r.peak_kib);
+                        r.swept, r.dropped, r.recovered, now() - r.t0, r.peak_kib);
         if (!o->quiet)
                 fprintf(stderr, "%s: %zu built, %zu cached, %.2f s\n", rc < 0 ? "failed" : "done",
                         built, cached, now() - r.t0);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,83 @@ static void join(struct exporter *e)
         e->started = false;
 }
 
+/* The renames a build is about to make, written (and synced) before the first:
+ * killed between two of them, the next build finishes them (exporter_recover),
+ * so out/ ends up with the whole new set, never a mix. Line 1 names the pid. */
+#define JOURNAL ".pocbake-commit"
+
+/* A name of path relative to out ("out/a/b" -> "a/b"), or NULL. */
+static const char *rel_to(const char *out, const char *path)
+{
+        size_t n = strlen(out);
+
+        while (n > 1 && out[n - 1] == '/')
+                n--;
+        if (strncmp(path, out, n) || path[n] != '/')
+                return NULL;
+        return path + n + 1;
+}
+
+static int journal_write(struct exporter *e, struct diag *d)
+{
+        _cleanup_free_ char *path = path_join(e->out, JOURNAL), *text = NULL;
+        size_t len = 0, renames = 0;
+        FILE *f;
+        int r;
+
+        if (!path || !(f = open_memstream(&text, &len)))
+                return -ENOMEM;
+        fprintf(f, "pocbake-commit %d\n", (int)getpid());
+        for (size_t i = 0; i < e->g->n; i++)
+                for (size_t k = 0; k < e->s[i].l.n; k++) {
+                        struct staged *st = &e->s[i].f[k];
+                        const char *tmp = st->a.tmp ? rel_to(e->out, st->a.tmp) : NULL,
+                                   *fin = st->a.final ? rel_to(e->out, st->a.final) : NULL;
+
+                        if (st->unchanged || !tmp || !fin)
+                                continue;
+                        /* the data is on disk before the journal says to use it */
+                        if (st->a.fd >= 0 && fsync(st->a.fd) < 0) {
+                                r = -errno;
+                                fclose(f);
+                                return diag_err(d, r, "cannot write %s: %s", st->a.final,
+                                                strerror(-r));
+                        }
+                        fprintf(f, "%s\t%s\n", tmp, fin);
+                        renames++;
+                }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        if (renames < 2)
+                return 0; /* one rename is atomic by itself */
+        r = write_file_atomic(path, text, len, 0644);
+        return r < 0 ? diag_err(d, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+static void journal_done(struct exporter *e)
+{
+        _cleanup_free_ char *path = path_join(e->out, JOURNAL);
+
+        if (path)
+                (void)unlink(path);
+}
+
+/* Test hook: POCBAKE_FAULT_COMMIT=N kills the build right after its Nth rename,
+ * the moment a crash would leave out/ half old, half new without the journal. */
+static bool fault_after_rename(void)
+{
+        static long left = -1;
+
+        if (left < 0) {
+                const char *v = getenv("POCBAKE_FAULT_COMMIT");
+
+                left = v && *v ? strtol(v, NULL, 10) : 0;
+                if (left < 0)
+                        left = 0;
+        }
+        return left > 0 && --left == 0;
+}
+
 int exporter_finish(struct exporter *e, exporter_fn fn, void *ctx, struct diag *d)
 {
         int rc = 0;
@@ -213,6 +291,8 @@ int exporter_finish(struct exporter *e, exporter_fn fn, void *ctx, struct diag *
                         rc = diag_err(d, s->err, "%s",
                                       s->msg ? s->msg : "cannot copy the outputs of a node");
         }
+        if (rc >= 0)
+                rc = journal_write(e, d);
         for (size_t i = 0; rc >= 0 && i < e->g->n; i++) {
                 struct node_stage *s = &e->s[i];
                 const struct node *n = e->g->nodes[i];
@@ -227,9 +307,75 @@ int exporter_finish(struct exporter *e, exporter_fn fn, void *ctx, struct diag *
                                 diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
                         else
                                 rc = fn(ctx, n, &s->l.v[k], dst, !f->unchanged, d);
+                        if (rc >= 0 && !f->unchanged && fault_after_rename())
+                                raise(SIGKILL);
                 }
         }
+        if (rc >= 0)
+                journal_done(e);
         return rc;
+}
+
+/* A line of the journal, checked: a relative name inside out/ without "..". */
+static bool journal_name_ok(const char *p)
+{
+        if (!*p || p[0] == '/')
+                return false;
+        for (const char *c = p; c; c = strchr(c, '/')) {
+                c += *c == '/';
+                if (!strncmp(c, "..", 2) && (c[2] == '/' || !c[2]))
+                        return false;
+        }
+        return true;
+}
+
+int exporter_recover(const char *out, size_t *done, struct diag *d)
+{
+        _cleanup_free_ char *path = path_join(out, JOURNAL), *text = NULL;
+        _cleanup_close_ int dfd = -1;
+        size_t len;
+        long pid;
+        char *line, *end;
+        int r;
+
+        *done = 0;
+        if (!path)
+                return -ENOMEM;
+        r = read_file(path, &text, &len);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return 0;
+        if (r < 0)
+                return diag_err(d, r, "cannot read %s: %s", path, strerror(-r));
+        if (sscanf(text, "pocbake-commit %ld\n", &pid) == 1 && pid > 0 && pid != getpid() &&
+            (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+                return 0; /* a build still at work renames its own files */
+        dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return diag_err(d, -errno, "cannot open %s: %s", out, strerror(errno));
+        line = strchr(text, '\n');
+        for (line = line ? line + 1 : NULL; line && *line; line = end ? end + 1 : NULL) {
+                char *tab;
+
+                end = strchr(line, '\n');
+                if (end)
+                        *end = 0;
+                tab = strchr(line, '\t');
+                if (!tab)
+                        continue;
+                *tab = 0;
+                if (!journal_name_ok(line) || !journal_name_ok(tab + 1))
+                        continue;
+                if (renameat(dfd, line, dfd, tab + 1) == 0)
+                        (*done)++;
+                else if (errno != ENOENT)
+                        return diag_err(d, -errno,
+                                        "cannot finish the interrupted build's %s in %s: %s",
+                                        tab + 1, out, strerror(errno));
+        }
+        (void)fsync(dfd);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return diag_err(d, -errno, "cannot remove %s: %s", path, strerror(errno));
+        return 0;
 }
 
 void exporter_free(struct exporter *e)

@@ -23,6 +23,10 @@ typedef int (*exporter_fn)(void *ctx, const struct node *n, const struct export_
 /* After a successful build: wait for the copies (a node never queued is copied
  * here), then rename every temp file into place, in graph order. */
 int exporter_finish(struct exporter *e, exporter_fn fn, void *ctx, struct diag *d);
+/* Finish the renames of a build into out that was killed while making them (its
+ * journal, out/.pocbake-commit, says which), unless that build still runs; *done
+ * counts them. 0 when there is nothing to finish. */
+int exporter_recover(const char *out, size_t *done, struct diag *d);
 /* Joins the thread; temp files not renamed are removed (a failed build leaves
  * out/ as it was). Accepts NULL. */
 void exporter_free(struct exporter *e);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # t0009: a build killed with SIGKILL takes its workers and their tools with it: nothing
 # it started keeps running (or writing into the cache) after it is gone; the next build
-# removes the temp files and directories of builds that are gone, and only those.
+# removes the temp files and directories of builds that are gone, and only those; a build
+# killed among its final renames is finished by the next one (its journal).
 . "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null || skip_all "jq is not installed"
@@ -43,4 +44,27 @@ is "$(ls -A "$T/cache/tmp")" "" "the dead build's work directories are gone from
 ok "a dead build's temp file in out/ is removed" test ! -e "$T/out/alpha/.alpha.raw.tmp-$gone-Ab12Cd"
 ok "a running build's temp file in out/ is kept" test -e "$T/out/.app.tar.zst.tmp-$$-Ef34Gh"
 like "$(jq -r 'select(.event=="finish") | .leftovers' "$T/ev2")" "^[1-9]" "the finish event counts what was removed"
+
+# Killed among its renames: alpha's three files change; the build dies right after the
+# first rename (POCBAKE_FAULT_COMMIT, the hook for this moment). Its journal lists the
+# other two; the next build into out/ finishes them before anything else, even one
+# that only builds beta, so out/ holds alpha's complete new set, not one new file
+# beside two old ones.
+rm -f "$T/out/.app.tar.zst.tmp-$$-Ef34Gh"
+sums() { (cd "$1" && find . -type f ! -name '.*' | LC_ALL=C sort | xargs sha256sum); }
+old=$(sums "$T/out")
+echo "changed" >>"$T/r/overlays/alpha/etc/alpha/alpha.conf"
+"$POCBAKE" build --quiet --cache "$T/cache2" -o "$T/ref" "$T/r/app.yaml" 2>/dev/null
+new=$(sums "$T/ref")
+POCBAKE_FAULT_COMMIT=1 "$POCBAKE" build --quiet --cache "$T/cache" -o "$T/out" "$T/r/app.yaml" 2>/dev/null
+is "$?" 137 "the build was killed after its first rename"
+ok "its journal is left in out/" test -s "$T/out/.pocbake-commit"
+is "$(tail -n +2 "$T/out/.pocbake-commit" | wc -l)" 3 "listing alpha's three renames"
+mixed=$(sums "$T/out")
+ok "at that moment out/ is neither set" test "$mixed" != "$old" -a "$mixed" != "$new"
+"$POCBAKE" build --json --quiet --role beta --cache "$T/cache" -o "$T/out" "$T/r/app.yaml" >"$T/ev3" 2>"$T/err"
+ok "the next build (beta only) succeeds" test $? = 0 || cat "$T/err" >&2
+is "$(jq -r 'select(.event=="finish") | .recovered' "$T/ev3")" 2 "it finished the two renames left undone"
+is "$(sums "$T/out")" "$new" "out/ holds the complete new set"
+ok "the journal is gone" test ! -e "$T/out/.pocbake-commit"
 done_testing
