@@ -22,6 +22,7 @@
 #include "util/treesum.h"
 #include "export.h"
 #include "outdir.h"
+#include "space.h"
 
 struct worker {
         pid_t pid;
@@ -156,15 +157,19 @@ child(struct graph *g, struct node *n, const char *tmp, const char *log)
                         rc = diag_err(&d, -errno, "cannot store %s in the cache: %m", n->id);
         }
         if (rc < 0) {
-                FILE *f = fopen(log, "w");
+                FILE *f;
 
+                /* the half-made object goes first: on a full filesystem the message
+                 * needs the room it took */
+                rm_rf(tmp);
+                f = fopen(log, "w");
                 if (!d.n)
                         diag_err(&d, rc, "%s failed: %s", n->id, strerror(-rc));
-                for (size_t i = 0; f && i < d.n; i++)
-                        fprintf(f, "%s\n", d.msgs[i]);
-                if (f)
-                        fclose(f);
-                rm_rf(tmp);
+                for (size_t i = 0; i < d.n; i++)
+                        fprintf(f ? f : stderr, "%s\n", d.msgs[i]);
+                if (f && fclose(f) != 0)
+                        for (size_t i = 0; i < d.n; i++)
+                                fprintf(stderr, "%s\n", d.msgs[i]);
         }
         diag_release(&d);
         report_rss(tmp);
@@ -347,20 +352,6 @@ static int export_outputs(struct run *r, struct diag *d)
         return rc;
 }
 
-/* Whether a file of size bytes can exist in dir's filesystem (ext4 stops at
- * 16 TiB): a sparse unnamed file is made that long and dropped. */
-static int size_fits(const char *dir, uint64_t size)
-{
-        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), rc = 0;
-
-        if (fd < 0)
-                return errno == EOPNOTSUPP || errno == EISDIR ? 0 : -errno;
-        if (size > INT64_MAX || ftruncate(fd, (off_t)size) < 0)
-                rc = size > INT64_MAX ? -EFBIG : -errno;
-        close(fd);
-        return rc;
-}
-
 static bool used(const struct graph *g, const struct node *n)
 {
         if (n->export_name)
@@ -419,58 +410,6 @@ static int check_cached(struct run *r, struct diag *d)
         return 0;
 }
 
-/* path, or the nearest directory above it that exists (out/ is made later). */
-static char *existing_dir(const char *path)
-{
-        char *p = strdup(path);
-
-        while (p) {
-                struct stat st;
-                char *up;
-
-                if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                        return p;
-                up = path_dirname(p);
-                if (!up || !strcmp(up, p)) {
-                        free(up);
-                        break;
-                }
-                free(p);
-                p = up;
-        }
-        free(p);
-        return NULL;
-}
-
-/* Every disk image the build will write is checked against the filesystems of
- * the cache and of the output directory before the first node runs. */
-static int check_sizes(const struct graph *g, const char *cache_tmp, const char *out,
-                       struct diag *d)
-{
-        const struct appliance *a = g->app;
-        _cleanup_free_ char *out_dir = existing_dir(out);
-
-        for (size_t i = 0; i <= a->n_roles; i++) {
-                const struct role *r = i < a->n_roles ? a->roles[i] : a->host;
-                uint64_t size = r ? r->disk.size : 0;
-                const char *dirs[2] = {cache_tmp, out_dir};
-
-                for (int k = 0; size && k < 2; k++) {
-                        int rc = dirs[k] ? size_fits(dirs[k], size) : 0;
-
-                        if (rc == -EFBIG)
-                                return diag_at(d, &r->disk.mark,
-                                               "disk of %s: %llu bytes is more than the "
-                                               "filesystem of %s can hold in one file (ext4: "
-                                               "16 TiB); make the disk smaller, or put the %s "
-                                               "on a filesystem that takes it (XFS)",
-                                               r->name, (unsigned long long)size, dirs[k],
-                                               k ? "output directory" : "cache");
-                }
-        }
-        return 0;
-}
-
 int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
 {
         struct run r = {.g = g, .o = o, .t0 = now()};
@@ -487,7 +426,7 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
                 return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache,
                                 strerror(-rc));
-        if ((rc = check_sizes(g, tmp, o->out, d)) < 0)
+        if ((rc = space_check_sizes(g, tmp, o->out, d)) < 0)
                 return rc;
         if ((rc = mkdir_p(manifests, 0755)) < 0)
                 return diag_err(d, rc, "cannot create %s: %s", manifests, strerror(-rc));
@@ -501,6 +440,10 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if ((rc = outdir_load(&od, o->out, o->recipe ? o->recipe : "", d)) < 0)
                 return rc;
         r.od = &od;
+        if ((rc = space_check_free(g, o->out, &od, d)) < 0) {
+                outdir_release(&od);
+                return rc;
+        }
         r.w = calloc(o->jobs ? o->jobs : 1, sizeof(*r.w));
         if (!r.w || exporter_start(&r.ex, g, o->out, &od, d) < 0) {
                 free(r.w);
@@ -515,6 +458,7 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         }
         rc = run_nodes(&r, d);
         free(r.w);
+        space_record(g);
         for (size_t i = 0; i < g->n; i++) {
                 struct node *n = g->nodes[i];
 

@@ -52,6 +52,35 @@ static int refuse(struct xctx *x, const char *entry, const char *fmt, ...)
         return r;
 }
 
+static int nospace(struct xctx *x, int err, const char *entry, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int nospace(struct xctx *x, int err, const char *entry, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = diag_ventry(x->d, err, x->name, entry, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* A write into the root failed: out of space (or quota) says so with the room the
+ * entry wanted and where; anything else carries libarchive's message. */
+static int write_failed(struct xctx *x, struct archive *w, const char *entry, int64_t size)
+{
+        int e = archive_errno(w);
+
+        if (e == ENOSPC || e == EDQUOT)
+                return nospace(x, -e, entry,
+                               "%s while writing into %s (this entry alone is %lld "
+                               "bytes; free at least that much, or put the cache on "
+                               "a larger filesystem)",
+                               strerror(e), x->root, (long long)size);
+        return refuse(x, entry, "%s", archive_error_string(w));
+}
+
 /* Normalize a name from the archive (the entry's path, or its hard link target
  * when entry is set) and take strip_prefix off. 0 with *rel set; 1 when the
  * name lies outside strip_prefix (skipped); <0 refused. */
@@ -234,7 +263,8 @@ static int make_parents(struct xctx *x, const char *raw, const char *rel)
         return 0;
 }
 
-static int copy_data(struct xctx *x, struct archive *in, struct archive *w, const char *raw)
+static int copy_data(struct xctx *x, struct archive *in, struct archive *w, const char *raw,
+                     int64_t entry_size)
 {
         const void *buf;
         size_t size;
@@ -252,7 +282,7 @@ static int copy_data(struct xctx *x, struct archive *in, struct archive *w, cons
                 if (left)
                         *left -= size;
                 if (archive_write_data_block(w, buf, size, off) < ARCHIVE_OK)
-                        return refuse(x, raw, "%s", archive_error_string(w));
+                        return write_failed(x, w, raw, entry_size);
         }
         if (r != ARCHIVE_EOF)
                 return refuse(x, raw, "%s",
@@ -282,14 +312,14 @@ static int write_entry(struct xctx *x, struct archive *in, struct archive *w,
                 archive_entry_set_hardlink(e, full_hl);
         }
         if (archive_write_header(w, e) < ARCHIVE_WARN)
-                return refuse(x, raw, "%s", archive_error_string(w));
+                return write_failed(x, w, raw, archive_entry_size(e));
         if (archive_entry_filetype(e) == AE_IFREG) {
-                r = copy_data(x, in, w, raw);
+                r = copy_data(x, in, w, raw, archive_entry_size(e));
                 if (r < 0)
                         return r;
         }
         if (archive_write_finish_entry(w) < ARCHIVE_WARN)
-                return refuse(x, raw, "%s", archive_error_string(w));
+                return write_failed(x, w, raw, archive_entry_size(e));
         return 0;
 }
 

@@ -57,7 +57,7 @@ for a in "$H"/*.tar "$H"/*.cpio; do
         want=$(expect "$name") || { fail "$name: has an expected message"; continue; }
         rm -rf "$T/out" "$T/cache" /tmp/pocbake-evil
         recipe "$a"
-        "$POCBAKE" build "$T/r.yaml" -o "$T/out" --cache "$T/cache" >"$T/stdout" 2>"$T/err"
+        "$POCBAKE" build --allow-path "$H" "$T/r.yaml" -o "$T/out" --cache "$T/cache" >"$T/stdout" 2>"$T/err"
         is "$?" 1 "$name: build fails with exit code 1"
         if grep -qF -- "$a: $want" "$T/err"; then
                 pass "$name: message names the archive and the entry"
@@ -82,11 +82,11 @@ for a in "$H/zip-slip.zip" "$T/words.txt" "$T/x.tar"; do
         name=$(basename "$a")
         rm -rf "$T/out" "$T/cache"
         recipe "$a"
-        "$POCBAKE" validate "$T/r.yaml" >/dev/null 2>"$T/err"
+        "$POCBAKE" validate --allow-path "$H" "$T/r.yaml" >/dev/null 2>"$T/err"
         is "$?" 2 "$name: validate refuses it (exit 2)"
         like "$(cat "$T/err")" "r.yaml:3:[0-9]+: overlay .*$name: not a tar or cpio archive \(expected tar or cpio" \
                 "$name: the message is at the recipe line and says what is expected"
-        "$POCBAKE" build "$T/r.yaml" -o "$T/out" --cache "$T/cache" >/dev/null 2>&1
+        "$POCBAKE" build --allow-path "$H" "$T/r.yaml" -o "$T/out" --cache "$T/cache" >/dev/null 2>&1
         is "$?" 2 "$name: build refuses it too (exit 2)"
         is "$(ls "$T/out" "$T/cache/objects" 2>/dev/null)" "" "$name: nothing built, no output"
 done
@@ -104,7 +104,7 @@ base: {busybox: {}}
 overlays: ['$T/bomb.tar.gz']
 disk: {size: 64M, partitions: [{name: root, type: root, size: rest, fs: ext4, mountpoint: /}]}
 YAML
-"$POCBAKE" build "$T/r.yaml" -o "$T/out" --cache "$T/cache" >/dev/null 2>"$T/err"
+"$POCBAKE" build --allow-path "$H" "$T/r.yaml" -o "$T/out" --cache "$T/cache" >/dev/null 2>"$T/err"
 is "$?" 1 "bomb.tar.gz ($(du -k "$T/bomb.tar.gz" | cut -f1) KiB, 300 MiB inside) fails the build"
 like "$(cat "$T/err")" "bomb.tar.gz: entry \"zeros\": the archive expands past what the role's disk can hold" \
         "the message names the archive and the entry where it stopped"
@@ -118,7 +118,7 @@ base: {busybox: {}}
 overlays: [{path: '$H/setuid.tar', allow_setuid: true}]
 disk: {partitions: [{name: root, type: root, size: 64M, fs: ext4, mountpoint: /}]}
 YAML
-"$POCBAKE" build "$T/r.yaml" -o "$T/out" --cache "$T/cache" >"$T/stdout" 2>"$T/err"
+"$POCBAKE" build --allow-path "$H" "$T/r.yaml" -o "$T/out" --cache "$T/cache" >"$T/stdout" 2>"$T/err"
 rc=$?
 is "$rc" 0 "setuid.tar with allow_setuid: true builds"
 [ "$rc" = 0 ] || diag "$(cat "$T/err")"
