@@ -73,6 +73,29 @@ static int boot_setup(struct common *c, struct graph_opts *go)
         return 0;
 }
 
+/* Whether msg starts with a recipe position, "FILE:LINE:COL: ". */
+static bool positioned(const char *msg)
+{
+        const char *c = strchr(msg, ':');
+
+        for (int k = 0; c && k < 2; k++) {
+                size_t n = strspn(c + 1, "0123456789");
+
+                if (!n || c[1 + n] != ':')
+                        return false;
+                c += 1 + n;
+        }
+        return c != NULL;
+}
+
+/* Recipe messages as they are (they start with file:line:col); the others (keys,
+ * the cache, the kernel) prefixed with the program's name. */
+static void print_plan_diag(const struct diag *d)
+{
+        for (size_t i = 0; i < d->n; i++)
+                fprintf(stderr, "%s%s\n", positioned(d->msgs[i]) ? "" : "pocbake: ", d->msgs[i]);
+}
+
 /* Load and check the recipe, then plan; prints the messages. Returns an exit code. */
 static int common_plan(struct common *c)
 {
@@ -92,7 +115,7 @@ static int common_plan(struct common *c)
         if (rc >= 0)
                 rc = graph_plan(&c->g, c->app, &go, &c->d);
         if (rc < 0) {
-                diag_print(&c->d, NULL); /* recipe messages start with file:line:col */
+                print_plan_diag(&c->d);
                 return exit_code(rc);
         }
         return EXIT_DONE;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "outputs.h"
 #include "sign/sign.h"
@@ -18,6 +19,16 @@ int codesign_check(const struct boot_config *b, struct diag *d)
 
         if (!key || !cert)
                 return -ENOMEM;
+        for (int i = 0; i < 2; i++) {
+                const char *p = i ? cert : key;
+
+                if (access(p, F_OK) < 0)
+                        return diag_err(d, -EINVAL,
+                                        "keys %s: no %s (the iso, pxe and bundle outputs are "
+                                        "signed with codesign.key and codesign.crt; make the set "
+                                        "with 'pocbake keys init %s')",
+                                        b->keys, i ? "codesign.crt" : "codesign.key", b->keys);
+        }
         rc = signing_key_load(key, cert, &k, &c, d);
         EVP_PKEY_free(k);
         X509_free(c);
