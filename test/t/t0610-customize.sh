@@ -9,7 +9,7 @@ DRIVER=$(dirname "$POCBAKE")/test/test_guest_host
 [ -x "$DRIVER" ] || skip_all "$DRIVER is not built (make check builds it)"
 S=$TOP/test/data/sample
 
-"$POCBAKE" build --quiet --cache "$T/cache" -o "$T/out" "$S/roles/alpha.yaml" >"$T/err" 2>&1
+"$POCBAKE" build --quiet --allow-path "$S" --cache "$T/cache" -o "$T/out" "$S/roles/alpha.yaml" >"$T/err" 2>&1
 rc=$?
 ok "sample role alpha builds" test $rc = 0
 [ $rc = 0 ] || cat "$T/err" >&2
