@@ -33,14 +33,14 @@ outputs: [raw]'
 } >"$T/app.yaml"
 
 start=$(date +%s)
-(cd "$T" && "$POCBAKE" build --quiet --cache "$T/cache" -o "$T/out" app.yaml) >"$T/err" 2>&1
+(cd "$T" && "$POCBAKE" build --allow-path "$S" --quiet --cache "$T/cache" -o "$T/out" app.yaml) >"$T/err" 2>&1
 rc=$?
 ok "roles and the host disk build ($(($(date +%s) - start)) s)" test $rc = 0
 [ $rc = 0 ] || { cat "$T/err" >&2; done_testing; }
 IMG=$T/out/host/host.raw
 
 # The same recipe given by its absolute path, another cache, another out/, one job
-"$POCBAKE" build --quiet -j1 --cache "$T/cache2" -o "$T/out2" "$T/app.yaml" >"$T/err" 2>&1
+"$POCBAKE" build --allow-path "$S" --quiet -j1 --cache "$T/cache2" -o "$T/out2" "$T/app.yaml" >"$T/err" 2>&1
 rc=$?
 ok "a second build from scratch" test $rc = 0
 [ $rc = 0 ] || cat "$T/err" >&2
@@ -206,7 +206,7 @@ like "$(tr '\n' ';' <"$T/virsh.log")" '^[^;]*;[^;]*;[^;]*;[^;]*;-q define [^;]*b
 # A name mkfs.xfs -p cannot take fails the build before anything is written,
 # naming the volume's file
 sed 's|{path: /srv/share/README, content: "on the share"}|{path: "/srv/share/two words", content: "x"}|' "$T/app.yaml" >"$T/bad.yaml"
-"$POCBAKE" build --quiet --cache "$T/cache" -o "$T/bad-out" "$T/bad.yaml" >"$T/bad" 2>&1
+"$POCBAKE" build --allow-path "$S" --quiet --cache "$T/cache" -o "$T/bad-out" "$T/bad.yaml" >"$T/bad" 2>&1
 is "$?" 1 "a file name xfs cannot hold fails the build"
 like "$(cat "$T/bad")" 'xfs: file name "two words" cannot be listed for mkfs.xfs -p' "the error names the file"
 ok "no host image written" test ! -e "$T/bad-out/host/host.raw"
