@@ -188,7 +188,8 @@ static void walk_dir(struct walk *w, int dfd, const char *rel)
                 names = v;
                 n++;
         }
-        qsort(names, n, sizeof(*names), cmp_names);
+        if (n) /* names is NULL for an empty directory */
+                qsort(names, n, sizeof(*names), cmp_names);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *sub = NULL;
 
