@@ -87,7 +87,8 @@ is "$(debugfs -R 'cat /etc/motd' "$R" 2>/dev/null)" "welcome to alpha" "the imag
 like "$(debugfs -R 'stat /etc/custom/file.conf' "$R" 2>/dev/null)" 'mtime: 0x6553f100' "mtime is SOURCE_DATE_EPOCH"
 
 # A hostile overlay is refused before any launch; no output appears.
-recipe "$T/hostile.yaml" "$TOP/test/data/hostile/dotdot.tar"
+cp "$TOP/test/data/hostile/dotdot.tar" "$T/dotdot.tar" # inside the recipe's tree
+recipe "$T/hostile.yaml" "$T/dotdot.tar"
 start=$(date +%s)
 "$DRIVER" customize "$T/hostile.yaml" "$BASE" "$T/hostile.raw" >"$T/drv" 2>&1
 is "$?" 1 "hostile overlay: customize fails"
