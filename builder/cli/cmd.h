@@ -1,6 +1,8 @@
 /* cmd.h: the verbs of the pocbake command line; each returns the process exit code. */
 #pragma once
 
+#include <stddef.h>
+
 enum {
         EXIT_DONE = 0,   /* done */
         EXIT_FAILED = 1, /* a build or a verification failed */
@@ -8,6 +10,7 @@ enum {
 };
 
 struct diag;
+struct load_opts;
 
 /* The one mapping from a verb's result to its exit code: 0 done; 2 when what
  * the user gave is wrong (-EINVAL: a bad option, recipe or value; -ENOENT,
@@ -16,6 +19,12 @@ struct diag;
  * overwritten; -EPERM: a private key others can read); 1 for everything else
  * (a build, a verification or a boot that failed, a full disk, ...). */
 int exit_code(int rc);
+/* The load options of a verb that reads a recipe: its profile, the deliverables
+ * an appliance may ask for (names, room for n_names, is filled), the directories
+ * its paths may lead into besides its own tree. Returns the shipped recipes'
+ * directory the options point at (malloc'd; NULL when there is none). */
+char *cmd_load_opts(struct load_opts *lo, const char *profile, const char *const *allow,
+                    size_t n_allow, const char **names, size_t n_names);
 /* Print d's messages with prefix, release d, and return exit_code(rc). */
 int cmd_finish(struct diag *d, const char *prefix, int rc);
 

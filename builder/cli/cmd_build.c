@@ -45,15 +45,18 @@ static void common_release(struct common *c)
         free(c->shipped);
 }
 
-/* The load options every verb here gives: profile, deliverables, confinement. */
-static void load_opts_fill(struct common *c, struct load_opts *lo, const char **names, size_t n)
+char *cmd_load_opts(struct load_opts *lo, const char *profile, const char *const *allow,
+                    size_t n_allow, const char **names, size_t n_names)
 {
-        *lo = (struct load_opts){.profile = c->profile,
+        char *shipped = data_path("recipes");
+
+        *lo = (struct load_opts){.profile = profile,
                                  .deliverables = names,
-                                 .n_deliverables = plan_output_names(names, n),
-                                 .allow = c->allow,
-                                 .n_allow = c->n_allow,
-                                 .shipped = c->shipped = data_path("recipes")};
+                                 .n_deliverables = plan_output_names(names, n_names),
+                                 .allow = allow,
+                                 .n_allow = n_allow,
+                                 .shipped = shipped};
+        return shipped;
 }
 
 /* The boot chain: on when signing keys are given. */
@@ -73,29 +76,6 @@ static int boot_setup(struct common *c, struct graph_opts *go)
         return 0;
 }
 
-/* Whether msg starts with a recipe position, "FILE:LINE:COL: ". */
-static bool positioned(const char *msg)
-{
-        const char *c = strchr(msg, ':');
-
-        for (int k = 0; c && k < 2; k++) {
-                size_t n = strspn(c + 1, "0123456789");
-
-                if (!n || c[1 + n] != ':')
-                        return false;
-                c += 1 + n;
-        }
-        return c != NULL;
-}
-
-/* Recipe messages as they are (they start with file:line:col); the others (keys,
- * the cache, the kernel) prefixed with the program's name. */
-static void print_plan_diag(const struct diag *d)
-{
-        for (size_t i = 0; i < d->n; i++)
-                fprintf(stderr, "%s%s\n", positioned(d->msgs[i]) ? "" : "pocbake: ", d->msgs[i]);
-}
-
 /* Load and check the recipe, then plan; prints the messages. Returns an exit code. */
 static int common_plan(struct common *c)
 {
@@ -104,7 +84,7 @@ static int common_plan(struct common *c)
         struct graph_opts go = {.roles = c->roles, .n_roles = c->n_roles};
         int rc;
 
-        load_opts_fill(c, &lo, names, ARRAY_SIZE(names));
+        c->shipped = cmd_load_opts(&lo, c->profile, c->allow, c->n_allow, names, ARRAY_SIZE(names));
         if ((rc = epoch_from_env(&go.epoch, &c->d)) >= 0 && (rc = boot_setup(c, &go)) >= 0) {
                 go.cache = c->cache;
                 if (!go.cache && !(go.cache = c->cache_owned = cache_default()))
@@ -115,7 +95,7 @@ static int common_plan(struct common *c)
         if (rc >= 0)
                 rc = graph_plan(&c->g, c->app, &go, &c->d);
         if (rc < 0) {
-                print_plan_diag(&c->d);
+                diag_print_unplaced(&c->d, "pocbake: ");
                 return exit_code(rc);
         }
         return EXIT_DONE;
@@ -301,7 +281,8 @@ int cmd_validate(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        load_opts_fill(&a.c, &lo, names, ARRAY_SIZE(names));
+        a.c.shipped =
+                cmd_load_opts(&lo, a.c.profile, a.c.allow, a.c.n_allow, names, ARRAY_SIZE(names));
         rc = recipe_load(a.c.recipe, &lo, &a.c.app, &a.c.d);
         if (rc >= 0) {
                 struct graph_opts go = {0};

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/data.h"
 #include "cmd.h"
 #include "plan/plan.h"
 #include "up/up.h"
@@ -187,8 +186,7 @@ int cmd_up(int argc, char **argv)
 {
         const char *names[OUT_DELIVERABLES_MAX];
         struct up_args a = {.o = {.out = "out", .timeout = 900, .accel = getenv("POCBAKE_ACCEL")}};
-        struct load_opts lo = {.deliverables = names,
-                               .n_deliverables = plan_output_names(names, ARRAY_SIZE(names))};
+        struct load_opts lo;
         struct appliance *app = NULL;
         struct diag d = {0};
         _cleanup_free_ char *shipped = NULL;
@@ -199,10 +197,7 @@ int cmd_up(int argc, char **argv)
         a.o.roles = a.roles;
         if (a.keys && (rc = build_first(&a)) != EXIT_DONE)
                 return rc;
-        lo.profile = a.profile;
-        lo.allow = a.allow;
-        lo.n_allow = a.n_allow;
-        lo.shipped = shipped = data_path("recipes");
+        shipped = cmd_load_opts(&lo, a.profile, a.allow, a.n_allow, names, ARRAY_SIZE(names));
         rc = recipe_load(a.recipe, &lo, &app, &d);
         if (rc < 0) {
                 diag_print(&d, NULL); /* file:line:col: ... */

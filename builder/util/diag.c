@@ -6,18 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void push(struct diag *d, char *s)
+static void push(struct diag *d, char *s, bool placed)
 {
         char **n;
+        bool *p;
 
         if (!s)
                 return;
         n = realloc(d->msgs, (d->n + 1) * sizeof(*n));
-        if (!n) {
+        if (n)
+                d->msgs = n;
+        p = n ? realloc(d->placed, (d->n + 1) * sizeof(*p)) : NULL;
+        if (p)
+                d->placed = p;
+        if (!n || !p) {
                 free(s);
                 return;
         }
-        d->msgs = n;
+        d->placed[d->n] = placed;
         d->msgs[d->n++] = s;
 }
 
@@ -26,7 +32,7 @@ int diag_verr(struct diag *d, int err, const char *fmt, va_list ap)
         char *s = NULL;
 
         if (d && vasprintf(&s, fmt, ap) >= 0)
-                push(d, s);
+                push(d, s, false);
         return err;
 }
 
@@ -64,7 +70,7 @@ int diag_at(struct diag *d, const struct mark *m, const char *fmt, ...)
         }
         free(body);
         if (r >= 0)
-                push(d, s);
+                push(d, s, m && m->file && m->line > 0);
         return -EINVAL;
 }
 
@@ -83,9 +89,11 @@ int diag_ventry(struct diag *d, int err, const char *container, const char *entr
 void diag_move(struct diag *dst, struct diag *src)
 {
         for (size_t i = 0; i < src->n; i++)
-                push(dst, src->msgs[i]);
+                push(dst, src->msgs[i], src->placed[i]);
         free(src->msgs);
+        free(src->placed);
         src->msgs = NULL;
+        src->placed = NULL;
         src->n = 0;
 }
 
@@ -95,6 +103,12 @@ void diag_print(const struct diag *d, const char *prefix)
                 fprintf(stderr, "%s%s\n", prefix ? prefix : "", d->msgs[i]);
 }
 
+void diag_print_unplaced(const struct diag *d, const char *prefix)
+{
+        for (size_t i = 0; i < d->n; i++)
+                fprintf(stderr, "%s%s\n", d->placed[i] ? "" : prefix, d->msgs[i]);
+}
+
 void diag_release(struct diag *d)
 {
         if (!d)
@@ -102,6 +116,8 @@ void diag_release(struct diag *d)
         for (size_t i = 0; i < d->n; i++)
                 free(d->msgs[i]);
         free(d->msgs);
+        free(d->placed);
         d->msgs = NULL;
+        d->placed = NULL;
         d->n = 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A position in a recipe file; file points at a string the recipe owns. */
@@ -13,6 +14,7 @@ struct mark {
 
 struct diag {
         char **msgs;
+        bool *placed; /* msgs[i] came from diag_at with a file and line: "file:line:col: ..." */
         size_t n;
 };
 
@@ -30,4 +32,7 @@ int diag_ventry(struct diag *d, int err, const char *container, const char *entr
 /* Move every message of src to the end of dst. */
 void diag_move(struct diag *dst, struct diag *src);
 void diag_print(const struct diag *d, const char *prefix);
+/* The messages at a place in a recipe as they are ("file:line:col: ..."), the
+ * others after prefix ("pocbake: "). */
+void diag_print_unplaced(const struct diag *d, const char *prefix);
 void diag_release(struct diag *d);
