@@ -38,24 +38,11 @@ struct xctx {
         struct diag *d;
 };
 
-static int refuse(struct xctx *x, const char *entry, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int refuse(struct xctx *x, const char *entry, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = diag_ventry(x->d, -EPERM, x->name, entry, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-static int nospace(struct xctx *x, int err, const char *entry, const char *fmt, ...)
+/* A message about one entry of the archive; returns err. */
+static int entry_fail(struct xctx *x, int err, const char *entry, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
-static int nospace(struct xctx *x, int err, const char *entry, const char *fmt, ...)
+static int entry_fail(struct xctx *x, int err, const char *entry, const char *fmt, ...)
 {
         va_list ap;
         int r;
@@ -66,6 +53,9 @@ static int nospace(struct xctx *x, int err, const char *entry, const char *fmt, 
         return r;
 }
 
+/* An entry the archive may not have: -EPERM. */
+#define refuse(x, entry, ...) entry_fail((x), -EPERM, (entry), __VA_ARGS__)
+
 /* A write into the root failed: out of space (or quota) says so with the room the
  * entry wanted and where; anything else carries libarchive's message. */
 static int write_failed(struct xctx *x, struct archive *w, const char *entry, int64_t size)
@@ -73,11 +63,11 @@ static int write_failed(struct xctx *x, struct archive *w, const char *entry, in
         int e = archive_errno(w);
 
         if (e == ENOSPC || e == EDQUOT)
-                return nospace(x, -e, entry,
-                               "%s while writing into %s (this entry alone is %lld "
-                               "bytes; free at least that much, or put the cache on "
-                               "a larger filesystem)",
-                               strerror(e), x->root, (long long)size);
+                return entry_fail(x, -e, entry,
+                                  "%s while writing into %s (this entry alone is %lld "
+                                  "bytes; free at least that much, or put the cache on "
+                                  "a larger filesystem)",
+                                  strerror(e), x->root, (long long)size);
         return refuse(x, entry, "%s", archive_error_string(w));
 }
 
