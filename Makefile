@@ -43,7 +43,15 @@ FUZZ_SRCS := $(wildcard test/fuzz/fuzz_*.c)
 
 all: $(O)/pocbake
 
-$(O)/%.o: %.c
+# The flags above are read when make starts: without pkg-config and the -dev
+# packages they are empty and every compile would fail. Say so once instead
+# (make demo and make check install them first: see "deps" below).
+pkgs:
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+		echo "pocbake: pkg-config cannot find $(PKGS): run 'make deps' (as root) first, or use 'make demo' / 'make check', which do" >&2; \
+		exit 1; }
+
+$(O)/%.o: %.c | pkgs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -121,6 +129,6 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps layers check check-roles check-host check-up check-fresh demo bench fuzz style install clean \
+.PHONY: all pkgs deps layers check check-roles check-host check-up check-fresh demo bench fuzz style install clean \
         check-run check-roles-run check-host-run check-up-run check-fresh-run demo-run bench-run
 -include $(LIB_OBJS:.o=.d) $(O)/builder/cli/main.d
