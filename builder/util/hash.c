@@ -15,19 +15,48 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Setting a context up and freeing it take OpenSSL's own locks (the algorithm is
+ * fetched from its store). A thread of this process hashing (the build's export
+ * thread) could hold one at the moment another thread forks a worker, and the
+ * worker would wait for it forever at its first signature. So those calls hold
+ * this mutex, and fork waits for it (pthread_atfork): a child never starts with
+ * one of OpenSSL's locks taken. Updates take no lock and run outside. */
+static pthread_mutex_t ossl_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t ossl_once = PTHREAD_ONCE_INIT;
+
+static void ossl_enter(void)
+{
+        pthread_mutex_lock(&ossl_lock);
+}
+
+static void ossl_leave(void)
+{
+        pthread_mutex_unlock(&ossl_lock);
+}
+
+static void ossl_at_fork(void)
+{
+        pthread_atfork(ossl_enter, ossl_leave, ossl_leave);
+}
+
 int hasher_init(struct hasher *h)
 {
-        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        EVP_MD_CTX *c;
+        int rc = 0;
 
+        pthread_once(&ossl_once, ossl_at_fork);
+        ossl_enter();
         h->ctx = NULL;
+        c = EVP_MD_CTX_new();
         if (!c)
-                return -ENOMEM;
-        if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+                rc = -ENOMEM;
+        else if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
                 EVP_MD_CTX_free(c);
-                return -EIO;
-        }
-        h->ctx = c;
-        return 0;
+                rc = -EIO;
+        } else
+                h->ctx = c;
+        ossl_leave();
+        return rc;
 }
 
 void hasher_update(struct hasher *h, const void *data, size_t len)
@@ -56,15 +85,22 @@ void hasher_str(struct hasher *h, const char *s)
 int hasher_final(struct hasher *h, uint8_t out[SHA256_LEN])
 {
         unsigned int n = 0;
-        int ok = EVP_DigestFinal_ex(h->ctx, out, &n) == 1 && n == SHA256_LEN;
+        int ok;
 
+        ossl_enter();
+        ok = EVP_DigestFinal_ex(h->ctx, out, &n) == 1 && n == SHA256_LEN;
+        ossl_leave();
         hasher_release(h);
         return ok ? 0 : -EIO;
 }
 
 void hasher_release(struct hasher *h)
 {
+        if (!h->ctx)
+                return;
+        ossl_enter();
         EVP_MD_CTX_free(h->ctx);
+        ossl_leave();
         h->ctx = NULL;
 }
 
