@@ -81,7 +81,7 @@ static int common_plan(struct common *c)
 {
         const char *names[OUT_DELIVERABLES_MAX];
         struct load_opts lo;
-        struct graph_opts go = {.roles = c->roles, .n_roles = c->n_roles};
+        struct graph_opts go = {.roles = c->roles, .n_roles = c->n_roles, .profile = c->profile};
         int rc;
 
         c->shipped = cmd_load_opts(&lo, c->profile, c->allow, c->n_allow, names, ARRAY_SIZE(names));

@@ -77,6 +77,7 @@ enum {
         O_PROFILE,
         O_DEP,
         O_DPKG,
+        O_ROLE,
 };
 
 int cmd_pxe(int argc, char **argv)
@@ -145,14 +146,16 @@ int cmd_pxe(int argc, char **argv)
 static const char bundle_usage[] =
         "usage: pocbake bundle -o FILE.tar.zst [--gz FILE.tar.gz] --keys KEYDIR\n"
         "                      [--recipe-digest HEX] [--recipe FILE] [--profile NAME]\n"
-        "                      [--dep NAME=FILE]... [--dpkg-status FILE[:ROLE]]...\n"
+        "                      [--role NAME]... [--dep NAME=FILE]...\n"
+        "                      [--dpkg-status FILE[:ROLE]]...\n"
         "                      PATH=FILE[:ROLE[:KIND]]...\n\n"
         "Write a deterministic CI bundle: each FILE at PATH inside the archive (FILE\n"
         "must not contain ':'), then SHA256SUMS and its detached CMS signature\n"
         "SHA256SUMS.sig (KEYDIR/codesign.{key,crt}, or --key/--cert), manifest.json,\n"
         "sbom.spdx.json (SPDX 2.3; --dpkg-status adds the packages of a Debian root's\n"
-        "var/lib/dpkg/status) and provenance.intoto.json (in-toto statement, SLSA\n"
-        "provenance v1; --recipe, --profile and --dep name the build's inputs).\n"
+        "var/lib/dpkg/status) and provenance.intoto.jsonl (an in-toto statement with\n"
+        "SLSA provenance v1 in a DSSE envelope signed with the same key; --recipe,\n"
+        "--profile, --role and --dep name the build's inputs).\n"
         "Entries are pax restricted, mtime $SOURCE_DATE_EPOCH, owner root, the files\n"
         "sorted by path, then the metadata. zstd level 3; --gz adds a gzip copy.\n"
         "Check a bundle with 'pocbake verify bundle'.\n";
@@ -164,6 +167,8 @@ struct bundle_args {
         size_t n_deps;
         struct bundle_pkgs *pkgs;
         size_t n_pkgs;
+        const char **roles;
+        size_t n_roles;
 };
 
 static void *grow(void *v, size_t n, size_t size)
@@ -237,6 +242,7 @@ static void bundle_args_release(struct bundle_args *ba)
         free(ba->pkgs);
         free(ba->items);
         free(ba->deps);
+        free(ba->roles);
 }
 
 static int bundle_run(struct bundle_spec *s, struct bundle_args *ba, const char *out,
@@ -258,6 +264,8 @@ static int bundle_run(struct bundle_spec *s, struct bundle_args *ba, const char 
         s->n_deps = ba->n_deps;
         s->pkgs = ba->pkgs;
         s->n_pkgs = ba->n_pkgs;
+        s->roles = ba->roles;
+        s->n_roles = ba->n_roles;
         return bundle_write(s, out, gz, d);
 }
 
@@ -273,6 +281,7 @@ int cmd_bundle(int argc, char **argv)
                 {"profile", required_argument, NULL, O_PROFILE},
                 {"dep", required_argument, NULL, O_DEP},
                 {"dpkg-status", required_argument, NULL, O_DPKG},
+                {"role", required_argument, NULL, O_ROLE},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -299,6 +308,17 @@ int cmd_bundle(int argc, char **argv)
                                 diag_err(&d, r, "--dep \"%s\": expected NAME=FILE", optarg);
                         break;
                 case O_DPKG: r = parse_dpkg(&ba, optarg, &d); break;
+                case O_ROLE: {
+                        const char **v = grow(ba.roles, ba.n_roles, sizeof(*v));
+
+                        if (!v) {
+                                r = diag_err(&d, -ENOMEM, "out of memory");
+                                break;
+                        }
+                        ba.roles = v;
+                        v[ba.n_roles++] = optarg;
+                        break;
+                }
                 case 'h':
                         bundle_args_release(&ba);
                         fputs(bundle_usage, stdout);

@@ -19,11 +19,12 @@
 #include "util/fsutil.h"
 #include "bundle_int.h"
 #include "cms.h"
+#include "dsse.h"
 #include "fanout.h"
 #include "media.h"
 
 const char *const bundle_meta_names[5] = {"SHA256SUMS", "SHA256SUMS.sig", "manifest.json",
-                                          "provenance.intoto.json", "sbom.spdx.json"};
+                                          "provenance.intoto.jsonl", "sbom.spdx.json"};
 
 /* The tar stream, written once by libarchive and compressed by the fanout's
  * sinks into each output. */
@@ -64,6 +65,13 @@ static int cmp_item(const void *a, const void *b)
 {
         return strcmp((*(const struct bundle_item *const *)a)->path,
                       (*(const struct bundle_item *const *)b)->path);
+}
+
+static bool has_item(const struct bundle_item **sorted, size_t n, const char *path)
+{
+        const struct bundle_item key = {.path = path}, *kp = &key;
+
+        return path && bsearch(&kp, sorted, n, sizeof(*sorted), cmp_item);
 }
 
 /* Everything that can be wrong with the spec, before a byte is written. */
@@ -109,9 +117,26 @@ static int check_spec(const struct bundle_spec *s, const struct bundle_item **so
         }
         for (size_t i = 0; i < s->n_deps; i++)
                 if (!s->deps[i].name || !utf8_ok(s->deps[i].name) || !s->deps[i].src ||
-                    access(s->deps[i].src, R_OK) < 0)
-                        return diag_err(d, -EINVAL, "recipe file \"%s\" cannot be read",
+                    (s->deps[i].sha256 ? strlen(s->deps[i].sha256) != 64
+                                       : access(s->deps[i].src, R_OK) < 0))
+                        return diag_err(d, -EINVAL, "input file \"%s\" cannot be read",
                                         s->deps[i].src ? s->deps[i].src : "");
+        for (size_t i = 0; i < s->n_roles; i++)
+                if (!s->roles[i] || !utf8_ok(s->roles[i]))
+                        return diag_err(d, -EINVAL, "role %zu: not a UTF-8 name", i + 1);
+        for (size_t g = 0; g < s->n_pkgs; g++)
+                for (size_t i = 0; i < s->pkgs[g].n_in; i++)
+                        if (!has_item(sorted, s->n_items, s->pkgs[g].in[i]))
+                                return diag_err(d, -EINVAL,
+                                                "packages of %s: \"%s\" is not a bundle file",
+                                                s->pkgs[g].origin ? s->pkgs[g].origin : "?",
+                                                s->pkgs[g].in[i] ? s->pkgs[g].in[i] : "");
+        for (size_t i = 0; i < s->n_contains; i++)
+                if (!has_item(sorted, s->n_items, s->contains[i].outer) ||
+                    !has_item(sorted, s->n_items, s->contains[i].inner))
+                        return diag_err(d, -EINVAL, "\"%s\" contains \"%s\": not bundle files",
+                                        s->contains[i].outer ? s->contains[i].outer : "",
+                                        s->contains[i].inner ? s->contains[i].inner : "");
         return 0;
 }
 
@@ -419,8 +444,14 @@ static int meta_digests(struct bundle_meta *m, struct diag *d)
                 return diag_err(d, -ENOMEM, "out of memory");
         hasher_str(&h, "pocbake recipe digest");
         for (size_t i = 0; i < s->n_deps; i++) {
-                int r = sha256_file(s->deps[i].src, dig);
+                int r = s->deps[i].sha256 ? 0 : sha256_file(s->deps[i].src, dig);
 
+                if (s->deps[i].sha256) {
+                        snprintf(m->dep_hex[i], SHA256_HEX, "%s", s->deps[i].sha256);
+                        hasher_str(&h, s->deps[i].name);
+                        hasher_str(&h, m->dep_hex[i]);
+                        continue;
+                }
                 if (r < 0) {
                         hasher_release(&h);
                         return diag_err(d, r, "cannot hash \"%s\": %s", s->deps[i].src,
@@ -471,7 +502,8 @@ static int meta_render(const struct bundle_meta *m, EVP_PKEY *key, X509 *cert, s
 {
         struct sums sums = {0};
         uint8_t dig[SHA256_LEN];
-        char arts_hex[SHA256_HEX];
+        char arts_hex[SHA256_HEX], *statement = NULL;
+        size_t statement_len = 0;
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < m->n; i++)
@@ -485,7 +517,13 @@ static int meta_render(const struct bundle_meta *m, EVP_PKEY *key, X509 *cert, s
                 r = bundle_manifest_json(m, &md->text[0], &md->len[0]);
         }
         if (r >= 0)
-                r = bundle_intoto_json(m, arts_hex, &md->text[1], &md->len[1]);
+                r = bundle_intoto_json(m, arts_hex, &statement, &statement_len);
+        if (r >= 0)
+                r = dsse_sign(DSSE_INTOTO_TYPE, statement, statement_len, key, cert, &md->text[1],
+                              &md->len[1], d) < 0
+                            ? -EIO
+                            : 0;
+        free(statement);
         if (r >= 0)
                 r = bundle_spdx_json(m, &md->text[2], &md->len[2]);
         for (int i = 0; r >= 0 && i < 3; i++) {

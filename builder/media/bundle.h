@@ -16,17 +16,29 @@ struct bundle_item {
         const char *kind; /* "disk", "iso", "pxe", ...; NULL: "file" */
 };
 
-/* The packages installed in one role's root (SPDX packages). */
+/* Packages that went into the bundle's files (SPDX packages): those installed in
+ * one role's root, or a build host package whose file a node read (the kernel,
+ * busybox, systemd-boot). The files that contain them: the paths in (bundle item
+ * paths); when in is NULL, every item of role. */
 struct bundle_pkgs {
         const char *role;
         const struct dpkg_pkg *v;
         size_t n;
+        const char *const *in;
+        size_t n_in;
+        const char *origin; /* "root of ROLE", "build host": the SPDX comment */
 };
 
-/* A recipe file the build read (provenance resolvedDependencies). */
+/* A bundle file that carries another (the host image its roles' disks). */
+struct bundle_contains {
+        const char *outer, *inner; /* item paths */
+};
+
+/* A file the build read (provenance resolvedDependencies). */
 struct bundle_dep {
-        const char *name; /* as the recipe names it, e.g. "recipes/poc.yaml" */
-        const char *src;  /* the file to hash */
+        const char *name;   /* relative to the recipe's tree, or the host path */
+        const char *src;    /* the file to hash */
+        const char *sha256; /* its digest when known already (hex), or NULL */
 };
 
 /* An output left out of the bundle because another member is the same disk in
@@ -44,8 +56,12 @@ struct bundle_spec {
         size_t n_derived;
         const struct bundle_pkgs *pkgs;
         size_t n_pkgs;
+        const struct bundle_contains *contains;
+        size_t n_contains;
         const struct bundle_dep *deps;
         size_t n_deps;
+        const char *const *roles; /* externalParameters.roles */
+        size_t n_roles;
         const char *recipe;        /* externalParameters.recipe; NULL: "" */
         const char *profile;       /* externalParameters.profile; NULL: "" */
         const char *recipe_digest; /* 64 hex; NULL: derived from the deps, else the artifacts */

@@ -147,7 +147,8 @@ static void spdx_file(struct jsonw *w, const struct bundle_art *a, size_t i)
         free(comment);
 }
 
-static void spdx_package(struct jsonw *w, const struct dpkg_pkg *p, const char *role, size_t id)
+static void spdx_package(struct jsonw *w, const struct dpkg_pkg *p, const struct bundle_pkgs *g,
+                         size_t id)
 {
         char sid[64], *loc = NULL, *comment = NULL;
         size_t n = 0;
@@ -159,16 +160,19 @@ static void spdx_package(struct jsonw *w, const struct dpkg_pkg *p, const char *
                         loc = NULL;
         }
         snprintf(sid, sizeof(sid), "SPDXRef-Package-%zu", id);
-        if (asprintf(&comment, "installed in role %s", role && role[0] ? role : "(none)") < 0)
+        if (g->origin ? asprintf(&comment, "from the %s", g->origin) < 0
+                      : asprintf(&comment, "installed in role %s",
+                                 g->role && g->role[0] ? g->role : "(none)") < 0)
                 comment = NULL;
         jw_obj(w, NULL);
         jw_str(w, "name", p->name);
         jw_str(w, "SPDXID", sid);
         jw_str(w, "versionInfo", p->version);
+        jw_str(w, "supplier", "Organization: Debian");
         jw_str(w, "downloadLocation", "NOASSERTION");
         jw_bool(w, "filesAnalyzed", false);
         jw_str(w, "licenseConcluded", "NOASSERTION");
-        jw_str(w, "licenseDeclared", "NOASSERTION");
+        jw_str(w, "licenseDeclared", p->license ? p->license : "NOASSERTION");
         jw_str(w, "copyrightText", "NOASSERTION");
         jw_str(w, "comment", comment ? comment : "");
         jw_arr(w, "externalRefs");
@@ -192,8 +196,27 @@ static void relationship(struct jsonw *w, const char *from, const char *type, co
         jw_end_obj(w);
 }
 
-/* The document describes every file; a file of a role contains that role's
- * packages. */
+static bool pkgs_in(const struct bundle_pkgs *bp, const struct bundle_item *it)
+{
+        if (!bp->in)
+                return bp->role && it->role && !strcmp(bp->role, it->role);
+        for (size_t i = 0; i < bp->n_in; i++)
+                if (!strcmp(bp->in[i], it->path))
+                        return true;
+        return false;
+}
+
+/* The artifact index of a bundle path (the spec checked that it is one). */
+static size_t art_index(const struct bundle_meta *m, const char *path)
+{
+        for (size_t i = 0; i < m->n; i++)
+                if (!strcmp(m->arts[i].it->path, path))
+                        return i;
+        return 0;
+}
+
+/* The document describes every file; a file contains the packages that went
+ * into it, and the files it carries. */
 static void spdx_relationships(struct jsonw *w, const struct bundle_meta *m)
 {
         char a[64], b[64];
@@ -211,13 +234,19 @@ static void spdx_relationships(struct jsonw *w, const struct bundle_meta *m)
                         pkg++;
                         snprintf(b, sizeof(b), "SPDXRef-Package-%zu", pkg);
                         for (size_t i = 0; i < m->n; i++) {
-                                if (!bp->role || !m->arts[i].it->role ||
-                                    strcmp(bp->role, m->arts[i].it->role))
+                                if (!pkgs_in(bp, m->arts[i].it))
                                         continue;
                                 snprintf(a, sizeof(a), "SPDXRef-File-%zu", i + 1);
                                 relationship(w, a, "CONTAINS", b);
                         }
                 }
+        }
+        for (size_t i = 0; i < m->s->n_contains; i++) {
+                snprintf(a, sizeof(a), "SPDXRef-File-%zu",
+                         art_index(m, m->s->contains[i].outer) + 1);
+                snprintf(b, sizeof(b), "SPDXRef-File-%zu",
+                         art_index(m, m->s->contains[i].inner) + 1);
+                relationship(w, a, "CONTAINS", b);
         }
         jw_end_arr(w);
 }
@@ -252,7 +281,7 @@ int bundle_spdx_json(const struct bundle_meta *m, char **out, size_t *len)
         jw_arr(&w, "packages");
         for (size_t g = 0; g < m->s->n_pkgs; g++)
                 for (size_t k = 0; k < m->s->pkgs[g].n; k++)
-                        spdx_package(&w, &m->s->pkgs[g].v[k], m->s->pkgs[g].role, ++pkg);
+                        spdx_package(&w, &m->s->pkgs[g].v[k], &m->s->pkgs[g], ++pkg);
         jw_end_arr(&w);
         jw_arr(&w, "files");
         for (size_t i = 0; i < m->n; i++)
@@ -277,6 +306,10 @@ static void intoto_build_definition(struct jsonw *w, const struct bundle_meta *m
         jw_obj(w, "externalParameters");
         jw_str(w, "recipe", m->s->recipe ? m->s->recipe : "");
         jw_str(w, "profile", m->s->profile ? m->s->profile : "");
+        jw_arr(w, "roles");
+        for (size_t i = 0; i < m->s->n_roles; i++)
+                jw_str(w, NULL, m->s->roles[i]);
+        jw_end_arr(w);
         jw_end_obj(w);
         jw_obj(w, "internalParameters");
         jw_int(w, "source_date_epoch", m->s->epoch);
@@ -326,7 +359,10 @@ int bundle_intoto_json(const struct bundle_meta *m, const char *sums_hex, char *
         jw_end_obj(&w);
         jw_obj(&w, "metadata");
         jw_str(&w, "invocationId", inv);
+        /* SOURCE_DATE_EPOCH both: the statement is part of what a second build
+         * must give byte for byte (the real times are in the build's events). */
         jw_str(&w, "startedOn", m->epoch_iso);
+        jw_str(&w, "finishedOn", m->epoch_iso);
         jw_end_obj(&w);
         jw_end_obj(&w);
         jw_end_obj(&w);

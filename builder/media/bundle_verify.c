@@ -7,13 +7,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
+#include "sign/ossl.h"
 #include "util/cleanup.h"
 #include "bundle_int.h"
 #include "cms.h"
+#include "dsse.h"
 #include "media.h"
 
 #define MEMBERS_MAX  4096
 #define MANIFEST_MAX (16u << 20)
+
+#define _cleanup_json_ _cleanup_(json_decrefp)
 
 struct member {
         char *name;
@@ -21,7 +27,8 @@ struct member {
         char hex[SHA256_HEX];
 };
 
-/* Small members kept whole: 0 SHA256SUMS, 1 SHA256SUMS.sig, 2 manifest.json. */
+/* Small members kept whole: 0 SHA256SUMS, 1 SHA256SUMS.sig, 2 manifest.json,
+ * 3 provenance.intoto.jsonl. */
 struct kept {
         char *buf;
         size_t len, max;
@@ -30,7 +37,7 @@ struct kept {
 struct reader {
         struct member *v;
         size_t n, cap;
-        struct kept kept[3];
+        struct kept kept[4];
         uint64_t total, limit; /* uncompressed bytes read, and the bound */
         uint8_t *buf;
         struct diag *d;
@@ -109,9 +116,10 @@ static int read_data(struct archive *a, struct reader *rd, struct member *m, str
 
 static struct kept *kept_for(struct reader *rd, const char *name)
 {
-        static const char *const names[3] = {"SHA256SUMS", "SHA256SUMS.sig", "manifest.json"};
+        static const char *const names[4] = {"SHA256SUMS", "SHA256SUMS.sig", "manifest.json",
+                                             "provenance.intoto.jsonl"};
 
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
                 if (!strcmp(name, names[i]))
                         return &rd->kept[i];
         return NULL;
@@ -239,6 +247,60 @@ static int check_manifest(struct reader *rd)
         return bad;
 }
 
+/* The statement's subjects are exactly the bundle's artifacts with their digests. */
+static int check_subjects(struct reader *rd, const char *text, size_t len)
+{
+        _cleanup_json_ json_t *st = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+        json_t *subj = st ? json_object_get(st, "subject") : NULL;
+        size_t artifacts = 0;
+        int bad = 0;
+
+        if (!json_is_array(subj))
+                return diag_err(rd->d, -EBADMSG,
+                                "provenance.intoto.jsonl: the payload is not an in-toto statement "
+                                "with subjects");
+        for (size_t i = 0; i < rd->n; i++)
+                artifacts += !is_meta(rd->v[i].name);
+        for (size_t i = 0; i < json_array_size(subj); i++) {
+                json_t *o = json_array_get(subj, i), *name = json_object_get(o, "name");
+                json_t *dig = json_object_get(json_object_get(o, "digest"), "sha256");
+                const struct member *m =
+                        json_is_string(name) ? find(rd, json_string_value(name)) : NULL;
+
+                if (!m || is_meta(m->name) || !json_is_string(dig))
+                        bad = diag_err(rd->d, -EBADMSG,
+                                       "provenance.intoto.jsonl: subject %zu is not a bundle "
+                                       "artifact",
+                                       i + 1);
+                else if (strcmp(m->hex, json_string_value(dig)))
+                        bad = diag_err(rd->d, -EBADMSG,
+                                       "provenance.intoto.jsonl: subject %s: sha256 does not match "
+                                       "the member",
+                                       m->name);
+        }
+        if (!bad && json_array_size(subj) != artifacts)
+                bad = diag_err(rd->d, -EBADMSG,
+                               "provenance.intoto.jsonl: %zu subjects for %zu artifacts",
+                               json_array_size(subj), artifacts);
+        return bad;
+}
+
+/* The provenance is a DSSE envelope signed by the key that signed SHA256SUMS
+ * (whose certificate the accepted CMS signature carries). */
+static int check_provenance(struct reader *rd)
+{
+        _cleanup_x509_ X509 *signer = NULL;
+        _cleanup_free_ char *payload = NULL;
+        size_t len = 0;
+        int r;
+
+        if (cms_signer_cert((const uint8_t *)rd->kept[1].buf, rd->kept[1].len, &signer) < 0)
+                return diag_err(rd->d, -EBADMSG, "SHA256SUMS.sig: carries no signer certificate");
+        r = dsse_verify(rd->kept[3].buf ? rd->kept[3].buf : "", rd->kept[3].len, signer,
+                        DSSE_INTOTO_TYPE, &payload, &len, "provenance.intoto.jsonl", rd->d);
+        return r < 0 ? r : check_subjects(rd, payload, len);
+}
+
 static int check_all(struct reader *rd, X509 *anchor)
 {
         struct sums sums = {0};
@@ -260,6 +322,10 @@ static int check_all(struct reader *rd, X509 *anchor)
         sums_release(&sums);
         if (check_manifest(rd) < 0)
                 bad = -EBADMSG;
+        /* Once every member is what the signed SHA256SUMS says: the provenance's
+         * own signature and subjects (before, their faults repeat the above). */
+        if (!bad && check_provenance(rd) < 0)
+                bad = -EBADMSG;
         return bad;
 }
 
@@ -268,7 +334,7 @@ static void reader_release(struct reader *rd)
         for (size_t i = 0; i < rd->n; i++)
                 free(rd->v[i].name);
         free(rd->v);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
                 free(rd->kept[i].buf);
         free(rd->buf);
 }
@@ -283,6 +349,7 @@ static int verify_archive(struct archive *a, X509 *anchor, uint64_t limit, size_
         rd.kept[0].max = MEDIA_SUMS_MAX;
         rd.kept[1].max = MEDIA_SIG_MAX;
         rd.kept[2].max = MANIFEST_MAX;
+        rd.kept[3].max = MANIFEST_MAX;
         if (!rd.buf)
                 return diag_err(d, -ENOMEM, "out of memory");
         r = read_all(a, &rd);

@@ -197,3 +197,29 @@ int cms_verify_detached(const uint8_t *sig, size_t sig_len, const void *content,
                 return verify_error(what, subject, d);
         return check_signers_eku(cms, what, d);
 }
+
+int cms_signer_cert(const uint8_t *sig, size_t sig_len, X509 **out)
+{
+        _cleanup_(CMS_ContentInfo_freep) CMS_ContentInfo *cms = NULL;
+        const unsigned char *p = sig;
+        STACK_OF(CMS_SignerInfo) * infos;
+        STACK_OF(X509) * certs;
+        int r = -ENOENT;
+
+        *out = NULL;
+        if (sig_len == 0 || sig_len > INT_MAX ||
+            !(cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig_len)) || p != sig + sig_len)
+                return -EBADMSG;
+        infos = CMS_get0_SignerInfos(cms);
+        certs = CMS_get1_certs(cms);
+        if (infos && certs && sk_CMS_SignerInfo_num(infos) == 1)
+                for (int i = 0; r < 0 && i < sk_X509_num(certs); i++)
+                        if (CMS_SignerInfo_cert_cmp(sk_CMS_SignerInfo_value(infos, 0),
+                                                    sk_X509_value(certs, i)) == 0 &&
+                            X509_up_ref(sk_X509_value(certs, i)) == 1) {
+                                *out = sk_X509_value(certs, i);
+                                r = 0;
+                        }
+        sk_X509_pop_free(certs, X509_free);
+        return r;
+}

@@ -32,3 +32,7 @@ int cms_sign_buf(const void *data, size_t len, EVP_PKEY *key, X509 *cert, uint8_
  * (e.g. "vmlinuz: signature does not match the file") otherwise. */
 int cms_verify_detached(const uint8_t *sig, size_t sig_len, const void *content, size_t content_len,
                         const char *content_path, X509 *anchor, const char *what, struct diag *d);
+/* The certificate of sig's one signer, as sig carries it (an owned reference):
+ * its key checks what else that signer signed once cms_verify_detached has
+ * accepted sig. -ENOENT when sig carries none. */
+int cms_signer_cert(const uint8_t *sig, size_t sig_len, X509 **out);

@@ -3,10 +3,14 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <dirent.h>
 
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "media.h"
 
 /* A status file of a big root is a few MB; the bounds keep a hostile one cheap. */
@@ -78,6 +82,7 @@ static int add(struct pkgs *p, const struct stanza *st, const char *what, struct
                 p->cap = cap;
         }
         e = &p->v[p->n];
+        memset(e, 0, sizeof(*e));
         e->name = strndup(st->name, st->name_len);
         e->version = strndup(st->version, st->version_len);
         e->arch = strndup(st->arch ? st->arch : "", st->arch ? st->arch_len : 0);
@@ -202,6 +207,183 @@ void dpkg_pkgs_free(struct dpkg_pkg *v, size_t n)
                 free(v[i].name);
                 free(v[i].version);
                 free(v[i].arch);
+                free(v[i].license);
         }
         free(v);
+}
+
+/* Debian's short license names (copyright-format 1.0) and their SPDX ids. */
+static const char *const spdx_names[][2] = {
+        {"Apache-2.0", "Apache-2.0"},
+        {"Artistic", "Artistic-1.0-Perl"},
+        {"BSD-2-clause", "BSD-2-Clause"},
+        {"BSD-3-clause", "BSD-3-Clause"},
+        {"BSD-4-clause", "BSD-4-Clause"},
+        {"CC0-1.0", "CC0-1.0"},
+        {"Expat", "MIT"},
+        {"GPL-1+", "GPL-1.0-or-later"},
+        {"GPL-2", "GPL-2.0-only"},
+        {"GPL-2+", "GPL-2.0-or-later"},
+        {"GPL-3", "GPL-3.0-only"},
+        {"GPL-3+", "GPL-3.0-or-later"},
+        {"ISC", "ISC"},
+        {"LGPL-2", "LGPL-2.0-only"},
+        {"LGPL-2+", "LGPL-2.0-or-later"},
+        {"LGPL-2.1", "LGPL-2.1-only"},
+        {"LGPL-2.1+", "LGPL-2.1-or-later"},
+        {"LGPL-3", "LGPL-3.0-only"},
+        {"LGPL-3+", "LGPL-3.0-or-later"},
+        {"MIT", "MIT"},
+        {"MPL-2.0", "MPL-2.0"},
+        {"OpenSSL", "OpenSSL"},
+        {"Zlib", "Zlib"},
+        {"zlib", "Zlib"},
+};
+
+static const char *spdx_id(const char *s, size_t n)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(spdx_names); i++)
+                if (strlen(spdx_names[i][0]) == n && !memcmp(spdx_names[i][0], s, n))
+                        return spdx_names[i][1];
+        return NULL;
+}
+
+/* "GPL-2+ or Artistic" → "GPL-2.0-or-later OR Artistic-1.0-Perl"; NULL when a
+ * name has no SPDX id (or the line says more than names and or/and). */
+static char *spdx_expr(const char *s, size_t n)
+{
+        char out[512];
+        size_t o = 0, i = 0;
+
+        while (i < n) {
+                size_t w = i;
+                const char *id;
+                int k;
+
+                while (w < n && s[w] != ' ' && s[w] != ',')
+                        w++;
+                if (w == i) {
+                        i++;
+                        continue;
+                }
+                if ((w - i == 2 && !strncasecmp(s + i, "or", 2)) ||
+                    (w - i == 3 && !strncasecmp(s + i, "and", 3))) {
+                        if (!o)
+                                return NULL;
+                        k = snprintf(out + o, sizeof(out) - o, " %s ", w - i == 2 ? "OR" : "AND");
+                } else if ((id = spdx_id(s + i, w - i))) {
+                        if (o && out[o - 1] != ' ')
+                                return NULL;
+                        k = snprintf(out + o, sizeof(out) - o, "%s", id);
+                } else {
+                        return NULL;
+                }
+                if (k < 0 || (size_t)k >= sizeof(out) - o)
+                        return NULL;
+                o += (size_t)k;
+                i = w;
+        }
+        if (!o || out[o - 1] == ' ')
+                return NULL;
+        return strndup(out, o);
+}
+
+char *dpkg_copyright_license(const char *buf, size_t len)
+{
+        static const char fmt[] = "Format:", files[] = "Files:", lic[] = "License:";
+        bool star = false;
+        size_t pos = 0;
+
+        /* machine-readable (copyright-format 1.0) files only */
+        if (len < sizeof(fmt) - 1 || memcmp(buf, fmt, sizeof(fmt) - 1))
+                return NULL;
+        while (pos < len) {
+                const char *l = buf + pos, *nl = memchr(l, '\n', len - pos);
+                size_t n = nl ? (size_t)(nl - l) : len - pos;
+
+                if (n == 0) {
+                        star = false;
+                } else if (n >= sizeof(files) - 1 && !memcmp(l, files, sizeof(files) - 1)) {
+                        size_t v = sizeof(files) - 1;
+
+                        while (v < n && l[v] == ' ')
+                                v++;
+                        star = n - v >= 1 && l[v] == '*' && (n - v == 1 || l[v + 1] == ' ');
+                } else if (star && n >= sizeof(lic) - 1 && !memcmp(l, lic, sizeof(lic) - 1)) {
+                        size_t v = sizeof(lic) - 1;
+
+                        while (v < n && l[v] == ' ')
+                                v++;
+                        return spdx_expr(l + v, n - v);
+                }
+                pos += n + 1;
+        }
+        return NULL;
+}
+
+int dpkg_licenses(const char *root, struct dpkg_pkg *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL, *buf = NULL;
+                size_t len = 0;
+
+                if (asprintf(&path, "%s/usr/share/doc/%s/copyright", root, v[i].name) < 0)
+                        return -ENOMEM;
+                /* a missing or unreadable file: the license stays unknown */
+                if (media_read_small(path, 1u << 20, &buf, &len) < 0)
+                        continue;
+                free(v[i].license);
+                v[i].license = dpkg_copyright_license(buf, len);
+        }
+        return 0;
+}
+
+static bool list_has(const char *buf, size_t len, const char *path)
+{
+        size_t n = strlen(path);
+
+        for (const char *p = buf, *end = buf + len; p < end;) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+                if (ln == n && !memcmp(p, path, n))
+                        return true;
+                p += ln + 1;
+        }
+        return false;
+}
+
+int dpkg_owners(const char *admindir, const char *const *paths, size_t n, char **owners)
+{
+        _cleanup_free_ char *info = path_join(admindir, "info");
+        struct dirent **list = NULL;
+        int m, r = 0;
+
+        for (size_t i = 0; i < n; i++)
+                owners[i] = NULL;
+        if (!info)
+                return -ENOMEM;
+        m = scandir(info, &list, NULL, alphasort);
+        if (m < 0)
+                return -errno;
+        for (int k = 0; k < m; k++) {
+                const char *name = list[k]->d_name;
+                size_t nl = strlen(name);
+                _cleanup_free_ char *p = NULL, *buf = NULL;
+                size_t len = 0, base;
+
+                if (r < 0 || nl < 6 || strcmp(name + nl - 5, ".list") ||
+                    !(p = path_join(info, name)) || media_read_small(p, STATUS_MAX, &buf, &len) < 0)
+                        goto next;
+                /* NAME.list or NAME:ARCH.list */
+                base = strcspn(name, ":") < nl - 5 ? strcspn(name, ":") : nl - 5;
+                for (size_t i = 0; i < n; i++)
+                        if (!owners[i] && list_has(buf, len, paths[i]) &&
+                            !(owners[i] = strndup(name, base)))
+                                r = -ENOMEM;
+        next:
+                free(list[k]);
+        }
+        free(list);
+        return r;
 }

@@ -208,6 +208,7 @@ static int start(struct run *r, struct worker *w, struct node *n, struct diag *d
         w->pid = pid;
         w->node = n;
         w->start = now();
+        n->began = w->start - r->t0;
         n->started = true;
         r->running++;
         event_node(r, "start", n, NULL);

@@ -126,6 +126,29 @@ struct node *graph_find(const struct graph *g, const struct node_type *t, const 
 
 /* key = sha256(schema, version, epoch, type, owner, what the type feeds (the
  * recipe subtree the node reads, the bytes of external inputs), input keys). */
+/* hasher_watch's hook while a node's hash hook runs: each file once. */
+static int node_read_add(void *ctx, const char *path, const uint8_t *digest)
+{
+        struct node *n = ctx;
+        struct node_read *v;
+
+        for (size_t i = 0; i < n->n_reads; i++)
+                if (!strcmp(n->reads[i].path, path))
+                        return 0;
+        v = realloc(n->reads, (n->n_reads + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        n->reads = v;
+        v = &n->reads[n->n_reads];
+        *v = (struct node_read){.path = strdup(path), .has_digest = digest != NULL};
+        if (!v->path)
+                return -ENOMEM;
+        if (digest)
+                memcpy(v->digest, digest, SHA256_LEN);
+        n->n_reads++;
+        return 0;
+}
+
 static int node_key(struct graph *g, struct node *n, struct diag *d)
 {
         uint8_t md[SHA256_LEN];
@@ -139,7 +162,9 @@ static int node_key(struct graph *g, struct node *n, struct diag *d)
         hasher_u64(&h, g->epoch);
         hasher_str(&h, n->type->name);
         hasher_str(&h, n->owner);
+        hasher_watch(node_read_add, n);
         rc = n->type->hash ? n->type->hash(g, n, &h, d) : 0;
+        hasher_watch(NULL, NULL);
         for (size_t i = 0; i < n->n_inputs; i++)
                 hasher_str(&h, n->inputs[i]->key);
         if (rc < 0) {
@@ -305,6 +330,9 @@ void export_list_release(struct export_list *l)
 void graph_release(struct graph *g)
 {
         for (size_t i = 0; i < g->n; i++) {
+                for (size_t k = 0; k < g->nodes[i]->n_reads; k++)
+                        free(g->nodes[i]->reads[k].path);
+                free(g->nodes[i]->reads);
                 free(g->nodes[i]->id);
                 free(g->nodes[i]->export_name);
                 free(g->nodes[i]);

@@ -34,6 +34,14 @@ struct node_type {
 
 enum node_status { NODE_SKIPPED, NODE_CACHED, NODE_BUILT, NODE_FAILED };
 
+/* A file a node's key read (a recipe file, an overlay's file, a kernel, …): the
+ * provenance's resolvedDependencies. */
+struct node_read {
+        char *path;
+        bool has_digest; /* a tree's file: its SHA-256 is known already */
+        uint8_t digest[SHA256_LEN];
+};
+
 struct node {
         const struct node_type *type;
         char *id;             /* "rootfs:ROLE", "fs:ROLE/PART", "disk:ROLE", "qcow2:ROLE" */
@@ -53,8 +61,11 @@ struct node {
         bool build;        /* must be built in this run */
         enum node_status status;
         bool started; /* handed to a worker */
+        double began; /* built: when its worker started, seconds into the build */
         double seconds;
-        long rss_kib; /* built: the worker's own peak memory, tools not counted */
+        long rss_kib;            /* built: the worker's own peak memory, tools not counted */
+        struct node_read *reads; /* the files its hash hook read, in the order read */
+        size_t n_reads;
 };
 
 struct graph {
@@ -64,6 +75,7 @@ struct graph {
         char *cache; /* cache root */
         uint64_t epoch;
         const struct boot_config *boot; /* NULL: ESPs get no boot chain */
+        const char *profile;            /* the recipe's profile, NULL: none */
 };
 
 /* The UEFI boot chain put on every ESP partition when signing keys are given. */
@@ -79,6 +91,7 @@ struct graph_opts {
         const char *const *roles; /* NULL = every role */
         size_t n_roles;
         const struct boot_config *boot;
+        const char *profile;
 };
 
 /* A new node of type t owned by owner (a role's or the appliance's name), with

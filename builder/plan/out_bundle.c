@@ -8,6 +8,7 @@
 #include "media/bundle.h"
 #include "nodes.h"
 #include "outputs.h"
+#include "provenance.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -21,8 +22,9 @@ static const char *recipe_name(const struct graph *g)
 }
 
 /* Raised when what goes into the bundle changes (2: each disk once, zstd with
- * long-distance matching). */
-#define BUNDLE_STEP "bundle-2"
+ * long-distance matching; 3: signed provenance with its inputs, SBOM packages,
+ * kinds named by format). */
+#define BUNDLE_STEP "bundle-3"
 
 static int bundle_hash(const struct graph *g, const struct node *n, struct hasher *h,
                        struct diag *d)
@@ -31,6 +33,13 @@ static int bundle_hash(const struct graph *g, const struct node *n, struct hashe
 
         if (rc < 0)
                 return rc;
+        /* the provenance names the binary that made the bundle, and the recipe
+         * files with their digests (a comment changes those, not the roles' keys) */
+        if ((rc = hash_path(h, "/proc/self/exe", d)) < 0)
+                return rc;
+        for (size_t i = 0; i < g->app->n_files; i++)
+                if ((rc = hash_path(h, g->app->files[i], d)) < 0)
+                        return rc;
         hasher_str(h, BUNDLE_STEP);
         hasher_str(h, recipe_name(g));
         hasher_str(h, n->type->also_object ? "zst+gz" : "zst");
@@ -59,6 +68,7 @@ static const struct node *qcow2_sibling(const struct node *n, const struct node 
 struct bundle_list {
         struct export_list l;
         struct bundle_item *items;
+        const struct node **item_node; /* the node that made each item */
         size_t n_items;
         struct bundle_derived *derived;
         size_t n_derived;
@@ -68,7 +78,19 @@ static void bundle_list_release(struct bundle_list *b)
 {
         export_list_release(&b->l);
         free(b->items);
+        free(b->item_node);
         free(b->derived);
+}
+
+/* The manifest's kind of a file: a disk's format, or the deliverable's name
+ * (iso, pxe, …). */
+static const char *item_kind(const struct node *in)
+{
+        if (in->type == &node_convert)
+                return output_fmt_name(in->fmt);
+        if (in->type == &node_disk || in->type == &node_image || in->type == &node_host)
+                return "raw";
+        return in->type->name;
 }
 
 /* The files every input puts in the output directory, as bundle items, or as
@@ -85,8 +107,9 @@ static int bundle_items(const struct graph *g, const struct node *n, struct bund
         if (rc < 0)
                 return rc;
         b->items = calloc(b->l.n + 1, sizeof(*b->items));
+        b->item_node = calloc(b->l.n + 1, sizeof(*b->item_node));
         b->derived = calloc(b->l.n + 1, sizeof(*b->derived));
-        if (!b->items || !b->derived)
+        if (!b->items || !b->item_node || !b->derived)
                 return -ENOMEM;
         for (size_t i = 0; i < n->n_inputs; i++) {
                 const struct node *in = n->inputs[i], *q = qcow2_sibling(n, in);
@@ -102,11 +125,12 @@ static int bundle_items(const struct graph *g, const struct node *n, struct bund
                                 };
                                 continue;
                         }
+                        b->item_node[b->n_items] = in;
                         b->items[b->n_items++] = (struct bundle_item){
                                 .path = b->l.v[k].out,
                                 .src = b->l.v[k].src,
                                 .role = in->role ? in->role->name : NULL,
-                                .kind = in->type->name,
+                                .kind = item_kind(in),
                         };
                 }
         }
@@ -120,19 +144,34 @@ static int bundle_make(const struct graph *g, const struct node *n, const char *
         _cleanup_free_ char *key = keys_file(g->boot, "codesign.key");
         _cleanup_free_ char *cert = keys_file(g->boot, "codesign.crt");
         struct bundle_list b = {0};
-        struct bundle_spec s = {
-                .recipe = recipe_name(g), .key = key, .cert = cert, .epoch = (int64_t)g->epoch};
+        struct provenance p = {0};
+        struct bundle_spec s = {.recipe = recipe_name(g),
+                                .profile = g->profile,
+                                .key = key,
+                                .cert = cert,
+                                .epoch = (int64_t)g->epoch};
         int rc = (zst && gz && key && cert) ? 0 : -ENOMEM;
 
         if (rc >= 0 && (rc = bundle_items(g, n, &b)) < 0)
                 diag_err(d, rc, "cannot list the bundle's files: %s", strerror(-rc));
+        if (rc >= 0)
+                rc = provenance_collect(g, n, b.items, b.item_node, b.n_items, &p, d);
         if (rc >= 0) {
                 s.items = b.items;
                 s.n_items = b.n_items;
                 s.derived = b.derived;
                 s.n_derived = b.n_derived;
+                s.deps = p.deps;
+                s.n_deps = p.n_deps;
+                s.roles = p.roles;
+                s.n_roles = p.n_roles;
+                s.pkgs = p.pkgs;
+                s.n_pkgs = p.n_pkgs;
+                s.contains = p.contains;
+                s.n_contains = p.n_contains;
                 rc = bundle_write(&s, zst, n->type->also_object ? gz : NULL, d);
         }
+        provenance_release(&p);
         bundle_list_release(&b);
         return rc;
 }

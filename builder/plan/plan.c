@@ -72,6 +72,7 @@ int graph_plan(struct graph *g, const struct appliance *a, const struct graph_op
         memset(g, 0, sizeof(*g));
         g->epoch = o->epoch;
         g->boot = o->boot;
+        g->profile = o->profile;
         g->app = a;
         if ((rc = absolute_cache(g, o->cache)) < 0)
                 return rc;

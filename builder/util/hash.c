@@ -143,23 +143,35 @@ static int feed_fd(struct hasher *h, int fd)
         }
 }
 
+static __thread hasher_watch_fn watch_fn;
+static __thread void *watch_ctx;
+
+void hasher_watch(hasher_watch_fn fn, void *ctx)
+{
+        watch_fn = fn;
+        watch_ctx = ctx;
+}
+
 int hasher_file(struct hasher *h, const char *path)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int r;
 
         if (fd < 0)
                 return -errno;
-        return feed_fd(h, fd);
+        r = feed_fd(h, fd);
+        return r < 0 || !watch_fn ? r : watch_fn(watch_ctx, path, NULL);
 }
 
 int sha256_file(const char *path, uint8_t out[SHA256_LEN])
 {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct hasher h;
         int r = hasher_init(&h);
 
         if (r < 0)
                 return r;
-        r = hasher_file(&h, path);
+        r = fd < 0 ? -errno : feed_fd(&h, fd);
         if (r < 0) {
                 hasher_release(&h);
                 return r;
@@ -303,6 +315,8 @@ int hasher_tree(struct hasher *h, const char *path)
                         } else if (S_ISREG(e->st.st_mode)) {
                                 hasher_u64(h, (uint64_t)e->st.st_size);
                                 hasher_update(h, e->digest, SHA256_LEN);
+                                if (watch_fn)
+                                        r = watch_fn(watch_ctx, e->path, e->digest);
                         } else if (!S_ISDIR(e->st.st_mode)) {
                                 hasher_u64(h, e->st.st_rdev);
                         }

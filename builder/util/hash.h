@@ -26,6 +26,11 @@ int sha256_file(const char *path, uint8_t out[SHA256_LEN]);
  * bytes (entries sorted by name), into h. Owners are left to the recipe. */
 int hasher_file(struct hasher *h, const char *path);
 int hasher_tree(struct hasher *h, const char *path);
+/* Told every file hasher_file and hasher_tree read in this thread while set:
+ * hasher_file's path (digest NULL: the bytes went into the caller's hasher),
+ * and each regular file of a tree with its own SHA-256. NULL fn: none. */
+typedef int (*hasher_watch_fn)(void *ctx, const char *path, const uint8_t *digest);
+void hasher_watch(hasher_watch_fn fn, void *ctx);
 
 /* A UUID in RFC 4122 byte order (the order of its string form). */
 struct uuid {

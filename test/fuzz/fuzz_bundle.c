@@ -1,4 +1,5 @@
-/* fuzz_bundle.c: libFuzzer target for the bundle reader and its manifest, sums and dpkg parsers. */
+/* fuzz_bundle.c: libFuzzer target for the bundle reader and its manifest, sums, DSSE, dpkg and
+ * copyright parsers. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "media/bundle.h"
 #include "media/dpkg.h"
 #include "media/bundle_int.h"
+#include "media/dsse.h"
 #include "media/sums.h"
 #include "sign/keygen.h"
 
@@ -29,6 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sums_release(&sums);
         if (dpkg_status_parse((const char *)data, size, "fuzz", &pkgs, &n, &d) == 0)
                 dpkg_pkgs_free(pkgs, n);
+        free(dpkg_copyright_license((const char *)data, size));
+        {
+                char *payload = NULL;
+                size_t len = 0;
+
+                (void)dsse_verify((const char *)data, size, anchor, DSSE_INTOTO_TYPE, &payload,
+                                  &len, "fuzz", &d);
+                free(payload);
+        }
         diag_release(&d);
         return 0;
 }

@@ -90,6 +90,46 @@ tar -xOf "$T/out/sample-host.tar.zst" --zstd host/host.qcow2 >"$T/b.qcow2"
 qemu-img convert -f qcow2 -O raw "$T/b.qcow2" "$T/b.raw"
 ok "qemu-img convert of the bundle's host.qcow2 gives host.raw" cmp -s "$T/b.raw" "$T/out/host/host.raw"
 rm -f "$T/b.qcow2" "$T/b.raw"
+is "$(jq -r '[.artifacts[] | select(.path | test("qcow2$|iso$|boot.ipxe$")) | "\(.path):\(.kind)"] | join(" ")' "$T/manifest.json")" \
+        "alpha/alpha.qcow2:qcow2 beta/beta.qcow2:qcow2 host/host.qcow2:qcow2 pxe/boot.ipxe:pxe sample-host.iso:iso" \
+        "manifest kinds name the format"
+
+# What the bundle says it was made from, and of
+tar -xOf "$T/out/sample-host.tar.zst" --zstd provenance.intoto.jsonl | jq -r .payload | base64 -d >"$T/stmt.json"
+is "$(jq -r '.predicate.buildDefinition.externalParameters | "\(.recipe) \(.roles | join(","))"' "$T/stmt.json")" \
+        "host-app.yaml alpha,beta,host" "provenance: the recipe relative to its tree, and the roles"
+deps=$(jq -r '.predicate.buildDefinition.resolvedDependencies[] | "\(.name) \(.digest.sha256)"' "$T/stmt.json")
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
+for f in host-app.yaml roles/alpha.yaml overlays/alpha/etc/alpha/alpha.conf; do
+        is "$(echo "$deps" | awk -v f="$f" '$1 == f { print $2 }')" "$(sha256sum <"$TOP/test/data/sample/$f" | cut -c1-64)" \
+                "provenance lists $f with its digest"
+done
+for f in "$kernel" /bin/busybox /usr/lib/systemd/boot/efi/linuxx64.efi.stub; do
+        is "$(echo "$deps" | awk -v f="$f" '$1 == f { print $2 }')" "$(sha256sum <"$f" | cut -c1-64)" \
+                "provenance lists the build host's $f with its digest"
+done
+is "$(echo "$deps" | awk '$1 == "pocbake" { print $2 }')" "$(sha256sum <"$POCBAKE" | cut -c1-64)" \
+        "provenance lists the pocbake binary with its digest"
+is "$(echo "$deps" | awk '$1 == "pocbake-data/firmware/initrd/init" { print $2 }')" \
+        "$(sha256sum <"$TOP/firmware/initrd/init" | cut -c1-64)" "and its data files, named apart from where they are"
+tar -xOf "$T/out/sample-host.tar.zst" --zstd sbom.spdx.json >"$T/sbom.json"
+kpkg=$(dpkg -S "$kernel" | cut -d: -f1)
+for p in busybox-static "$kpkg" systemd-boot-efi; do
+        v=$(dpkg-query -W -f '${Version}' "$p")
+        a=$(dpkg-query -W -f '${Architecture}' "$p")
+        is "$(jq -r --arg p "$p" '.packages[] | select(.name == $p) | "\(.versionInfo) \(.supplier) \(.externalRefs[0].referenceLocator)"' "$T/sbom.json")" \
+                "$v Organization: Debian pkg:deb/debian/$p@$(echo "$v" | sed 's/:/%3A/g; s/+/%2B/g')?arch=$a" \
+                "SBOM: the build host's $p with version, supplier and purl"
+done
+is "$(jq -r '.packages[] | select(.name == "systemd-boot-efi") | .licenseDeclared' "$T/sbom.json")" \
+        "LGPL-2.1-or-later" "SBOM: the license a package's copyright file declares, as SPDX"
+id_of() { jq -r --arg f "./$1" '.files[] | select(.fileName == $f) | .SPDXID' "$T/sbom.json"; }
+contains() { jq -r --arg a "$(id_of "$1")" '[.relationships[] | select(.spdxElementId == $a and .relationshipType == "CONTAINS") | .relatedSpdxElement] | join(" ")' "$T/sbom.json"; }
+pkg_ids=$(jq -r '[.packages[].SPDXID] | join(" ")' "$T/sbom.json")
+is "$(contains host/host.qcow2)" "$pkg_ids $(id_of alpha/alpha.qcow2) $(id_of beta/beta.qcow2)" \
+        "SBOM: the host image contains its packages and the two role payloads"
+is "$(contains sample-host.iso)" "$pkg_ids $(id_of host/host.qcow2)" \
+        "SBOM: the ISO contains its packages and the host image (not the payloads again)"
 
 is "$(xorriso -indev "$T/out/sample-host.iso" -report_el_torito plain 2>/dev/null |
         awk '/El Torito boot img :/ {print $7}' | tr '\n' ' ')" "BIOS UEFI " "the ISO has BIOS and UEFI boot entries"

@@ -29,12 +29,12 @@ EOS
 DIGEST=$(printf 'recipe' | sha256sum | cut -c1-64)
 
 bundle() { $POCBAKE bundle --keys "$K" --recipe-digest "$DIGEST" --recipe recipes/poc.yaml \
-        --profile lab --dep recipes/poc.yaml="$T/poc.yaml" --dpkg-status "$T/status:MAS-DC01" \
+        --profile lab --role MAS-DC01 --dep recipes/poc.yaml="$T/poc.yaml" --dpkg-status "$T/status:MAS-DC01" \
         MAS-DC01/MAS-DC01.raw="$T/sparse.raw:MAS-DC01:disk" MAS-DC01/MAS-DC01.qcow2="$T/disk.qcow2:MAS-DC01:disk" \
         tools/run.sh="$T/run.sh" "$@"; }
 
 /usr/bin/time -v -o "$T/time" $POCBAKE bundle --keys "$K" --recipe-digest "$DIGEST" --recipe recipes/poc.yaml \
-        --profile lab --dep recipes/poc.yaml="$T/poc.yaml" --dpkg-status "$T/status:MAS-DC01" \
+        --profile lab --role MAS-DC01 --dep recipes/poc.yaml="$T/poc.yaml" --dpkg-status "$T/status:MAS-DC01" \
         MAS-DC01/MAS-DC01.raw="$T/sparse.raw:MAS-DC01:disk" MAS-DC01/MAS-DC01.qcow2="$T/disk.qcow2:MAS-DC01:disk" \
         tools/run.sh="$T/run.sh" -o "$T/b.tar.zst" --gz "$T/b.tar.gz"
 is "$?" 0 "bundle writes .tar.zst and .tar.gz"
@@ -49,7 +49,7 @@ is "$(zstd -dc "$T/b.tar.zst" | sha256sum)" "$(gzip -dc "$T/b.tar.gz" | sha256su
 is "$(od -An -tx1 -j3 -N5 "$T/b.tar.gz" | tr -d ' ')" "0000000000" "gzip header: no name, no timestamp"
 
 is "$(tar -tf "$T/b.tar.zst" | tr '\n' ' ')" \
-        "MAS-DC01/MAS-DC01.qcow2 MAS-DC01/MAS-DC01.raw tools/run.sh SHA256SUMS SHA256SUMS.sig manifest.json provenance.intoto.json sbom.spdx.json " \
+        "MAS-DC01/MAS-DC01.qcow2 MAS-DC01/MAS-DC01.raw tools/run.sh SHA256SUMS SHA256SUMS.sig manifest.json provenance.intoto.jsonl sbom.spdx.json " \
         "entries: artifacts sorted, then the metadata sorted"
 when=$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M')
 is "$(tar -tvf "$T/b.tar.zst" | awk '{ print $2, $4, $5 }' | sort -u | tr '\n' ' ')" \
@@ -81,7 +81,7 @@ like "$(openssl cms -verify -binary -inform DER -in "$T/x/SHA256SUMS.sig" -conte
         -CAfile "$K/db.crt" -purpose any -out /dev/null 2>&1)" "^CMS Verification successful" \
         "openssl cms -verify accepts SHA256SUMS.sig"
 is "$(cut -c67- "$T/x/SHA256SUMS" | tr '\n' ' ')" \
-        "MAS-DC01/MAS-DC01.qcow2 MAS-DC01/MAS-DC01.raw manifest.json provenance.intoto.json sbom.spdx.json tools/run.sh " \
+        "MAS-DC01/MAS-DC01.qcow2 MAS-DC01/MAS-DC01.raw manifest.json provenance.intoto.jsonl sbom.spdx.json tools/run.sh " \
         "SHA256SUMS lists artifacts and documents, sorted"
 
 M=$T/x/manifest.json
@@ -110,16 +110,30 @@ is "$(jq -r '.packages[] | "\(.name) \(.versionInfo) \(.externalRefs[0].referenc
 is "$(jq -r '[.relationships[] | select(.relationshipType == "CONTAINS") | .spdxElementId] | join(" ")' "$S")" \
         "SPDXRef-File-1 SPDXRef-File-2" "SPDX: the role's disks contain its packages"
 
-P=$T/x/provenance.intoto.json
+E=$T/x/provenance.intoto.jsonl
+is "$(wc -l < "$E") $(jq -r '[.payloadType, (.signatures | length)] | join(" ")' "$E")" \
+        "1 application/vnd.in-toto+json 1" "provenance: one line, a DSSE envelope with one signature"
+# DSSE checked without pocbake: PAE over the decoded payload, openssl verifying
+# the signature with the codesign certificate's key, keyid its key's SHA-256
+jq -r .payload "$E" | base64 -d > "$T/stmt.json"
+jq -r '.signatures[0].sig' "$E" | base64 -d > "$T/stmt.sig"
+{ printf 'DSSEv1 %d %s %d ' 28 application/vnd.in-toto+json "$(stat -c %s "$T/stmt.json")"; cat "$T/stmt.json"; } > "$T/pae"
+openssl x509 -in "$K/codesign.crt" -pubkey -noout > "$T/codesign.pub"
+is "$(openssl dgst -sha256 -verify "$T/codesign.pub" -signature "$T/stmt.sig" "$T/pae" 2>&1)" "Verified OK" \
+        "openssl verifies the envelope's signature over DSSE's PAE"
+is "$(jq -r '.signatures[0].keyid' "$E")" "$(openssl pkey -pubin -in "$T/codesign.pub" -outform DER | sha256sum | cut -c1-64)" \
+        "keyid: SHA-256 of the codesign key's SubjectPublicKeyInfo"
+P=$T/stmt.json
 is "$(jq -r '[._type, .predicateType] | join(" ")' "$P")" \
         "https://in-toto.io/Statement/v1 https://slsa.dev/provenance/v1" "in-toto: statement and predicate types"
 is "$(jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' "$P")" "$(jq -r '.artifacts[] | "\(.sha256)  \(.path)"' "$M")" \
         "in-toto: subjects are the artifacts with their digests"
-is "$(jq -r '.predicate.buildDefinition | [.externalParameters.recipe, .externalParameters.profile, .resolvedDependencies[0].name, .resolvedDependencies[0].digest.sha256] | join(" ")' "$P")" \
-        "recipes/poc.yaml lab recipes/poc.yaml $(sha256sum "$T/poc.yaml" | cut -c1-64)" "in-toto: recipe, profile, resolved dependencies"
-like "$(jq -r '.predicate.runDetails | "\(.builder.id) \(.metadata.invocationId) \(.metadata.startedOn)"' "$P")" \
-        "^urn:pocbake:builder:[0-9.]+ urn:uuid:[0-9a-f-]{36} $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)$" \
-        "in-toto: builder id, invocation id, startedOn"
+is "$(jq -r '.predicate.buildDefinition | [.externalParameters.recipe, .externalParameters.profile, (.externalParameters.roles | join(",")), .resolvedDependencies[0].name, .resolvedDependencies[0].digest.sha256] | join(" ")' "$P")" \
+        "recipes/poc.yaml lab MAS-DC01 recipes/poc.yaml $(sha256sum "$T/poc.yaml" | cut -c1-64)" "in-toto: recipe, profile, roles, resolved dependencies"
+when_iso=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+like "$(jq -r '.predicate.runDetails | "\(.builder.id) \(.metadata.invocationId) \(.metadata.startedOn) \(.metadata.finishedOn)"' "$P")" \
+        "^urn:pocbake:builder:[0-9.]+ urn:uuid:[0-9a-f-]{36} $when_iso $when_iso$" \
+        "in-toto: builder id, invocation id, startedOn and finishedOn from SOURCE_DATE_EPOCH"
 
 ok "a second run" bundle -o "$T/c.tar.zst" --gz "$T/c.tar.gz"
 ok "two runs give identical .tar.zst" cmp "$T/b.tar.zst" "$T/c.tar.zst"
@@ -161,6 +175,38 @@ out=$($POCBAKE verify bundle "$T/d.tar" --cert "$K/db.crt" 2>&1)
 like "$? $out" "^1 pocbake verify: bundle member tools/run.sh: missing" "a missing member is named"
 
 $POCBAKE keys init "$T/other" --cn-prefix other >/dev/null
+
+# A bundle remade around another provenance envelope, its SHA256SUMS signed by
+# the right key with openssl: the envelope's own signature and subjects count.
+envelope() { # STATEMENT KEYDIR > envelope line
+        { printf 'DSSEv1 28 application/vnd.in-toto+json %d ' "$(stat -c %s "$1")"; cat "$1"; } > "$T/pae2"
+        openssl dgst -sha256 -sign "$2/codesign.key" -out "$T/sig2" "$T/pae2"
+        jq -cn --arg p "$(base64 -w0 "$1")" --arg s "$(base64 -w0 "$T/sig2")" \
+                --arg k "$(openssl x509 -in "$2/codesign.crt" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)" \
+                '{payloadType: "application/vnd.in-toto+json", payload: $p, signatures: [{keyid: $k, sig: $s}]}'
+}
+remake() { # ENVELOPE > $T/r.tar
+        rm -rf "$T/r"; cp -a "$T/x" "$T/r"; cp "$1" "$T/r/provenance.intoto.jsonl"
+        (cd "$T/r" && names=$(cut -c67- SHA256SUMS) && sha256sum $names > SHA256SUMS.new && mv SHA256SUMS.new SHA256SUMS &&
+         openssl cms -sign -binary -noattr -nosmimecap -md sha256 -outform DER -in SHA256SUMS \
+                -signer "$K/codesign.crt" -inkey "$K/codesign.key" -out SHA256SUMS.sig &&
+         tar -cf "$T/r.tar" $names SHA256SUMS SHA256SUMS.sig)
+}
+envelope "$T/stmt.json" "$K" > "$T/env-same"
+remake "$T/env-same"
+out=$($POCBAKE verify bundle "$T/r.tar" --cert "$K/db.crt" 2>&1)
+is "$? $out" "0 $T/r.tar: 8 members ok (signatures chain to $K/db.crt)" "a bundle remade with openssl and the same key verifies"
+envelope "$T/stmt.json" "$T/other" > "$T/env-other"
+remake "$T/env-other"
+out=$($POCBAKE verify bundle "$T/r.tar" --cert "$K/db.crt" 2>&1)
+like "$? $out" "^1 pocbake verify: provenance.intoto.jsonl: no signature by the bundle's signer" \
+        "a provenance signed by another key is refused"
+jq -c '.subject[2].digest.sha256 = "'"$(printf x | sha256sum | cut -c1-64)"'"' "$T/stmt.json" > "$T/stmt-bad.json"
+envelope "$T/stmt-bad.json" "$K" > "$T/env-bad"
+remake "$T/env-bad"
+out=$($POCBAKE verify bundle "$T/r.tar" --cert "$K/db.crt" 2>&1)
+like "$? $out" "^1 pocbake verify: provenance.intoto.jsonl: subject tools/run.sh: sha256 does not match the member" \
+        "a signed statement whose subject digest is wrong is refused"
 out=$($POCBAKE verify bundle "$T/b.tar.zst" --cert "$T/other/db.crt" 2>&1)
 like "$? $out" "^1 pocbake verify: SHA256SUMS: signer certificate does not chain to \"/CN=other db\"" \
         "another db certificate is refused"

@@ -20,8 +20,10 @@
 #include "media/bundle.h"
 #include "media/dpkg.h"
 #include "media/bundle_int.h"
+#include "media/dsse.h"
 #include "sign/keygen.h"
 #include "sign/ossl.h"
+#include "sign/sign.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 
@@ -345,6 +347,92 @@ static void test_dpkg(void **state)
         assert_msg(&d, "st: package \"ab\" () is listed twice");
 }
 
+/* DSSE: the spec's PAE example, a round trip, and every way an envelope is refused. */
+static void test_dsse(void **state)
+{
+        static const char payload[] = "{\"_type\":\"x\"}";
+        _cleanup_pkey_ EVP_PKEY *k = NULL;
+        _cleanup_x509_ X509 *c = NULL;
+        _cleanup_free_ unsigned char *pae = NULL;
+        _cleanup_free_ char *env = NULL, *env2 = NULL, *back = NULL, *bad = NULL;
+        struct diag d = {0};
+        size_t n, n2, bn;
+
+        (void)state;
+        assert_int_equal(dsse_pae("http://example.com/HelloWorld", "hello world", 11, &pae, &n), 0);
+        assert_int_equal(n, 54);
+        assert_memory_equal(pae, "DSSEv1 29 http://example.com/HelloWorld 11 hello world", 54);
+        assert_int_equal(signing_key_load(key, crt, &k, &c, &d), 0);
+        assert_int_equal(dsse_sign(DSSE_INTOTO_TYPE, payload, strlen(payload), k, c, &env, &n, &d),
+                         0);
+        assert_int_equal(env[n - 1], '\n');
+        assert_null(memchr(env, '\n', n - 1));
+        assert_int_equal(
+                dsse_sign(DSSE_INTOTO_TYPE, payload, strlen(payload), k, c, &env2, &n2, &d), 0);
+        assert_string_equal(env, env2); /* RSA PKCS#1 v1.5: the same bytes every time */
+        assert_int_equal(dsse_verify(env, n, c, DSSE_INTOTO_TYPE, &back, &bn, "p", &d), 0);
+        assert_int_equal(bn, strlen(payload));
+        assert_string_equal(back, payload);
+
+        assert_int_equal(dsse_verify(env, n, c, "text/plain", NULL, NULL, "p", &d), -EBADMSG);
+        assert_msg(&d, "p: payload type \"application/vnd.in-toto+json\" (expected text/plain)");
+        assert_int_equal(dsse_verify(env, n, db_cert, DSSE_INTOTO_TYPE, NULL, NULL, "p", &d),
+                         -EBADMSG);
+        assert_msg(&d, "p: no signature by the bundle's signer");
+        /* another payload under the same signature */
+        bad = strdup(env);
+        {
+                char *pl = strstr(bad, "\"payload\":\"") + 11;
+
+                pl[1] = pl[1] == 'A' ? 'B' : 'A';
+        }
+        assert_int_equal(dsse_verify(bad, n, c, DSSE_INTOTO_TYPE, NULL, NULL, "p", &d), -EBADMSG);
+        assert_msg(&d, "p: signature does not match the payload");
+        assert_int_equal(
+                dsse_verify("{\"payload\":1}", 13, c, DSSE_INTOTO_TYPE, NULL, NULL, "p", &d),
+                -EBADMSG);
+        assert_msg(&d, "p: not a DSSE envelope (expected payloadType, payload and signatures)");
+        assert_int_equal(dsse_verify("[", 1, c, DSSE_INTOTO_TYPE, NULL, NULL, "p", &d), -EBADMSG);
+        assert_msg(&d, "p: not a DSSE envelope: ");
+        {
+                static const char b64bad[] = "{\"payloadType\":\"application/vnd.in-toto+json\","
+                                             "\"payload\":\"a$b\",\"signatures\":[]}";
+
+                assert_int_equal(dsse_verify(b64bad, strlen(b64bad), c, DSSE_INTOTO_TYPE, NULL,
+                                             NULL, "p", &d),
+                                 -EBADMSG);
+        }
+        assert_msg(&d, "p: payload is not base64");
+}
+
+/* Licenses from machine-readable copyright files, as SPDX expressions. */
+static void test_license(void **state)
+{
+        static const char *const cases[][2] = {
+                {"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+                 "Files: debian/*\nLicense: BSD-3-clause\n\nFiles: *\nCopyright: x\n"
+                 "License: GPL-2+ or Artistic\n Some text.\n",
+                 "GPL-2.0-or-later OR Artistic-1.0-Perl"},
+                {"Format: x\n\nFiles: * src/*\nLicense: LGPL-2.1+\n", "LGPL-2.1-or-later"},
+                {"Format: x\n\nFiles: *\nLicense: Expat and zlib\n", "MIT AND Zlib"},
+                {"Format: x\n\nFiles: *\nLicense: GPL-2 with Linux-syscall-note exception\n", NULL},
+                {"Format: x\n\nFiles: *\nLicense: or GPL-2\n", NULL},
+                {"Format: x\n\nFiles: *\nLicense: GPL-2 GPL-3\n", NULL},
+                {"Format: x\n\nFiles: src/*\nLicense: MIT\n", NULL},
+                {"This package was debianized by someone.\nLicense: GPL-2\n", NULL},
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                _cleanup_free_ char *l = dpkg_copyright_license(cases[i][0], strlen(cases[i][0]));
+
+                if (cases[i][1])
+                        assert_string_equal(l, cases[i][1]);
+                else
+                        assert_null(l);
+        }
+}
+
 /* bundle_manifest_read on jansson: the document's shape, each problem with its own message. */
 static void test_manifest(void **state)
 {
@@ -417,6 +505,7 @@ int main(void)
                 cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_bad_spec),
                 cmocka_unit_test(test_tamper),    cmocka_unit_test(test_garbage),
                 cmocka_unit_test(test_dpkg),      cmocka_unit_test(test_manifest),
+                cmocka_unit_test(test_dsse),      cmocka_unit_test(test_license),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
