@@ -82,17 +82,6 @@ static void bundle_list_release(struct bundle_list *b)
         free(b->derived);
 }
 
-/* The manifest's kind of a file: a disk's format, or the deliverable's name
- * (iso, pxe, …). */
-static const char *item_kind(const struct node *in)
-{
-        if (in->type == &node_convert)
-                return output_fmt_name(in->fmt);
-        if (in->type == &node_disk || in->type == &node_image || in->type == &node_host)
-                return "raw";
-        return in->type->name;
-}
-
 /* The files every input puts in the output directory, as bundle items, or as
  * derived entries when a qcow2 sibling carries the same disk. */
 static int bundle_items(const struct graph *g, const struct node *n, struct bundle_list *b)
@@ -130,7 +119,7 @@ static int bundle_items(const struct graph *g, const struct node *n, struct bund
                                 .path = b->l.v[k].out,
                                 .src = b->l.v[k].src,
                                 .role = in->role ? in->role->name : NULL,
-                                .kind = item_kind(in),
+                                .kind = export_kind(in),
                         };
                 }
         }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nodes.h"
 #include "outputs.h"
 #include "sign/sign.h"
 #include "util/cleanup.h"
@@ -45,4 +46,13 @@ int collect_exports(struct graph *g, struct node *n, struct diag *d)
                                        "too many outputs for %s (expected at most %zu)", n->id,
                                        ARRAY_SIZE(n->inputs));
         return 0;
+}
+
+const char *export_kind(const struct node *n)
+{
+        if (n->type == &node_convert)
+                return output_fmt_name(n->fmt);
+        if (n->type == &node_disk || n->type == &node_image || n->type == &node_host)
+                return "raw";
+        return n->type->name;
 }

@@ -4,12 +4,13 @@
 #include "plan.h"
 #include "util/cleanup.h"
 
-extern const struct output_type out_iso, out_pxe, out_bundle, out_bundle_gz, out_sha256sums;
+extern const struct output_type out_iso, out_pxe, out_bundle, out_bundle_gz, out_sha256sums,
+        out_report;
 
 /* In planning order: a row may carry what the rows above it export. The i-th
  * is OUT_DELIVERABLE(i) in a loaded appliance's outputs. */
 static const struct output_type *const outputs[] = {
-        &out_iso, &out_pxe, &out_bundle, &out_bundle_gz, &out_sha256sums,
+        &out_iso, &out_pxe, &out_bundle, &out_bundle_gz, &out_sha256sums, &out_report,
 };
 
 size_t plan_output_names(const char **names, size_t max)

@@ -28,3 +28,6 @@ int collect_exports(struct graph *g, struct node *n, struct diag *d);
 /* The codesign key and certificate that sign the deliverables: present, private
  * key not readable by others, and the two a pair. */
 int codesign_check(const struct boot_config *b, struct diag *d);
+/* What manifests and the report call a node's files: a disk's format (raw,
+ * qcow2, vhdx), else the node's kind (iso, pxe, bundle, …). */
+const char *export_kind(const struct node *n);

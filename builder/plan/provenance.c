@@ -194,8 +194,12 @@ static struct bundle_pkgs *pkgs_add(struct provenance *p)
 
 static int in_add(struct bundle_pkgs *bp, const char *path)
 {
-        const char **v = realloc((void *)bp->in, (bp->n_in + 1) * sizeof(*v));
+        const char **v;
 
+        for (size_t i = 0; i < bp->n_in; i++)
+                if (!strcmp(bp->in[i], path))
+                        return 0; /* two files of one package in the same file */
+        v = realloc((void *)bp->in, (bp->n_in + 1) * sizeof(*v));
         if (!v)
                 return -ENOMEM;
         v[bp->n_in++] = path;

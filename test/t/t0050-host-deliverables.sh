@@ -16,7 +16,7 @@ start=$(date +%s)
 "$POCBAKE" build --quiet --json --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$A" >"$T/e1" 2>"$T/err"
 ok "build of roles, host, pxe and bundle ($(($(date +%s) - start)) s)" test $? = 0 || cat "$T/err" >&2
 for f in host/host.raw host/host.qcow2 pxe/boot.ipxe pxe/root.squashfs pxe/sample-host.efi \
-        sample-host.iso sample-host.tar.zst sample-host.tar.gz; do
+        sample-host.iso sample-host.tar.zst sample-host.tar.gz sample-host.html; do
         ok "output $f" test -s "$T/out/$f"
 done
 
@@ -26,10 +26,16 @@ start=$(date +%s)
 (cd "$(dirname "$A")" && "$POCBAKE" build --quiet -j1 --keys "$T/keys" --cache "$T/cache2" -o "$T/out2" \
         "$(basename "$A")") >/dev/null 2>"$T/err"
 ok "a second build from scratch ($(($(date +%s) - start)) s)" test $? = 0 || cat "$T/err" >&2
-differ=$(cd "$T/out" && find . -type f ! -name .pocbake-outputs | LC_ALL=C sort | while read -r f; do
+differ=$(cd "$T/out" && find . -type f ! -name .pocbake-outputs ! -name '*.html' | LC_ALL=C sort | while read -r f; do
         cmp -s "$f" "$T/out2/$f" || echo "$f"
 done)
 is "$differ" "" "every output of the second build is byte-identical (host, ISO, PXE, bundle)"
+# the report holds the timeline of the build that made it, and nothing else of it
+no_timeline() { sed '/<section id="timeline">/,/<\/section>/d' "$1"; }
+is "$(no_timeline "$T/out2/sample-host.html" | sha256sum)" "$(no_timeline "$T/out/sample-host.html" | sha256sum)" \
+        "the report is byte-identical but for its timeline section"
+cmp -s "$T/out/sample-host.html" "$T/out2/sample-host.html"
+ok "(and that section does differ: it is the builds' own times)" test $? != 0
 is "$(cd "$T/out2" && find . -type f ! -name .pocbake-outputs | wc -l)" "$(cd "$T/out" && find . -type f ! -name .pocbake-outputs | wc -l)" \
         "and it made the same files"
 rm -rf "$T/out2" "$T/cache2"
@@ -130,6 +136,34 @@ is "$(contains host/host.qcow2)" "$pkg_ids $(id_of alpha/alpha.qcow2) $(id_of be
         "SBOM: the host image contains its packages and the two role payloads"
 is "$(contains sample-host.iso)" "$pkg_ids $(id_of host/host.qcow2)" \
         "SBOM: the ISO contains its packages and the host image (not the payloads again)"
+
+# The report: one self-contained page, rendered by a browser without a fetch or an error
+R=$T/out/sample-host.html
+is "$(grep -o -E '(src|href)="[^#][^"]*"|url\(|@import' "$R" | sort -u | tr '\n' ' ')" "" \
+        "the report links nothing but its own sections (no file, no network)"
+for f in host/host.qcow2 alpha/alpha.raw sample-host.tar.zst pxe/vmlinuz; do
+        grep -q "<code>$f</code>.*<code>$(sha256sum <"$T/out/$f" | cut -c1-64)</code>" "$R"
+        ok "the report lists $f with its sha256" test $? = 0
+done
+db_fp=$(openssl x509 -in "$T/keys/db.crt" -outform DER | sha256sum | cut -c1-64)
+grep -q "<td>db</td><td>/CN=[^<]*</td><td><code>$db_fp</code>" "$R"
+ok "the report names the db key by its certificate's SHA-256 fingerprint" test $? = 0
+is "$(grep -o -E '<title>pocpool/[a-z]+: [a-z0-9]+, [0-9.]+ [KMG]iB' "$R" | tr '\n' ';')" \
+        "<title>pocpool/csv: xfs, 320 MiB;<title>pocpool/blob: ext4, 64 MiB;<title>pocpool/sofs: xfs, 872 MiB;" \
+        "the host's disk picture shows its LVM volumes with their sizes"
+is "$(grep -c '<tr><td>systemd-boot-efi</td>' "$R")" 1 "the report lists the SBOM's components"
+if command -v chromium-headless-shell >/dev/null; then
+        timeout 120 chromium-headless-shell --no-sandbox --disable-gpu --hide-scrollbars --enable-logging=stderr --v=1 \
+                --window-size=1100,2400 --screenshot="$T/report.png" "file://$R" >/dev/null 2>"$T/chromium.log"
+        ok "headless Chromium renders the report to a PNG" test -s "$T/report.png"
+        is "$(od -An -tx1 -N8 "$T/report.png" | tr -d ' ')" "89504e470d0a1a0a" "and it is a PNG"
+        is "$(grep -c ':CONSOLE' "$T/chromium.log")" 0 "no console message while it loads"
+        is "$(grep -c 'URLLoader::Start' "$T/chromium.log") $(grep -c -E 'https?://' "$T/chromium.log")" "1 0" \
+                "it loads the page itself and nothing else"
+        if [ -n "${POCBAKE_REPORT_PNG:-}" ]; then cp "$T/report.png" "$POCBAKE_REPORT_PNG"; fi
+else
+        for i in 1 2 3 4; do skip "chromium-headless-shell is not installed (scripts/deps installs it)"; done
+fi
 
 is "$(xorriso -indev "$T/out/sample-host.iso" -report_el_torito plain 2>/dev/null |
         awk '/El Torito boot img :/ {print $7}' | tr '\n' ' ')" "BIOS UEFI " "the ISO has BIOS and UEFI boot entries"
