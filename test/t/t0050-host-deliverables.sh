@@ -119,6 +119,12 @@ is "$(echo "$deps" | awk '$1 == "pocbake" { print $2 }')" "$(sha256sum <"$POCBAK
 is "$(echo "$deps" | awk '$1 == "pocbake-data/firmware/initrd/init" { print $2 }')" \
         "$(sha256sum <"$TOP/firmware/initrd/init" | cut -c1-64)" "and its data files, named apart from where they are"
 tar -xOf "$T/out/sample-host.tar.zst" --zstd sbom.spdx.json >"$T/sbom.json"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+        out=$("$TOP/test/schema/spdx-check" "$T/sbom.json" 2>&1)
+        is "$? $out" "0 " "the SBOM is valid SPDX 2.3 (test/schema/spdx-2.3.schema.json, every id it names present)"
+else
+        skip "python3-jsonschema is not installed (scripts/deps installs it)"
+fi
 kpkg=$(dpkg -S "$kernel" | cut -d: -f1)
 for p in busybox-static "$kpkg" systemd-boot-efi; do
         v=$(dpkg-query -W -f '${Version}' "$p")

@@ -96,6 +96,17 @@ is "$(jq -r '.artifacts[] | "\(.sha256)  \(.path)"' "$M")" "$(grep -v -E '  (man
         "manifest.json digests agree with SHA256SUMS"
 
 S=$T/x/sbom.spdx.json
+if python3 -c 'import jsonschema' 2>/dev/null; then
+        out=$("$TOP/test/schema/spdx-check" "$S" 2>&1)
+        is "$? $out" "0 " "the SBOM is valid SPDX 2.3"
+        jq '.files[0].checksums |= map(select(.algorithm != "SHA1")) | .packages[0].licenseDeclared = "GPL 2"' "$S" > "$T/bad-sbom.json"
+        out=$("$TOP/test/schema/spdx-check" "$T/bad-sbom.json" 2>&1)
+        like "$? $out" "^1 files/0/checksums: .*
+packages/0/licenseDeclared: 'GPL 2' does not match" "and the check refuses a file without SHA1 and a license that is no SPDX expression"
+else
+        skip "python3-jsonschema is not installed (scripts/deps installs it)"
+        skip "python3-jsonschema is not installed (scripts/deps installs it)"
+fi
 is "$(jq -r '[.spdxVersion, .dataLicense, .SPDXID, .creationInfo.created, .creationInfo.creators[0]] | join(" ")' "$S")" \
         "SPDX-2.3 CC0-1.0 SPDXRef-DOCUMENT $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ) Tool: pocbake-$($POCBAKE --version | cut -d' ' -f2)" \
         "SPDX: version, licence, id, created, creator"
