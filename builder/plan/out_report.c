@@ -20,9 +20,10 @@
 #include "util/epoch.h"
 #include "util/fsutil.h"
 #include "util/hash.h"
+#include "util/html.h"
 
 /* Raised when the page's content or layout changes. */
-#define REPORT_STEP "report-1"
+#define REPORT_STEP "report-2"
 
 #define DISK_W 900.0 /* px: a disk's width in its picture */
 
@@ -47,20 +48,6 @@ static int report_hash(const struct graph *g, const struct node *n, struct hashe
         for (size_t i = 0; i < n->n_inputs; i++)
                 hasher_str(h, n->inputs[i]->export_name);
         return rc;
-}
-
-/* Text into HTML (element content and attribute values alike). */
-static void esc(FILE *f, const char *s)
-{
-        for (; s && *s; s++)
-                switch (*s) {
-                case '&': fputs("&amp;", f); break;
-                case '<': fputs("&lt;", f); break;
-                case '>': fputs("&gt;", f); break;
-                case '"': fputs("&quot;", f); break;
-                case '\'': fputs("&#39;", f); break;
-                default: fputc(*s, f);
-                }
 }
 
 /* "1.4 GiB", "40 MiB", "512 B". */
@@ -214,26 +201,26 @@ static void head(struct report *rp)
         fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
               rp->f);
-        esc(rp->f, rp->g->app->name);
+        html_put(rp->f, rp->g->app->name);
         fprintf(rp->f, " &#8212; pocbake report</title>\n<style>%s</style>\n</head>\n<body>\n",
                 css);
         fputs("<header><h1>", rp->f);
-        esc(rp->f, rp->g->app->name);
+        html_put(rp->f, rp->g->app->name);
         fputs("</h1><p>", rp->f);
-        esc(rp->f, rp->g->app->description ? rp->g->app->description : "");
+        html_put(rp->f, rp->g->app->description ? rp->g->app->description : "");
         fputs("</p></header>\n<nav><a href=\"#disks\">Disks</a><a href=\"#outputs\">Outputs</a>"
               "<a href=\"#signing\">Signing</a><a href=\"#components\">Components</a>"
               "<a href=\"#timeline\">Timeline</a><a href=\"#checks\">Checks</a></nav>\n<main>\n",
               rp->f);
         fputs("<section id=\"summary\"><dl><dt>Recipe</dt><dd><code>", rp->f);
-        esc(rp->f,
-            strrchr(rp->g->app->file, '/') ? strrchr(rp->g->app->file, '/') + 1 : rp->g->app->file);
+        html_put(rp->f, strrchr(rp->g->app->file, '/') ? strrchr(rp->g->app->file, '/') + 1
+                                                       : rp->g->app->file);
         fputs("</code></dd><dt>Profile</dt><dd>", rp->f);
-        esc(rp->f, rp->g->profile ? rp->g->profile : "(none)");
+        html_put(rp->f, rp->g->profile ? rp->g->profile : "(none)");
         fputs("</dd><dt>Roles</dt><dd>", rp->f);
         for (size_t i = 0; i < rp->p.n_roles; i++) {
                 fputs(i ? ", " : "", rp->f);
-                esc(rp->f, rp->p.roles[i]);
+                html_put(rp->f, rp->p.roles[i]);
         }
         fprintf(rp->f,
                 "</dd><dt>Made by</dt><dd>pocbake %s</dd><dt>Timestamps</dt><dd>%s "
@@ -280,11 +267,11 @@ static void box(FILE *f, double x, double y, double w, double h, const char *col
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                 "stroke=\"#fff\" stroke-width=\"1\"><title>",
                 x, y, w < 0.5 ? 0.5 : w, h, color);
-        esc(f, title);
+        html_put(f, title);
         fputs("</title></rect>", f);
         if (label && w > 7.0 * (double)strlen(label) + 8)
                 fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#fff\">", x + 4, y + h / 2 + 4),
-                        esc(f, label), fputs("</text>", f);
+                        html_put(f, label), fputs("</text>", f);
         fputc('\n', f);
 }
 
@@ -341,7 +328,7 @@ static int disk_picture(struct report *rp, const struct role *r)
                 return rc;
         }
         fputs("<h3>", f);
-        esc(f, r->name);
+        html_put(f, r->name);
         fprintf(f, " <span class=\"muted\">%s disk, GPT</span></h3>\n",
                 human(gp.size, a, sizeof(a)));
         fprintf(f, "<svg width=\"%.0f\" height=\"%d\" viewBox=\"0 0 %.0f %d\" role=\"img\">\n",
@@ -403,15 +390,15 @@ static int disk_picture(struct report *rp, const struct role *r)
                 static const char *const types[] = {"linux", "esp", "root", "lvm", "swap"};
 
                 fputs("<tr><td>", f);
-                esc(f, ps->name);
+                html_put(f, ps->name);
                 fprintf(f, "</td><td>%s</td><td>",
                         (size_t)ps->type < ARRAY_SIZE(types) ? types[ps->type] : "?");
                 if (ps->type == PART_LVM && (ssize_t)i == lvm)
-                        fputs("LVM: ", f), esc(f, pool.vg);
+                        fputs("LVM: ", f), html_put(f, pool.vg);
                 else
-                        esc(f, ps->fs ? ps->fs : "");
+                        html_put(f, ps->fs ? ps->fs : "");
                 fputs("</td><td>", f);
-                esc(f, ps->mountpoint ? ps->mountpoint : "");
+                html_put(f, ps->mountpoint ? ps->mountpoint : "");
                 fprintf(f,
                         "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td "
                         "class=\"n\">%s</td><td>%s</td></tr>\n",
@@ -423,15 +410,15 @@ static int disk_picture(struct report *rp, const struct role *r)
                 const struct volume_spec *v = &r->storage.volumes[i];
 
                 fputs("<tr><td>&#8627; ", f);
-                esc(f, pool.vg);
+                html_put(f, pool.vg);
                 fputc('/', f);
-                esc(f, v->name);
+                html_put(f, v->name);
                 fputs("</td><td>volume</td><td>", f);
-                esc(f, v->fs);
+                html_put(f, v->fs);
                 fputs("</td><td>", f);
-                esc(f, v->mountpoint ? v->mountpoint : "");
+                html_put(f, v->mountpoint ? v->mountpoint : "");
                 fputs(" <span class=\"muted\">", f);
-                esc(f, v->purpose ? v->purpose : "");
+                html_put(f, v->purpose ? v->purpose : "");
                 fprintf(f,
                         "</span></td><td class=\"n\">%s</td><td "
                         "class=\"n\">%s</td><td></td><td></td></tr>\n",
@@ -470,9 +457,9 @@ static void outputs(struct report *rp)
               rp->f);
         for (size_t k = 0; k < rp->n_items; k++) {
                 fputs("<tr><td><code>", rp->f);
-                esc(rp->f, rp->items[k].path);
+                html_put(rp->f, rp->items[k].path);
                 fputs("</code></td><td>", rp->f);
-                esc(rp->f, rp->items[k].kind);
+                html_put(rp->f, rp->items[k].kind);
                 fprintf(rp->f, "</td><td class=\"n\">%s</td><td><code>%s</code></td></tr>\n",
                         human(rp->size[k], a, sizeof(a)), rp->sha[k]);
         }
@@ -519,7 +506,7 @@ static int signing(struct report *rp)
                 X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
                 fprintf(rp->f, "<tr><td>%.*s</td><td>", (int)(strlen(cert_files[i]) - 4),
                         cert_files[i]);
-                esc(rp->f, subject);
+                html_put(rp->f, subject);
                 fprintf(rp->f, "</td><td><code>%s</code></td><td>%s</td></tr>\n", hex, what[i]);
         }
         fputs("</table></section>\n", rp->f);
@@ -529,13 +516,13 @@ static int signing(struct report *rp)
 static void pkg_row(FILE *f, const struct dpkg_pkg *p, size_t files)
 {
         fputs("<tr><td>", f);
-        esc(f, p->name);
+        html_put(f, p->name);
         fputs("</td><td>", f);
-        esc(f, p->version);
+        html_put(f, p->version);
         fputs("</td><td>", f);
-        esc(f, p->arch);
+        html_put(f, p->arch);
         fputs("</td><td>", f);
-        esc(f, p->license ? p->license : "not declared");
+        html_put(f, p->license ? p->license : "not declared");
         fprintf(f, "</td><td class=\"n\">%zu</td></tr>\n", files);
 }
 
@@ -569,7 +556,7 @@ static void components(struct report *rp)
                 if (!bp->role)
                         continue;
                 fputs("<h3>Root of role ", f);
-                esc(f, bp->role);
+                html_put(f, bp->role);
                 fprintf(f, " <span class=\"muted\">%zu package%s</span></h3>\n%s", bp->n,
                         bp->n == 1 ? "" : "s", pkg_head);
                 for (size_t k = 0; k < bp->n; k++)
@@ -657,14 +644,14 @@ static int timeline(struct report *rp)
                         double y = row * (double)i;
 
                         fprintf(f, "<text x=\"0\" y=\"%.1f\">", y + 12);
-                        esc(f, v[i]->id);
+                        html_put(f, v[i]->id);
                         fprintf(f,
                                 "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" "
                                 "fill=\"%s\"><title>",
                                 left + w * v[i]->began / end, y + 2,
                                 w * v[i]->seconds / end < 1 ? 1 : w * v[i]->seconds / end, row - 4,
                                 kind_color(v[i]->type->name));
-                        esc(f, v[i]->id);
+                        html_put(f, v[i]->id);
                         fprintf(f, ": %.2f s</title></rect>\n", v[i]->seconds);
                 }
                 fputs("</svg>\n", f);
@@ -680,22 +667,25 @@ static void checks(struct report *rp)
 
         fputs("<section id=\"checks\"><h2>Checks</h2>\n", f);
         if (!a->n_checks) {
-                fputs("<p>The recipe defines no appliance checks.</p></section>\n", f);
+                fputs("<p>The recipe defines no appliance checks; <code>pocbake up -o DIR</code> "
+                      "puts each VM's own check here, in DIR's copy of this page.</p></section>\n",
+                      f);
                 return;
         }
         fputs("<p class=\"muted\">What <code>pocbake up</code> runs once the appliance is up "
-              "(its results are in its own output).</p>\n<table><tr><th>Check</th><th>Runs in</th>"
+              "(<code>pocbake up -o DIR</code> puts its results here, in DIR's copy of this "
+              "page).</p>\n<table><tr><th>Check</th><th>Runs in</th>"
               "<th>Command</th><th>Expects</th></tr>\n",
               f);
         for (size_t i = 0; i < a->n_checks; i++) {
                 fputs("<tr><td>", f);
-                esc(f, a->checks[i].name);
+                html_put(f, a->checks[i].name);
                 fputs("</td><td>", f);
-                esc(f, a->checks[i].from);
+                html_put(f, a->checks[i].from);
                 fputs("</td><td><code>", f);
-                esc(f, a->checks[i].command);
+                html_put(f, a->checks[i].command);
                 fputs("</code></td><td><code>", f);
-                esc(f, a->checks[i].expect);
+                html_put(f, a->checks[i].expect);
                 fputs("</code></td></tr>\n", f);
         }
         fputs("</table></section>\n", f);

@@ -17,6 +17,7 @@
 #include "state.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/html.h"
 #include "util/json.h"
 
 #define NIC_MAX 8
@@ -540,6 +541,69 @@ static void table(struct up *u, int rc)
                u->peak_kib / 1024);
 }
 
+/* The appliance's report (OUT/APPLIANCE.html, outputs: [report]) gets this run's
+ * results in its checks section; a warning when it cannot. */
+static void report_results(struct up *u, int rc)
+{
+        _cleanup_free_ char *page = NULL, *buf = NULL;
+        size_t len = 0, bad = 0;
+        FILE *f;
+        int r;
+
+        for (size_t i = 0; i < u->n_vms; i++)
+                bad += u->vms[i].result <= 0;
+        for (size_t i = 0; i < u->n_checks; i++)
+                bad += u->checks[i].result <= 0;
+        if (asprintf(&page, "%s/%s.html", u->o->out, u->a->name) < 0 || access(page, F_OK) < 0)
+                return;
+        if (!(f = open_memstream(&buf, &len)))
+                return;
+        fprintf(f,
+                "<section id=\"checks\"><h2>Checks</h2>\n<p>The last <code>pocbake up</code>: "
+                "<strong>%s</strong>, %zu VMs and %zu appliance checks in %.0f s.</p>\n"
+                "<table><tr><th>VM</th><th class=\"n\">Booted in</th><th class=\"n\">Its "
+                "check in</th><th>Result</th></tr>\n",
+                rc == 0 && !bad ? "every check passed" : "not every check passed", u->n_vms,
+                u->n_checks, boot_now() - u->t0);
+        for (size_t i = 0; i < u->n_vms; i++) {
+                const struct vm *v = &u->vms[i];
+
+                fputs("<tr><td>", f);
+                html_put(f, v->r->name);
+                fprintf(f,
+                        "</td><td class=\"n\">%.0f s</td><td class=\"n\">%.0f "
+                        "s</td><td>%s</td></tr>\n",
+                        v->boot_s, v->check_s, v->started ? result_word(v->result) : "not started");
+        }
+        fputs("</table>\n", f);
+        if (u->n_checks)
+                fputs("<table><tr><th>Check</th><th>From</th><th>Command</th><th>Expects</th>"
+                      "<th class=\"n\">Time</th><th>Result</th></tr>\n",
+                      f);
+        for (size_t i = 0; i < u->n_checks; i++) {
+                const struct check *c = &u->checks[i];
+
+                fputs("<tr><td>", f);
+                html_put(f, c->k->name);
+                fputs("</td><td>", f);
+                html_put(f, c->from->r->name);
+                fputs("</td><td><code>", f);
+                html_put(f, c->k->command);
+                fputs("</code></td><td><code>", f);
+                html_put(f, c->k->expect);
+                fprintf(f, "</code></td><td class=\"n\">%.0f s</td><td>%s</td></tr>\n", c->s,
+                        result_word(c->result));
+        }
+        if (u->n_checks)
+                fputs("</table>\n", f);
+        fputs("</section>", f);
+        if (fclose(f) != 0)
+                return;
+        if ((r = html_replace_section(page, "checks", buf, len)) < 0)
+                fprintf(stderr, "pocbake up: warning: cannot put the results into %s: %s\n", page,
+                        strerror(-r));
+}
+
 static void teardown(struct up *u, struct diag *d)
 {
         for (size_t i = 0; i < u->n_vms; i++)
@@ -631,8 +695,10 @@ int up_run(const struct appliance *a, const struct up_opts *o, struct diag *d)
         rc = prepare(&u, d);
         if (rc >= 0)
                 rc = watch(&u, d);
-        if (rc >= 0 || rc == -ETIMEDOUT || rc == -EINTR)
+        if (rc >= 0 || rc == -ETIMEDOUT || rc == -EINTR) {
                 table(&u, rc);
+                report_results(&u, rc);
+        }
         if (rc >= 0 && !done(&u))
                 rc = -EBADMSG;
         for (size_t i = 0; rc >= 0 && i < u.n_vms; i++)

@@ -48,6 +48,7 @@ networks:
 checks:
   - {name: web-page, from: client, command: "wget -qO- http://192.168.77.10/", expect: "$2", timeout: 120}
   - {name: lease, from: client, command: "cat /run/pocbake/dhcp-eth0", expect: "server 192.168.77.10", timeout: 60}
+outputs: [report]
 EOF
 }
 app good "hello from web"
@@ -73,6 +74,9 @@ is "$rc" 0 "up: both VMs and both appliance checks pass"
 like "$(cat "$T/good.out")" "check web-page +ok from client" "up reports the check as it passes"
 like "$(cat "$T/good.out")" "all passed: 2 VMs, 2 appliance checks, 0 failed" "and ends with a table and a summary"
 like "$(cat "$T/out/up/client.log")" "POCBAKE-CHECK lease ok" "the client's console shows the check it ran"
+like "$(sed -n '/<section id="checks">/,/<\/section>/p' "$T/out/good.html" | tr -d '\n')" \
+        "every check passed.*<td>web</td>.*<td>ok</td>.*<td>web-page</td><td>client</td>.*<td>ok</td>" \
+        "up puts its results into the appliance's report (out/APPLIANCE.html)"
 ok "the consoles stay in DIR/up" test -s "$T/out/up/web.log"
 ns=$(sed -n 's/^netns //p' "$T/out/up/state" 2>/dev/null)
 is "$ns" "" "after up: no state left"
