@@ -131,6 +131,17 @@ static int check_spec(const struct bundle_spec *s, const struct bundle_item **so
                                                 "packages of %s: \"%s\" is not a bundle file",
                                                 s->pkgs[g].origin ? s->pkgs[g].origin : "?",
                                                 s->pkgs[g].in[i] ? s->pkgs[g].in[i] : "");
+        for (size_t i = 0; i < s->n_infiles; i++) {
+                const struct bundle_infile *f = &s->infiles[i];
+
+                if (!f->name || !utf8_ok(f->name) || !f->src || access(f->src, R_OK) < 0)
+                        return diag_err(d, -EINVAL, "input file \"%s\" cannot be read",
+                                        f->src ? f->src : "");
+                for (size_t k = 0; k < f->n_in; k++)
+                        if (!has_item(sorted, s->n_items, f->in[k]))
+                                return diag_err(d, -EINVAL, "%s: \"%s\" is not a bundle file",
+                                                f->name, f->in[k] ? f->in[k] : "");
+        }
         for (size_t i = 0; i < s->n_contains; i++)
                 if (!has_item(sorted, s->n_items, s->contains[i].outer) ||
                     !has_item(sorted, s->n_items, s->contains[i].inner))
@@ -431,6 +442,30 @@ static int put_member(struct out *o, const char *name, const void *buf, size_t l
         return r < 0 ? r : out_data(o, buf, len, d);
 }
 
+/* SHA-256 and SHA-1 (SPDX files must carry one) of each file put into the images. */
+static int infile_digests(struct bundle_meta *m)
+{
+        const struct bundle_spec *s = m->s;
+
+        m->in_sha256 = calloc(s->n_infiles + 1, sizeof(*m->in_sha256));
+        m->in_sha1 = calloc(s->n_infiles + 1, sizeof(*m->in_sha1));
+        if (!m->in_sha256 || !m->in_sha1)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_infiles; i++) {
+                _cleanup_free_ char *buf = NULL;
+                uint8_t dig[SHA256_LEN], dig1[SHA1_LEN];
+                size_t len = 0;
+                int r = read_file(s->infiles[i].src, &buf, &len);
+
+                if (r < 0 || sha256_buf(buf, len, dig) < 0 ||
+                    !EVP_Digest(buf, len, dig1, NULL, EVP_sha1(), NULL))
+                        return r < 0 ? r : -EIO;
+                hex_encode(dig, SHA256_LEN, m->in_sha256[i]);
+                hex_encode(dig1, SHA1_LEN, m->in_sha1[i]);
+        }
+        return 0;
+}
+
 /* The recipe digest given, or one derived from the recipe files, or from the
  * artifacts when there are none: stable either way. */
 static int meta_digests(struct bundle_meta *m, struct diag *d)
@@ -470,6 +505,8 @@ static int meta_digests(struct bundle_meta *m, struct diag *d)
                 return diag_err(d, -EIO, "cannot finish the recipe digest");
         }
         hasher_release(&h);
+        if (infile_digests(m) < 0)
+                return diag_err(d, -EIO, "cannot read the files put into the images");
         if (s->recipe_digest)
                 snprintf(m->recipe_digest, sizeof(m->recipe_digest), "%s", s->recipe_digest);
         else
@@ -573,6 +610,8 @@ static int write_all_members(struct out *o, const struct bundle_spec *s,
         if (r >= 0)
                 r = put_metadata(o, &m, key, cert, d);
         free(m.dep_hex);
+        free(m.in_sha256);
+        free(m.in_sha1);
         return r;
 }
 

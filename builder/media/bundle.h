@@ -34,6 +34,16 @@ struct bundle_contains {
         const char *outer, *inner; /* item paths */
 };
 
+/* A file pocbake put into the bundle's images (an overlay's file, a data file
+ * such as the initrd's init): an SPDX file of its own, which the files in (item
+ * paths) contain. */
+struct bundle_infile {
+        const char *name; /* as the provenance names it */
+        const char *src;  /* the file to hash */
+        const char *const *in;
+        size_t n_in;
+};
+
 /* A file the build read (provenance resolvedDependencies). */
 struct bundle_dep {
         const char *name;   /* relative to the recipe's tree, or the host path */
@@ -58,6 +68,8 @@ struct bundle_spec {
         size_t n_pkgs;
         const struct bundle_contains *contains;
         size_t n_contains;
+        const struct bundle_infile *infiles;
+        size_t n_infiles;
         const struct bundle_dep *deps;
         size_t n_deps;
         const char *const *roles; /* externalParameters.roles */

@@ -26,7 +26,9 @@ struct bundle_meta {
         const struct bundle_art *arts; /* sorted by path */
         size_t n;
         char recipe_digest[SHA256_HEX];
-        char (*dep_hex)[SHA256_HEX]; /* one per s->deps */
+        char (*dep_hex)[SHA256_HEX];   /* one per s->deps */
+        char (*in_sha256)[SHA256_HEX]; /* one per s->infiles */
+        char (*in_sha1)[2 * SHA1_LEN + 1];
         char epoch_iso[32];
 };
 

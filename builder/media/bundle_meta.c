@@ -147,6 +147,34 @@ static void spdx_file(struct jsonw *w, const struct bundle_art *a, size_t i)
         free(comment);
 }
 
+/* A file pocbake put into the images, named as the provenance names it. */
+static void spdx_infile(struct jsonw *w, const struct bundle_meta *m, size_t i)
+{
+        char id[64], *name = NULL;
+
+        snprintf(id, sizeof(id), "SPDXRef-Input-%zu", i + 1);
+        if (asprintf(&name, "./%s", m->s->infiles[i].name) < 0)
+                name = NULL;
+        jw_obj(w, NULL);
+        jw_str(w, "fileName", name ? name : m->s->infiles[i].name);
+        jw_str(w, "SPDXID", id);
+        jw_arr(w, "checksums");
+        jw_obj(w, NULL);
+        jw_str(w, "algorithm", "SHA1");
+        jw_str(w, "checksumValue", m->in_sha1[i]);
+        jw_end_obj(w);
+        jw_obj(w, NULL);
+        jw_str(w, "algorithm", "SHA256");
+        jw_str(w, "checksumValue", m->in_sha256[i]);
+        jw_end_obj(w);
+        jw_end_arr(w);
+        jw_str(w, "licenseConcluded", "NOASSERTION");
+        jw_str(w, "copyrightText", "NOASSERTION");
+        jw_str(w, "comment", "put into the images by pocbake");
+        jw_end_obj(w);
+        free(name);
+}
+
 static void spdx_package(struct jsonw *w, const struct dpkg_pkg *p, const struct bundle_pkgs *g,
                          size_t id)
 {
@@ -241,6 +269,15 @@ static void spdx_relationships(struct jsonw *w, const struct bundle_meta *m)
                         }
                 }
         }
+        for (size_t i = 0; i < m->s->n_infiles; i++) {
+                const struct bundle_infile *f = &m->s->infiles[i];
+
+                snprintf(b, sizeof(b), "SPDXRef-Input-%zu", i + 1);
+                for (size_t k = 0; k < f->n_in; k++) {
+                        snprintf(a, sizeof(a), "SPDXRef-File-%zu", art_index(m, f->in[k]) + 1);
+                        relationship(w, a, "CONTAINS", b);
+                }
+        }
         for (size_t i = 0; i < m->s->n_contains; i++) {
                 snprintf(a, sizeof(a), "SPDXRef-File-%zu",
                          art_index(m, m->s->contains[i].outer) + 1);
@@ -286,6 +323,8 @@ int bundle_spdx_json(const struct bundle_meta *m, char **out, size_t *len)
         jw_arr(&w, "files");
         for (size_t i = 0; i < m->n; i++)
                 spdx_file(&w, &m->arts[i], i);
+        for (size_t i = 0; i < m->s->n_infiles; i++)
+                spdx_infile(&w, m, i);
         jw_end_arr(&w);
         spdx_relationships(&w, m);
         jw_end_obj(&w);

@@ -158,6 +158,8 @@ static int bundle_make(const struct graph *g, const struct node *n, const char *
                 s.n_pkgs = p.n_pkgs;
                 s.contains = p.contains;
                 s.n_contains = p.n_contains;
+                s.infiles = p.infiles;
+                s.n_infiles = p.n_infiles;
                 rc = bundle_write(&s, zst, n->type->also_object ? gz : NULL, d);
         }
         provenance_release(&p);

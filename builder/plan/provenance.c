@@ -300,6 +300,45 @@ out:
         return r;
 }
 
+static bool is_recipe_file(const struct graph *g, const char *path)
+{
+        for (size_t i = 0; i < g->app->n_files; i++)
+                if (!strcmp(g->app->files[i], path))
+                        return true;
+        return false;
+}
+
+/* The inputs that end up inside the images: not the recipe files, the
+ * certificates, the binary or the build host's files (packages cover those). */
+static int collect_infiles(const struct files *f, struct provenance *p)
+{
+        p->infiles = calloc(p->n_deps + 1, sizeof(*p->infiles));
+        if (!p->infiles)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_deps; i++) {
+                const struct bundle_dep *dp = &p->deps[i];
+                struct bundle_infile *in = &p->infiles[p->n_infiles];
+
+                if (dp->name[0] == '/' || !strcmp(dp->name, "pocbake") ||
+                    !strncmp(dp->name, "keys/", 5) || is_recipe_file(f->g, dp->src))
+                        continue;
+                *in = (struct bundle_infile){.name = dp->name, .src = dp->src};
+                for (size_t k = 0; k < f->n; k++) {
+                        const char **v;
+
+                        if (!read_by(f, k, dp->src))
+                                continue;
+                        v = realloc((void *)in->in, (in->n_in + 1) * sizeof(*v));
+                        if (!v)
+                                return -ENOMEM;
+                        v[in->n_in++] = f->items[k].path;
+                        in->in = v;
+                }
+                p->n_infiles++;
+        }
+        return 0;
+}
+
 /* Each role root's installed packages (from its dpkg status in the cache). */
 static int root_packages(const struct files *f, const bool *seen, struct provenance *p,
                          struct diag *d)
@@ -459,6 +498,8 @@ int provenance_collect(const struct graph *g, const struct node *n, const struct
         if (r >= 0)
                 r = root_packages(&f, seen, p, d);
         if (r >= 0)
+                r = collect_infiles(&f, p);
+        if (r >= 0)
                 r = collect_contains(&f, p);
         files_release(&f);
         if (r == -ENOMEM)
@@ -483,5 +524,8 @@ void provenance_release(struct provenance *p)
         }
         free(p->pkgs);
         free(p->contains);
+        for (size_t i = 0; i < p->n_infiles; i++)
+                free((void *)p->infiles[i].in);
+        free(p->infiles);
         memset(p, 0, sizeof(*p));
 }

@@ -14,6 +14,8 @@ struct provenance {
         size_t n_pkgs;
         struct bundle_contains *contains; /* paths owned by the items */
         size_t n_contains;
+        struct bundle_infile *infiles; /* in owned; names and sources are the deps' */
+        size_t n_infiles;
 };
 
 /* For deliverable n, whose files are items (item_node[k] made items[k]): every
@@ -21,7 +23,8 @@ struct provenance {
  * "pocbake-data/…", "keys/…", "pocbake", or the build host's path); the roles
  * it covers; the Debian packages in each file (each role root's dpkg status,
  * and the build host's packages that own the host files read, e.g. the kernel);
- * and the files that carry other files. */
+ * the files pocbake put into the images (overlays, data files) and which output
+ * holds each; and the files that carry other files. */
 int provenance_collect(const struct graph *g, const struct node *n, const struct bundle_item *items,
                        const struct node *const *item_node, size_t n_items, struct provenance *p,
                        struct diag *d);

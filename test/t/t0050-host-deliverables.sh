@@ -142,6 +142,12 @@ is "$(contains host/host.qcow2)" "$pkg_ids $(id_of alpha/alpha.qcow2) $(id_of be
         "SBOM: the host image contains its packages and the two role payloads"
 is "$(contains sample-host.iso)" "$pkg_ids $(id_of host/host.qcow2)" \
         "SBOM: the ISO contains its packages and the host image (not the payloads again)"
+conf=overlays/alpha/etc/alpha/alpha.conf
+is "$(jq -r --arg f "./$conf" '.files[] | select(.fileName == $f) | [.checksums[] | "\(.algorithm)=\(.checksumValue)"] | join(" ")' "$T/sbom.json")" \
+        "SHA1=$(sha1sum <"$TOP/test/data/sample/$conf" | cut -c1-40) SHA256=$(sha256sum <"$TOP/test/data/sample/$conf" | cut -c1-64)" \
+        "SBOM: a file pocbake put in (an overlay's) with its checksums"
+is "$(jq -r --arg f "./$conf" '(.files[] | select(.fileName == $f) | .SPDXID) as $c | [.relationships[] | select(.relatedSpdxElement == $c) | .spdxElementId] | join(" ")' "$T/sbom.json")" \
+        "$(id_of alpha/alpha.qcow2)" "SBOM: alpha's disk contains it, and nothing else does"
 
 # The report: one self-contained page, rendered by a browser without a fetch or an error
 R=$T/out/sample-host.html
