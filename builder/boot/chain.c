@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "initrd.h"
+#include "kmod.h"
 #include "uki.h"
 #include "sign/keygen.h"
 #include "sign/sign.h"
@@ -115,6 +116,42 @@ int chain_modules(enum chain_initrd_kind kind, const char ***out, size_t *n)
                         list[(*n)++] = modules[i].name;
         *out = list;
         return 0;
+}
+
+int chain_initrd_modules(const struct chain_initrd *c, char ***paths, size_t *n_paths,
+                         struct diag *d)
+{
+        _cleanup_free_ const char **table = NULL, **mods = NULL;
+        _cleanup_free_ char *kver = NULL, *kdir = NULL;
+        struct kmod_list l = {0};
+        size_t n = 0;
+        int rc = chain_kernel_release(c->kernel, &kver, d);
+
+        *paths = NULL;
+        *n_paths = 0;
+        if (rc < 0)
+                return rc;
+        if (chain_modules(c->kind, &table, &n) < 0 ||
+            !(mods = calloc(n + c->n_extra + 1, sizeof(*mods))) ||
+            asprintf(&kdir, "/lib/modules/%s", kver) < 0)
+                return diag_err(d, -ENOMEM, "out of memory");
+        memcpy(mods, table, n * sizeof(*mods));
+        for (size_t i = 0; i < c->n_extra; i++)
+                mods[n + i] = c->extra[i];
+        if ((rc = kmod_resolve(kdir, mods, n + c->n_extra, &l, d)) < 0)
+                return rc;
+        *paths = calloc(l.n + 1, sizeof(**paths));
+        for (size_t i = 0; *paths && i < l.n; i++)
+                if (!((*paths)[i] = path_join(kdir, l.paths[i]))) {
+                        for (size_t k = 0; k < i; k++)
+                                free((*paths)[k]);
+                        free(*paths);
+                        *paths = NULL;
+                }
+        if (*paths)
+                *n_paths = l.n;
+        kmod_list_release(&l);
+        return *paths ? 0 : diag_err(d, -ENOMEM, "out of memory");
 }
 
 int chain_initrd_write(const struct chain_initrd *c, const char *out, struct diag *d)

@@ -39,6 +39,9 @@ struct chain_initrd {
 /* The zstd initrd of the table's modules for c->kind, then c->extra, written
  * atomically to out. */
 int chain_initrd_write(const struct chain_initrd *c, const char *out, struct diag *d);
+/* The module files (absolute paths, malloc'd, in load order) that initrd takes
+ * from /lib/modules/RELEASE of c->kernel. */
+int chain_initrd_modules(const struct chain_initrd *c, char ***paths, size_t *n, struct diag *d);
 
 /* A UKI of kernel, initrd and cmdline written to out; with keys (a key
  * directory) Authenticode-signed with keys/db.key and db.crt, else unsigned. */

@@ -91,6 +91,26 @@ static int hash_modules(struct hasher *h, struct diag *d)
         return 0;
 }
 
+int hash_initrd_modules(int kind, const char *kernel, char *const *extra, size_t n_extra,
+                        struct hasher *h, struct diag *d)
+{
+        struct chain_initrd c = {.kind = (enum chain_initrd_kind)kind,
+                                 .kernel = kernel,
+                                 .extra = (const char *const *)extra,
+                                 .n_extra = n_extra};
+        char **paths = NULL;
+        size_t np = 0;
+        int rc = chain_initrd_modules(&c, &paths, &np, d);
+
+        for (size_t i = 0; i < np; i++) {
+                if (rc >= 0)
+                        rc = hash_path(h, paths[i], d);
+                free(paths[i]);
+        }
+        free(paths);
+        return rc;
+}
+
 static int initrd_hash(const struct graph *g, const struct node *n, struct hasher *h,
                        struct diag *d)
 {
@@ -103,7 +123,9 @@ static int initrd_hash(const struct graph *g, const struct node *n, struct hashe
                 hasher_str(h, n->modules[i]);
         if ((rc = hash_data_file(h, "firmware/initrd/init", d)) < 0 ||
             (rc = hash_data_file(h, "firmware/initrd/udhcpc.script", d)) < 0 ||
-            (rc = hash_path(h, "/bin/busybox", d)) < 0)
+            (rc = hash_path(h, "/bin/busybox", d)) < 0 ||
+            (rc = hash_initrd_modules(CHAIN_INITRD_DISK, n->kernel, n->modules, n->n_modules, h,
+                                      d)) < 0)
                 return rc;
         return hash_path(h, n->kernel, d);
 }

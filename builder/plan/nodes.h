@@ -33,6 +33,11 @@ int rootfs_hash_recipe(const struct role *r, struct hasher *h, struct diag *d);
  * "shared", so its key does not depend on which roles a build covers. */
 struct node *graph_initrd(struct graph *g, const char *kernel, char *const *modules,
                           size_t n_modules, const char *owner);
+/* The bytes of every module file an initrd of this kind (enum chain_initrd_kind)
+ * takes for kernel, extra modules included: a module updated without its kernel
+ * changes the key, and the provenance lists each file. */
+int hash_initrd_modules(int kind, const char *kernel, char *const *extra, size_t n_extra,
+                        struct hasher *h, struct diag *d);
 /* The keys and the kernel the boot chain needs, checked before anything is built. */
 int boot_check(const struct boot_config *b, struct diag *d);
 /* What an ESP's bytes depend on when it carries the boot chain. */

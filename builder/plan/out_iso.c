@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "boot/chain.h"
 #include "boot/data.h"
 #include "boot/uki.h"
 #include "media/iso.h"
@@ -38,7 +39,7 @@ static int iso_hash(const struct graph *g, const struct node *n, struct hasher *
         for (size_t i = 0; i < ARRAY_SIZE(data); i++)
                 if ((rc = hash_data_file(h, data[i], d)) < 0)
                         return rc;
-        return 0;
+        return hash_initrd_modules(CHAIN_INITRD_ISO, n->kernel, NULL, 0, h, d);
 }
 
 static int iso_make(const struct graph *g, const struct node *n, const char *dir, struct diag *d)
