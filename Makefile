@@ -55,6 +55,17 @@ $(O)/%.o: %.c | pkgs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The commit pocbake version names: the file is rewritten only when it changes,
+# so only cmd_version.o is rebuilt after a commit.
+$(O)/commit.h: FORCE
+	@mkdir -p $(O); c=$$(git -C $(CURDIR) rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	if [ "$$c" != unknown ] && ! git -C $(CURDIR) diff --quiet HEAD -- 2>/dev/null; then c="$$c+changes"; fi; \
+	printf '#define POCBAKE_COMMIT "%s"\n' "$$c" >$@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(O)/builder/cli/cmd_version.o: $(O)/commit.h
+$(O)/builder/cli/cmd_version.o: ALL_CFLAGS += -include $(O)/commit.h
+FORCE:
+
 $(O)/libpocbake.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -129,6 +140,6 @@ install: $(O)/pocbake
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all pkgs deps layers check check-roles check-host check-up check-fresh demo bench fuzz style install clean \
+.PHONY: FORCE all pkgs deps layers check check-roles check-host check-up check-fresh demo bench fuzz style install clean \
         check-run check-roles-run check-host-run check-up-run check-fresh-run demo-run bench-run
 -include $(LIB_OBJS:.o=.d) $(O)/builder/cli/main.d

@@ -27,6 +27,15 @@ char *cmd_load_opts(struct load_opts *lo, const char *profile, const char *const
                     size_t n_allow, const char **names, size_t n_names);
 /* Print d's messages with prefix, release d, and return exit_code(rc). */
 int cmd_finish(struct diag *d, const char *prefix, int rc);
+/* A usage error of verb ("build", "verify efi"), one line on stderr:
+ * "pocbake VERB: WHAT (see pocbake VERB --help)". Returns EXIT_USAGE. */
+int cmd_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* getopt_long (opterr 0, which main sets) returned '?' for verb: one line naming
+ * the unknown option, and the nearest known one when it looks like a typo, or
+ * the option whose value is missing. Returns EXIT_USAGE. */
+struct option;
+int cmd_bad_option(const char *verb, const char *shortopts, const struct option *opts,
+                   char **argv);
 
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
@@ -42,6 +51,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_verify_image(int argc, char **argv); /* a row of "pocbake verify" */
 int cmd_pxe(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 int cmd_verify_pxe(int argc, char **argv);
 int cmd_verify_bundle(int argc, char **argv);
 int cmd_iso(int argc, char **argv);

@@ -50,23 +50,6 @@ static const char esp_usage[] =
         "KEYDIR/{PK,KEK,db}.auth in loader/keys/auto/ for systemd-boot to enroll\n"
         "(default: force, on the first boot in setup mode).\n";
 
-static int usage_only(const char *usage)
-{
-        fputs(usage, stderr);
-        return EXIT_USAGE;
-}
-
-static int usage_err(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_err(const char *usage, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        return usage_only(usage);
-}
-
 int cmd_initrd(int argc, char **argv)
 {
         enum { O_KVER = 256, O_MOD, O_COMP, O_MODDIR, O_INIT, O_BB, O_HELP };
@@ -93,27 +76,26 @@ int cmd_initrd(int argc, char **argv)
                 case O_KVER: s.kver = optarg; break;
                 case O_MOD:
                         if (s.n_modules == MAX_LIST)
-                                return usage_err(initrd_usage,
-                                                 "pocbake initrd: more than 256 modules\n");
+                                return cmd_usage_error("initrd", "more than 256 modules");
                         mods[s.n_modules++] = optarg;
                         break;
                 case O_COMP:
                         if (initrd_compress_parse(optarg, &s.compress) < 0)
-                                return usage_err(initrd_usage,
-                                                 "pocbake initrd: --compress \"%s\": "
-                                                 "expected gzip, zstd or none\n",
-                                                 optarg);
+                                return cmd_usage_error("initrd",
+                                                       "--compress \"%s\": "
+                                                       "expected gzip, zstd or none",
+                                                       optarg);
                         break;
                 case O_MODDIR: s.moddir = optarg; break;
                 case O_INIT: s.init = optarg; break;
                 case O_BB: s.busybox = optarg; break;
                 case O_HELP: fputs(initrd_usage, stdout); return EXIT_DONE;
-                default: return usage_only(initrd_usage);
+                default: return cmd_bad_option("initrd", "o:", opts, argv);
                 }
         }
         if (!out || optind != argc)
-                return usage_err(initrd_usage, "pocbake initrd: %s\n",
-                                 out ? "unexpected arguments" : "-o OUT is required");
+                return cmd_usage_error("initrd", "%s",
+                                       out ? "unexpected arguments" : "-o OUT is required");
         if ((r = epoch_from_env(&s.mtime, &d)) < 0)
                 return cmd_finish(&d, "pocbake initrd: ", r);
         return cmd_finish(&d, "pocbake initrd: ", initrd_write(&s, out, &d));
@@ -189,15 +171,15 @@ int cmd_uki(int argc, char **argv)
                 case O_KEY: keyp = optarg; break;
                 case O_CERT: certp = optarg; break;
                 case O_HELP: fputs(uki_usage, stdout); return EXIT_DONE;
-                default: return usage_only(uki_usage);
+                default: return cmd_bad_option("uki", "o:", opts, argv);
                 }
         }
         if (!out || !s.kernel || !s.cmdline || optind != argc)
-                return usage_err(uki_usage, "pocbake uki: %s\n",
-                                 optind != argc ? "unexpected arguments"
-                                                : "-o, --kernel and --cmdline are required");
+                return cmd_usage_error("uki", "%s",
+                                       optind != argc ? "unexpected arguments"
+                                                      : "-o, --kernel and --cmdline are required");
         if (!keyp != !certp)
-                return usage_err(uki_usage, "pocbake uki: %s\n", "--key and --cert go together");
+                return cmd_usage_error("uki", "%s", "--key and --cert go together");
         return cmd_finish(&d, "pocbake uki: ", uki_build_signed(&s, out, keyp, certp, &d));
 }
 
@@ -227,34 +209,34 @@ int cmd_esp(int argc, char **argv)
                 case O_KEYS: s.keydir = optarg; break;
                 case O_UKI:
                         if (s.n_ukis == MAX_LIST)
-                                return usage_err(esp_usage, "pocbake esp: more than 256 images\n");
+                                return cmd_usage_error("esp", "more than 256 images");
                         ukis[s.n_ukis++] = optarg;
                         break;
                 case O_ENROLL:
                         if (esp_enroll_parse(optarg, &s.enroll) < 0)
-                                return usage_err(esp_usage,
-                                                 "pocbake esp: --enroll \"%s\": expected "
-                                                 "force, manual or off\n",
-                                                 optarg);
+                                return cmd_usage_error("esp",
+                                                       "--enroll \"%s\": expected "
+                                                       "force, manual or off",
+                                                       optarg);
                         break;
                 case O_TIMEOUT:
                         if (parse_uint(optarg, 0, 3600, &v) < 0)
-                                return usage_err(esp_usage,
-                                                 "pocbake esp: --timeout \"%s\": expected "
-                                                 "seconds from 0 to 3600\n",
-                                                 optarg);
+                                return cmd_usage_error("esp",
+                                                       "--timeout \"%s\": expected "
+                                                       "seconds from 0 to 3600",
+                                                       optarg);
                         s.timeout = (unsigned)v;
                         break;
                 case O_DEFAULT: s.default_uki = optarg; break;
                 case O_LOADER: s.loader = optarg; break;
                 case O_CONF: s.loader_conf = optarg; break;
                 case O_HELP: fputs(esp_usage, stdout); return EXIT_DONE;
-                default: return usage_only(esp_usage);
+                default: return cmd_bad_option("esp", "", opts, argv);
                 }
         }
         if (optind != argc - 1 || !s.keydir || !s.n_ukis)
-                return usage_err(esp_usage, "pocbake esp: %s\n",
-                                 optind != argc - 1 ? "expected one output directory"
-                                                    : "--keys and --uki are required");
+                return cmd_usage_error("esp", "%s",
+                                       optind != argc - 1 ? "expected one output directory"
+                                                          : "--keys and --uki are required");
         return cmd_finish(&d, "pocbake esp: ", esp_populate(&s, argv[optind], &d));
 }

@@ -216,43 +216,42 @@ static unsigned opt_bit(int opt)
 /* Parse the options the verbs here share; allowed has the bits of this verb's. */
 static int parse(int argc, char **argv, struct args *a, unsigned allowed, const char *help)
 {
+        const char *verb = argv[0], *name;
         int opt;
 
         optind = 1;
         while ((opt = getopt_long(argc, argv, "o:j:", long_opts, NULL)) != -1) {
                 uint64_t v;
 
-                if (!(opt_bit(opt) & allowed)) {
-                        fputs(help, stderr);
-                        return EXIT_USAGE;
-                }
+                if (opt == '?')
+                        return cmd_bad_option(verb, "o:j:", long_opts, argv);
+                name = argv[optind - (optarg && optarg == argv[optind - 1] ? 2 : 1)];
+                if (!(opt_bit(opt) & allowed))
+                        return cmd_usage_error(verb, "option %.*s does not apply to this verb",
+                                               (int)strcspn(name, "="), name);
                 switch (opt) {
                 case 'o': a->out = optarg; break;
                 case 'j':
-                        if (parse_uint(optarg, 1, 256, &v) < 0) {
-                                fprintf(stderr,
-                                        "pocbake: -j \"%s\": expected a number from 1 to 256\n",
-                                        optarg);
-                                return EXIT_USAGE;
-                        }
+                        if (parse_uint(optarg, 1, 256, &v) < 0)
+                                return cmd_usage_error(
+                                        verb, "-j \"%s\": expected a number from 1 to 256", optarg);
                         a->jobs = (unsigned)v;
                         break;
                 case OPT_PROFILE: a->c.profile = optarg; break;
                 case OPT_CACHE: a->c.cache = optarg; break;
                 case OPT_ROLE:
                         if (a->c.n_roles == ARRAY_SIZE(a->c.roles))
-                                return EXIT_USAGE;
+                                return cmd_usage_error(verb, "more than %zu --role options",
+                                                       ARRAY_SIZE(a->c.roles));
                         a->c.roles[a->c.n_roles++] = optarg;
                         break;
                 case OPT_JSON: a->json = true; break;
                 case OPT_QUIET: a->quiet = true; break;
                 case OPT_KEEP_STALE: a->keep_stale = true; break;
                 case OPT_ALLOW_PATH:
-                        if (a->c.n_allow == ARRAY_SIZE(a->c.allow)) {
-                                fprintf(stderr, "pocbake: more than %zu --allow-path options\n",
-                                        ARRAY_SIZE(a->c.allow));
-                                return EXIT_USAGE;
-                        }
+                        if (a->c.n_allow == ARRAY_SIZE(a->c.allow))
+                                return cmd_usage_error(verb, "more than %zu --allow-path options",
+                                                       ARRAY_SIZE(a->c.allow));
                         a->c.allow[a->c.n_allow++] = optarg;
                         break;
                 case OPT_HELP: a->help = true; break;
@@ -264,10 +263,11 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
                 fputs(help, stdout);
                 return EXIT_DONE;
         }
-        if (optind != argc - 1) {
-                fputs(help, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind == argc)
+                return cmd_usage_error(verb, "expected RECIPE, the recipe file");
+        if (optind != argc - 1)
+                return cmd_usage_error(verb, "expected one RECIPE, got \"%s\" too",
+                                       argv[optind + 1]);
         a->c.recipe = argv[optind];
         return -1;
 }

@@ -78,13 +78,11 @@ static int cache_verify(int argc, char **argv)
                 case 'C': cache = optarg; break;
                 case 'D': drop = true; break;
                 case 'h': fputs(cache_verify_usage, stdout); return EXIT_DONE;
-                default: fputs(cache_verify_usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("cache verify", "h", opts, argv);
                 }
         }
-        if (optind != argc) {
-                fputs(cache_verify_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind != argc)
+                return cmd_usage_error("cache verify", "unexpected argument \"%s\"", argv[optind]);
         if (!cache && !(cache = dflt = cache_default()))
                 return EXIT_FAILED;
         if (access(cache, F_OK) < 0) {

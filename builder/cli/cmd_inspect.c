@@ -175,13 +175,14 @@ int cmd_inspect(int argc, char **argv)
                 switch (c) {
                 case 'j': json = true; break;
                 case 'h': fputs(inspect_usage, stdout); return EXIT_DONE;
-                default: fputs(inspect_usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("inspect", "h", opts, argv);
                 }
         }
-        if (optind != argc - 1) {
-                fputs(inspect_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind == argc)
+                return cmd_usage_error("inspect", "expected IMAGE, the disk image to read");
+        if (optind != argc - 1)
+                return cmd_usage_error("inspect", "expected one IMAGE, got \"%s\" too",
+                                       argv[optind + 1]);
         r = guest_inspect(argv[optind], &rep, &d);
         code = cmd_finish(&d, "pocbake inspect: ", r);
         if (r >= 0) {
@@ -233,10 +234,13 @@ int cmd_verify_image(int argc, char **argv)
                 fputs(verify_image_usage, stdout);
                 return EXIT_DONE;
         }
-        if (argc != 2 || argv[1][0] == '-') {
-                fputs(verify_image_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (argc < 2)
+                return cmd_usage_error("verify image", "expected IMAGE, the disk image to check");
+        if (argv[1][0] == '-')
+                return cmd_usage_error("verify image", "unknown option \"%s\"", argv[1]);
+        if (argc != 2)
+                return cmd_usage_error("verify image", "expected one IMAGE, got \"%s\" too",
+                                       argv[2]);
         r = guest_inspect(argv[1], &rep, &d);
         if (r < 0) {
                 guest_report_release(&rep);

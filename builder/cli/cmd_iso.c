@@ -67,12 +67,24 @@ static const struct option opts[] = {
         {NULL, 0, NULL, 0},
 };
 
-static int usage_err(const char *msg, const char *arg)
+/* A value parse_opt refused: the option and what it takes. */
+static int bad_value(int c, const char *v)
 {
-        if (msg)
-                fprintf(stderr, "pocbake iso: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-        fputs(iso_help, stderr);
-        return EXIT_USAGE;
+        static const struct {
+                int opt;
+                const char *name, *want;
+        } hints[] = {
+                {O_DEFAULT, "--default", "live or install"},
+                {O_TIMEOUT, "--timeout", "seconds from 0 to 3600"},
+                {O_ENROLL, "--enroll", "force, manual or off"},
+                {O_PAYLOAD, "--payload", "PATH=FILE (at most 256 payloads)"},
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(hints); i++)
+                if (hints[i].opt == c)
+                        return cmd_usage_error("iso", "%s \"%s\": expected %s", hints[i].name, v,
+                                               hints[i].want);
+        return cmd_usage_error("iso", "bad value \"%s\"", v);
 }
 
 static int parse_payload(char *arg, struct iso_payload *p)
@@ -137,14 +149,16 @@ int cmd_iso(int argc, char **argv)
                         return EXIT_DONE;
                 }
                 if (c == '?')
-                        return usage_err(NULL, NULL);
+                        return cmd_bad_option("iso", "o:", opts, argv);
                 if (parse_opt(c, &s, pl, &out) < 0)
-                        return usage_err("bad value", optarg);
+                        return bad_value(c, optarg);
         }
         if (optind != argc)
-                return usage_err("unexpected argument", argv[optind]);
+                return cmd_usage_error("iso", "unexpected argument \"%s\"", argv[optind]);
         if (!out || !s.keys || !s.image)
-                return usage_err("-o, --keys and --image are required", NULL);
+                return cmd_usage_error("iso", "missing%s%s%s", !out ? " -o OUT.iso" : "",
+                                       !s.keys ? " --keys KEYDIR" : "",
+                                       !s.image ? " --image HOST.raw" : "");
         if ((rc = epoch_from_env(&s.epoch, &d)) >= 0)
                 rc = iso_write(&s, out, &d);
         if (rc < 0)

@@ -32,11 +32,9 @@ static const char enroll_usage[] =
         "--timestamp $(date +%s)). The SignatureOwner GUID is --owner, else derived\n"
         "from PK.crt.\n";
 
-static int bad_number(const char *usage, const char *opt, const char *v)
+static int bad_number(const char *verb, const char *opt, const char *v, const char *range)
 {
-        fprintf(stderr, "pocbake keys: %s \"%s\": expected a whole number in range\n", opt, v);
-        fputs(usage, stderr);
-        return EXIT_USAGE;
+        return cmd_usage_error(verb, "%s \"%s\": expected a whole number %s", opt, v, range);
 }
 
 static int keys_init(int argc, char **argv)
@@ -60,23 +58,25 @@ static int keys_init(int argc, char **argv)
                 case 'p': o.cn_prefix = optarg; break;
                 case 'd':
                         if (parse_uint(optarg, 1, 36500, &v) < 0)
-                                return bad_number(init_usage, "--days", optarg);
+                                return bad_number("keys init", "--days", optarg, "from 1 to 36500");
                         o.days = (int)v;
                         break;
                 case 'b':
                         if (parse_uint(optarg, 2048, 16384, &v) < 0)
-                                return bad_number(init_usage, "--rsa-bits", optarg);
+                                return bad_number("keys init", "--rsa-bits", optarg,
+                                                  "from 2048 to 16384");
                         o.rsa_bits = (int)v;
                         break;
                 case 'f': o.force = true; break;
                 case 'h': fputs(init_usage, stdout); return EXIT_DONE;
-                default: fputs(init_usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("keys init", "h", opts, argv);
                 }
         }
-        if (optind != argc - 1) {
-                fputs(init_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind == argc)
+                return cmd_usage_error("keys init", "expected DIR, where the keys go");
+        if (optind != argc - 1)
+                return cmd_usage_error("keys init", "expected one DIR, got \"%s\" too",
+                                       argv[optind + 1]);
         r = keygen_init(argv[optind], &o, &d);
         return cmd_finish(&d, "pocbake keys: ", r);
 }
@@ -108,19 +108,21 @@ static int keys_enroll_cmd(int argc, char **argv)
                 case 'o': o.out_dir = optarg; break;
                 case 't':
                         if (parse_uint(optarg, 0, EPOCH_MAX, &v) < 0)
-                                return bad_number(enroll_usage, "--timestamp", optarg);
+                                return bad_number("keys enroll", "--timestamp", optarg,
+                                                  "of seconds since 1970");
                         o.timestamp = (time_t)v;
                         have_time = true;
                         break;
                 case 'g': o.owner = optarg; break;
                 case 'h': fputs(enroll_usage, stdout); return EXIT_DONE;
-                default: fputs(enroll_usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("keys enroll", "o:h", opts, argv);
                 }
         }
-        if (optind != argc - 1) {
-                fputs(enroll_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind == argc)
+                return cmd_usage_error("keys enroll", "expected DIR, the key set");
+        if (optind != argc - 1)
+                return cmd_usage_error("keys enroll", "expected one DIR, got \"%s\" too",
+                                       argv[optind + 1]);
         if (!have_time) {
                 uint64_t e;
 

@@ -127,14 +127,17 @@ int cmd_pxe(int argc, char **argv)
                 case O_TFTP: s.tftp_root = optarg; break;
                 case O_IMAGE: s.image = optarg; break;
                 case 'h': fputs(pxe_usage, stdout); return EXIT_DONE;
-                default: fputs(pxe_usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("pxe", "ho:", opts, argv);
                 }
         }
-        if (optind != argc || !out || !s.kernel || !s.initrd || !s.uki || !s.root ||
-            (!keys && (!s.key || !s.cert))) {
-                fputs(pxe_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind != argc)
+                return cmd_usage_error("pxe", "unexpected argument \"%s\"", argv[optind]);
+        if (!out || !s.kernel || !s.initrd || !s.uki || !s.root || (!keys && (!s.key || !s.cert)))
+                return cmd_usage_error(
+                        "pxe", "missing%s%s%s%s%s%s", !out ? " -o DIR" : "",
+                        !s.kernel ? " --kernel" : "", !s.initrd ? " --initrd" : "",
+                        !s.uki ? " --uki" : "", !s.root ? " --root" : "",
+                        !keys && (!s.key || !s.cert) ? " --keys (or --key and --cert)" : "");
         if (keys_paths(keys, &s.key, &s.cert, &kbuf, &cbuf) < 0)
                 return exit_code(-ENOMEM);
         s.uki_keys = keys;
@@ -325,14 +328,14 @@ int cmd_bundle(int argc, char **argv)
                         return EXIT_DONE;
                 default:
                         bundle_args_release(&ba);
-                        fputs(bundle_usage, stderr);
-                        return EXIT_USAGE;
+                        return cmd_bad_option("bundle", "ho:", opts, argv);
                 }
         }
         if (r >= 0 && (optind >= argc || !out || (!keys && (!s.key || !s.cert)))) {
                 bundle_args_release(&ba);
-                fputs(bundle_usage, stderr);
-                return EXIT_USAGE;
+                return cmd_usage_error("bundle", "missing%s%s%s", !out ? " -o FILE.tar.zst" : "",
+                                       !keys && (!s.key || !s.cert) ? " --keys KEYDIR" : "",
+                                       optind >= argc ? " PATH=FILE (the files to bundle)" : "");
         }
         if (r >= 0 && keys_paths(keys, &s.key, &s.cert, &kbuf, &cbuf) < 0)
                 r = diag_err(&d, -ENOMEM, "out of memory");
@@ -366,6 +369,7 @@ static int verify_media(int argc, char **argv, bool pxe)
                 {0},
         };
         const char *usage = pxe ? verify_pxe_usage : verify_bundle_usage;
+        const char *verb = pxe ? "verify pxe" : "verify bundle";
         _cleanup_x509_ X509 *cert = NULL;
         const char *certp = NULL;
         struct diag d = {0};
@@ -377,13 +381,17 @@ static int verify_media(int argc, char **argv, bool pxe)
                 switch (c) {
                 case 'c': certp = optarg; break;
                 case 'h': fputs(usage, stdout); return EXIT_DONE;
-                default: fputs(usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option(verb, "h", opts, argv);
                 }
         }
-        if (optind != argc - 1 || !certp) {
-                fputs(usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (!certp)
+                return cmd_usage_error(verb,
+                                       "missing --cert CERT (the certificate to check against)");
+        if (optind == argc)
+                return cmd_usage_error(verb, "expected %s", pxe ? "DIR, the PXE set" : "BUNDLE");
+        if (optind != argc - 1)
+                return cmd_usage_error(verb, "expected one %s, got \"%s\" too",
+                                       pxe ? "DIR" : "BUNDLE", argv[optind + 1]);
         if (x509_load(certp, &cert, &d) < 0)
                 return cmd_finish(&d, "pocbake verify: ", -EINVAL);
         if (pxe)

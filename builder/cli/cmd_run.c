@@ -102,6 +102,26 @@ static char *resolve(const char *target, const char *out, char **name)
         return NULL;
 }
 
+/* A value parse_opt refused: the option and what it takes. */
+static int bad_value(int opt, const char *v)
+{
+        static const struct {
+                int opt;
+                const char *name, *want;
+        } hints[] = {
+                {O_ACCEL, "--accel", "auto, kvm or tcg"},
+                {O_AS, "--as", "disk, cdrom or usb"},
+                {O_MEMORY, "--memory", "MiB from 1 to 1048576"},
+                {O_TIMEOUT, "--timeout", "seconds from 1 to 86400"},
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(hints); i++)
+                if (hints[i].opt == opt)
+                        return cmd_usage_error("boot", "%s \"%s\": expected %s", hints[i].name, v,
+                                               hints[i].want);
+        return cmd_usage_error("boot", "bad value \"%s\"", v);
+}
+
 static int parse_opt(int opt, struct boot_run *b, const char **out)
 {
         switch (opt) {
@@ -151,25 +171,23 @@ int cmd_boot(int argc, char **argv)
                         fputs(boot_help, stdout);
                         return EXIT_DONE;
                 }
-                if (opt == '?' || parse_opt(opt, &b, &out) < 0) {
-                        if (opt != '?')
-                                fprintf(stderr, "pocbake boot: bad value \"%s\"\n", optarg);
-                        fputs(boot_help, stderr);
-                        return EXIT_USAGE;
-                }
+                if (opt == '?')
+                        return cmd_bad_option("boot", "o:", opts, argv);
+                if (parse_opt(opt, &b, &out) < 0)
+                        return bad_value(opt, optarg);
         }
-        if (!b.pxe_dir != !b.bootfile) {
-                fputs("pocbake boot: --pxe and --bootfile go together\n", stderr);
-                return EXIT_USAGE;
-        }
+        if (!b.pxe_dir != !b.bootfile)
+                return cmd_usage_error("boot", "--pxe and --bootfile go together");
         if (b.pxe_dir && optind == argc) {
                 name = strdup(b.bootfile);
                 goto run;
         }
-        if (optind != argc - 1) {
-                fputs(boot_help, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind == argc)
+                return cmd_usage_error("boot",
+                                       "expected IMAGE or ROLE (or --pxe DIR --bootfile FILE)");
+        if (optind != argc - 1)
+                return cmd_usage_error("boot", "expected one IMAGE or ROLE, got \"%s\" too",
+                                       argv[optind + 1]);
         image = resolve(argv[optind], out, &name);
         if (!image) {
                 fprintf(stderr,

@@ -41,13 +41,17 @@ static int sign_efi(int argc, char **argv)
                 case 'c': certp = optarg; break;
                 case 'a': append = true; break;
                 case 'h': fputs(sign_efi_usage, stdout); return EXIT_DONE;
-                default: fputs(sign_efi_usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("sign efi", "o:h", opts, argv);
                 }
         }
-        if (optind != argc - 1 || !out || !keyp || !certp) {
-                fputs(sign_efi_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (!out || !keyp || !certp)
+                return cmd_usage_error("sign efi", "missing%s%s%s", !out ? " -o OUT" : "",
+                                       !keyp ? " --key KEY" : "", !certp ? " --cert CERT" : "");
+        if (optind == argc)
+                return cmd_usage_error("sign efi", "expected IN, the EFI binary to sign");
+        if (optind != argc - 1)
+                return cmd_usage_error("sign efi", "expected one IN, got \"%s\" too",
+                                       argv[optind + 1]);
         r = signing_key_load(keyp, certp, &key, &cert, &d);
         if (r >= 0)
                 r = authenticode_sign_file(argv[optind], out, key, cert, append, &d);

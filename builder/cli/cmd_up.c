@@ -90,8 +90,7 @@ static int __attribute__((format(printf, 1, 2))) bad(const char *fmt, ...)
         fprintf(stderr, "pocbake up: ");
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputs("\n", stderr);
-        fputs(up_help, stderr);
+        fputs(" (see pocbake up --help)\n", stderr);
         return EXIT_USAGE;
 }
 
@@ -140,11 +139,13 @@ static int up_parse(int argc, char **argv, struct up_args *a)
                         a->allow[a->n_allow++] = optarg;
                         break;
                 case O_HELP: fputs(up_help, stdout); return EXIT_DONE;
-                default: fputs(up_help, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("up", "o:j:", up_opts, argv);
                 }
         }
+        if (optind == argc)
+                return bad("expected RECIPE, the recipe file");
         if (optind != argc - 1)
-                return bad("%s", optind == argc ? "expected RECIPE" : "expected one RECIPE");
+                return bad("expected one RECIPE, got \"%s\" too", argv[optind + 1]);
         a->recipe = argv[optind];
         return -1;
 }
@@ -226,6 +227,7 @@ static const char status_help[] =
 static int out_only(int argc, char **argv, const char *help, bool json_ok, const char **out,
                     bool *json)
 {
+        const char *verb = argv[0];
         static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                              {"json", no_argument, NULL, O_JSON},
                                              {"help", no_argument, NULL, O_HELP},
@@ -241,15 +243,14 @@ static int out_only(int argc, char **argv, const char *help, bool json_ok, const
                 else if (opt == O_HELP) {
                         fputs(help, stdout);
                         return EXIT_DONE;
+                } else if (opt == O_JSON) {
+                        return cmd_usage_error(verb, "option --json does not apply to this verb");
                 } else {
-                        fputs(help, stderr);
-                        return EXIT_USAGE;
+                        return cmd_bad_option(verb, "o:", opts, argv);
                 }
         }
-        if (optind != argc) {
-                fputs(help, stderr);
-                return EXIT_USAGE;
-        }
+        if (optind != argc)
+                return cmd_usage_error(verb, "unexpected argument \"%s\"", argv[optind]);
         return -1;
 }
 

@@ -31,13 +31,17 @@ static int verify_efi(int argc, char **argv)
                 switch (c) {
                 case 'c': certp = optarg; break;
                 case 'h': fputs(verify_efi_usage, stdout); return EXIT_DONE;
-                default: fputs(verify_efi_usage, stderr); return EXIT_USAGE;
+                default: return cmd_bad_option("verify efi", "h", opts, argv);
                 }
         }
-        if (optind != argc - 1 || !certp) {
-                fputs(verify_efi_usage, stderr);
-                return EXIT_USAGE;
-        }
+        if (!certp)
+                return cmd_usage_error("verify efi",
+                                       "missing --cert CERT (the certificate to check against)");
+        if (optind == argc)
+                return cmd_usage_error("verify efi", "expected FILE, the EFI binary to check");
+        if (optind != argc - 1)
+                return cmd_usage_error("verify efi", "expected one FILE, got \"%s\" too",
+                                       argv[optind + 1]);
         r = x509_load(certp, &cert, &d);
         if (r < 0)
                 return cmd_finish(&d, "pocbake verify: ", -EINVAL);

@@ -1,9 +1,11 @@
 /* main.c: pocbake's command table. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "util/cleanup.h"
+#include "util/suggest.h"
 
 struct command {
         const char *name;
@@ -32,11 +34,12 @@ static const struct command commands[] = {
         {"iso", cmd_iso,
          "write a hybrid install ISO (UEFI + BIOS, CD + USB) with live and install entries"},
         {"bundle", cmd_bundle, "write a signed CI bundle with manifest, SBOM and provenance"},
+        {"version", cmd_version, "print the version, commit, data directory and tools found"},
 };
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: pocbake [--version] <command> [<args>]\n\ncommands:\n");
+        fprintf(f, "usage: pocbake [--version | -V] <command> [<args>]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\n'pocbake <command> --help' describes one command.\n"
@@ -46,6 +49,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+        opterr = 0; /* each verb names a bad option itself (cmd_bad_option) */
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;
@@ -54,14 +58,24 @@ int main(int argc, char **argv)
                 usage(stdout);
                 return EXIT_DONE;
         }
-        if (!strcmp(argv[1], "--version")) {
-                printf("pocbake %s\n", POCBAKE_VERSION);
-                return EXIT_DONE;
+        if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+                char *v[] = {"version", NULL};
+
+                return cmd_version(1, v);
         }
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 if (!strcmp(argv[1], commands[i].name))
                         return commands[i].fn(argc - 1, argv + 1);
-        fprintf(stderr, "pocbake: unknown command \"%s\"\n", argv[1]);
-        usage(stderr);
+        {
+                const char *names[ARRAY_SIZE(commands)];
+                const char *near;
+
+                for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                        names[i] = commands[i].name;
+                near = suggest(argv[1], names, ARRAY_SIZE(commands));
+                fprintf(stderr, "pocbake: unknown command \"%s\"%s%s%s (see pocbake --help)\n",
+                        argv[1], near ? "; did you mean \"" : "", near ? near : "",
+                        near ? "\"?" : "");
+        }
         return EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/suggest.h"
 
 static void list(FILE *f, const char *verb, const struct subcmd *t, size_t n)
 {
@@ -17,7 +18,10 @@ static void list(FILE *f, const char *verb, const struct subcmd *t, size_t n)
 int subcmd_run(const char *verb, const struct subcmd *t, size_t n, int argc, char **argv)
 {
         if (argc < 2) {
-                list(stderr, verb, t, n);
+                fprintf(stderr, "pocbake %s: expected one of:", verb);
+                for (size_t i = 0; i < n; i++)
+                        fprintf(stderr, "%s %s", i ? "," : "", t[i].name);
+                fprintf(stderr, " (see pocbake %s --help)\n", verb);
                 return EXIT_USAGE;
         }
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -27,7 +31,16 @@ int subcmd_run(const char *verb, const struct subcmd *t, size_t n, int argc, cha
         for (size_t i = 0; i < n; i++)
                 if (!strcmp(argv[1], t[i].name))
                         return t[i].fn(argc - 1, argv + 1);
-        fprintf(stderr, "pocbake %s: unknown kind \"%s\"\n", verb, argv[1]);
-        list(stderr, verb, t, n);
-        return EXIT_USAGE;
+        {
+                const char *names[32], *near;
+                size_t k = 0;
+
+                for (; k < n && k < 32; k++)
+                        names[k] = t[k].name;
+                near = suggest(argv[1], names, k);
+                if (near)
+                        return cmd_usage_error(verb, "unknown kind \"%s\"; did you mean \"%s\"?",
+                                               argv[1], near);
+                return cmd_usage_error(verb, "unknown kind \"%s\"", argv[1]);
+        }
 }

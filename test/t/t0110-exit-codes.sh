@@ -23,14 +23,42 @@ out=$("$POCBAKE" frobnicate 2>&1)
 is "$?" 2 "an unknown verb exits 2"
 like "$out" 'unknown command "frobnicate"' "and names it"
 
-for verb in validate plan build boot inspect pxe bundle iso initrd uki esp; do
-        "$POCBAKE" $verb --no-such-option x >/dev/null 2>&1
-        is "$?" 2 "$verb: an unknown option exits 2"
+# One voice: a wrong option is one line, "pocbake VERB: …", naming it and where the help is
+for verb in validate plan build up down status boot inspect pxe bundle iso initrd uki esp \
+        "keys init" "keys enroll" "sign efi" "verify efi" "verify bundle" "verify pxe" "verify image" "cache verify"; do
+        out=$("$POCBAKE" $verb --no-such-option x 2>&1)
+        is "$? $(printf '%s\n' "$out" | wc -l) $out" \
+                "2 1 pocbake $verb: unknown option \"--no-such-option\" (see pocbake $verb --help)" \
+                "$verb: an unknown option exits 2 with one line naming it"
 done
-for verb in "keys init" "keys enroll" "sign efi" "verify efi" "verify bundle" "verify pxe" "cache verify"; do
-        "$POCBAKE" $verb --no-such-option x >/dev/null 2>&1
-        is "$?" 2 "$verb: an unknown option exits 2"
-done
+out=$("$POCBAKE" buidl 2>&1)
+is "$? $out" '2 pocbake: unknown command "buidl"; did you mean "build"? (see pocbake --help)' \
+        "a mistyped verb: did you mean, in one line"
+out=$("$POCBAKE" build --jsno x.yaml 2>&1)
+is "$? $out" '2 pocbake build: unknown option "--jsno"; did you mean "--json"? (see pocbake build --help)' \
+        "a mistyped option: did you mean"
+out=$("$POCBAKE" keys enrol 2>&1)
+is "$? $out" '2 pocbake keys: unknown kind "enrol"; did you mean "enroll"? (see pocbake keys --help)' \
+        "a mistyped kind: did you mean"
+out=$("$POCBAKE" build 2>&1)
+is "$? $out" "2 pocbake build: expected RECIPE, the recipe file (see pocbake build --help)" \
+        "a missing argument says which"
+out=$("$POCBAKE" build -o 2>&1)
+is "$? $out" "2 pocbake build: option -o needs a value (see pocbake build --help)" "an option without its value says so"
+out=$("$POCBAKE" boot --as floppy x.raw 2>&1)
+is "$? $out" '2 pocbake boot: --as "floppy": expected disk, cdrom or usb (see pocbake boot --help)' \
+        "a bad value names the option and the allowed values"
+out=$("$POCBAKE" validate --keys k x.yaml 2>&1)
+is "$? $out" "2 pocbake validate: option --keys does not apply to this verb (see pocbake validate --help)" \
+        "an option of another verb is named"
+out=$("$POCBAKE" version)
+like "$? $out" "^0 pocbake [0-9.]+
+commit: [0-9a-f]{12}(\+changes)?|unknown
+data directory: $TOP
+tools:
+  qemu-system-x86_64 " "version: the version, the commit, the data directory, the tools"
+like "$("$POCBAKE" version)" "  mkfs.ext4 +mke2fs [0-9.]+" "and each tool's own version line"
+is "$("$POCBAKE" -V | head -n 1)" "$("$POCBAKE" --version | head -n 1)" "-V and --version say the same"
 
 out=$(SOURCE_DATE_EPOCH=yesterday "$POCBAKE" plan --cache "$T/c" "$R/minimal.yaml" 2>&1)
 is "$?" 2 "a SOURCE_DATE_EPOCH that is not a number exits 2"

@@ -134,7 +134,8 @@ like "$? $out" "^2 .*/etc/hostname: (no \"MZ\" DOS signature|file too small for 
 out=$($POCBAKE sign efi "$S" -o "$T/n.efi" --key "$K/db.key" --cert "$K/KEK.crt" 2>&1)
 like "$? $out" "^2 .*does not match certificate" "key and certificate mismatch"
 out=$($POCBAKE verify efi "$S" 2>&1)
-like "$? $out" "^2 usage: pocbake verify efi" "verify without --cert is a usage error"
+is "$? $out" "2 pocbake verify efi: missing --cert CERT (the certificate to check against) (see pocbake verify efi --help)" \
+        "verify without --cert is a usage error, in one line"
 like "$($POCBAKE sign efi --help)" "^usage: pocbake sign efi" "sign efi --help"
 like "$($POCBAKE verify --help)" "efi +check the Authenticode" "verify lists its kinds"
 done_testing

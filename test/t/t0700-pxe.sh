@@ -112,7 +112,8 @@ like "$? $out" "^2 pocbake pxe: output directory \"$T/keys\" is not empty and ha
         "a directory that is not a set is not replaced"
 [ -f "$K/db.key" ] && pass "the keys are still there" || fail "the keys are still there"
 out=$($POCBAKE pxe -o "$T/bad" 2>&1)
-like "$? $out" "^2 usage: pocbake pxe" "missing inputs: usage"
+is "$? $out" "2 pocbake pxe: missing --kernel --initrd --uki --root --keys (or --key and --cert) (see pocbake pxe --help)" \
+        "missing inputs: one line naming them"
 like "$($POCBAKE pxe --help)" "--verify" "pxe --help documents --verify"
 like "$($POCBAKE verify --help)" "pxe .*SHA256SUMS" "verify lists pxe"
 
