@@ -272,6 +272,30 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
         return -1;
 }
 
+/* What validate checked, on one line: the roles, the files it read, the outputs. */
+static void validate_summary(const struct appliance *app, const char *recipe,
+                             const char *const *names)
+{
+        size_t sources = 0, overlays = 0, outs = 0;
+
+        for (size_t i = 0; i <= app->n_roles; i++) {
+                const struct role *r = i < app->n_roles ? app->roles[i] : app->host;
+
+                for (size_t k = 0; r && k < r->n_files; k++)
+                        sources += r->files[k].source != NULL;
+                overlays += r ? r->n_overlays : 0;
+        }
+        printf("%s: valid: appliance %s, %zu role%s%s, %zu recipe file%s, %zu overlay%s, %zu "
+               "file source%s; outputs:",
+               recipe, app->name, app->n_roles, app->n_roles == 1 ? "" : "s",
+               app->host ? " and the host" : "", app->n_files, app->n_files == 1 ? "" : "s",
+               overlays, overlays == 1 ? "" : "s", sources, sources == 1 ? "" : "s");
+        for (size_t i = 0; i < OUT_DELIVERABLES_MAX; i++)
+                if (app->outputs & OUT_DELIVERABLE(i))
+                        printf("%s %s", outs++ ? "," : "", names[i]);
+        printf("%s (pocbake plan lists the nodes)\n", outs ? "" : " disks only");
+}
+
 int cmd_validate(int argc, char **argv)
 {
         struct args a = {0};
@@ -290,6 +314,8 @@ int cmd_validate(int argc, char **argv)
                 rc = graph_check(a.c.app, &go, &a.c.d);
         }
         diag_print(&a.c.d, NULL);
+        if (rc >= 0)
+                validate_summary(a.c.app, a.c.recipe, names);
         common_release(&a.c);
         return exit_code(rc);
 }

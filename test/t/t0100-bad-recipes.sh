@@ -36,9 +36,12 @@ many.yaml:4:13: vcpus "0" is out of range (expected 1..256)
 many.yaml:4:24: size "lots": expected a number with K, M, G or T' "every error of a file in one run"
 rm -f "$T/bad/many.yaml"
 
-(cd "$T/recipes" && "$POCBAKE" validate minimal.yaml >/dev/null 2>"$T/err")
+(cd "$T/recipes" && "$POCBAKE" validate minimal.yaml >"$T/err.out" 2>"$T/err")
 is "$?" 0 "a good recipe validates"
 is "$(cat "$T/err")" "" "a good recipe prints no error"
+like "$(cat "$T/err.out")" "^minimal.yaml: valid: appliance [a-z0-9-]+, 1 role, 1 recipe file, 0 overlays, 0 file sources; outputs: disks only" \
+        "and says what it checked"
+rm -f "$T/err.out"
 
 after=$(cd "$T" && find . -name err -prune -o -print | LC_ALL=C sort)
 before=$(printf '%s\n' "$before" | grep -v '^\./err$')
