@@ -78,7 +78,11 @@ static int keys_init(int argc, char **argv)
                 return cmd_usage_error("keys init", "expected one DIR, got \"%s\" too",
                                        argv[optind + 1]);
         r = keygen_init(argv[optind], &o, &d);
-        return cmd_finish(&d, "pocbake keys: ", r);
+        if (r >= 0)
+                printf("%s: PK, KEK, db and codesign keys with their certificates (RSA %d, %d "
+                       "days); 'pocbake keys enroll %s' writes the enrollment files\n",
+                       argv[optind], o.rsa_bits, o.days, argv[optind]);
+        return cmd_finish(&d, "pocbake keys init: ", r);
 }
 
 static int keys_enroll_cmd(int argc, char **argv)

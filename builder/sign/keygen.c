@@ -136,7 +136,8 @@ static int write_pem(const char *dir, const char *base, const char *ext, EVP_PKE
 static int check_free(const char *dir, struct diag *d)
 {
         static const char *const exts[] = {"key", "crt"};
-        int r = 0;
+        size_t found = 0;
+        char first[64] = "";
 
         for (int i = 0; i < KEY_COUNT; i++)
                 for (int e = 0; e < 2; e++) {
@@ -145,13 +146,15 @@ static int check_free(const char *dir, struct diag *d)
 
                         if (asprintf(&path, "%s/%s.%s", dir, keygen_names[i], exts[e]) < 0)
                                 return diag_err(d, -ENOMEM, "out of memory");
-                        if (lstat(path, &st) == 0)
-                                r = diag_err(d, -EEXIST,
-                                             "\"%s\" exists (use --force to "
-                                             "replace the key set)",
-                                             path);
+                        if (lstat(path, &st) == 0 && !found++)
+                                snprintf(first, sizeof(first), "%s.%s", keygen_names[i], exts[e]);
                 }
-        return r;
+        if (found)
+                return diag_err(d, -EEXIST,
+                                "%s holds a key set already (%s%s) (expected a new directory, or "
+                                "--force to replace the set)",
+                                dir, first, found > 1 ? " and more" : "");
+        return 0;
 }
 
 static void free_set(EVP_PKEY **k, X509 **x)

@@ -17,7 +17,8 @@ like "$(openssl x509 -in "$K/codesign.crt" -noout -ext extendedKeyUsage)" "Code 
         "codesign certificate is for code signing"
 out=$($POCBAKE keys init "$K" 2>&1); rc=$?
 is "$rc" 2 "keys init refuses to overwrite keys"
-like "$out" "db.key\" exists \(use --force" "refusal names the file"
+is "$out" "pocbake keys init: $K holds a key set already (PK.key and more) (expected a new directory, or --force to replace the set)" \
+        "refusal: one line, what is there and what to do"
 
 # A key others can read is refused, with the reason and exit 2.
 cp "$K/db.key" "$T/open.key"; chmod 644 "$T/open.key"
