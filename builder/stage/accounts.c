@@ -3,6 +3,8 @@
 #include "rootfs.h"
 #include "util/cleanup.h"
 #include "util/parse.h"
+#include "util/suggest.h"
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -453,9 +455,99 @@ static bool name_ok(const char *s)
         return field_ok(s) && s[0] && !strpbrk(s, ", \t/") && s[0] != '-' && s[0] != '#';
 }
 
+#define NAMES_MAX 512
+
+/* The names a root of r will have, when its base makes them knowable (busybox:
+ * its own and the recipe's); false when they are not (a Debian root gets its
+ * accounts from its packages). */
+static bool known_names(const struct role *r, bool group, const char **names, size_t *n)
+{
+        if (r->base.kind != BASE_BUSYBOX)
+                return false;
+        *n = busybox_accounts(group, names, NAMES_MAX);
+        for (size_t i = 0; i < r->n_users && *n < NAMES_MAX; i++)
+                names[(*n)++] = r->users[i].name; /* a user's own group is named as the user */
+        for (size_t i = 0; group && i < r->n_groups && *n < NAMES_MAX; i++)
+                names[(*n)++] = r->groups[i].name;
+        return true;
+}
+
+static bool known(const char *const *names, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (names[i] && !strcmp(names[i], name))
+                        return true;
+        return false;
+}
+
+static bool numeric(const char *s)
+{
+        return s && *s && strspn(s, "0123456789") == strlen(s);
+}
+
+static int unknown_name(const struct mark *m, const char *what, const char *name, bool group,
+                        const char *const *names, size_t n, struct diag *d)
+{
+        const char *near = suggest(name, names, n);
+        char list[256] = "";
+        size_t o = 0;
+
+        for (size_t i = 0; i < n && o < sizeof(list) - 8; i++)
+                o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", names[i]);
+        if (near)
+                return diag_at(d, m,
+                               "%s \"%s\" is not a %s of this root; did you mean \"%s\"? "
+                               "(expected one of: %s, or a number)",
+                               what, name, group ? "group" : "user", near, list);
+        return diag_at(d, m,
+                       "%s \"%s\" is not a %s of this root (expected one of: %s, or a number)",
+                       what, name, group ? "group" : "user", list);
+}
+
+/* File owners and groups, users' groups and groups' members that the root will
+ * not have, where its base makes that knowable. */
+static int check_names(const struct role *r, struct diag *d)
+{
+        _cleanup_free_ const char **users = calloc(NAMES_MAX, sizeof(*users));
+        _cleanup_free_ const char **groups = calloc(NAMES_MAX, sizeof(*groups));
+        size_t nu = 0, ng = 0;
+        int bad = 0;
+
+        if (!users || !groups)
+                return diag_err(d, -ENOMEM, "out of memory");
+        if (!known_names(r, false, users, &nu) || !known_names(r, true, groups, &ng))
+                return 0;
+#define KNOWN(v, n, x) (numeric(x) || known(v, n, x))
+        for (size_t i = 0; i < r->n_files; i++) {
+                const struct file_spec *f = &r->files[i];
+
+                if (f->owner && !KNOWN(users, nu, f->owner))
+                        bad = unknown_name(&f->mark, "owner", f->owner, false, users, nu, d);
+                if (f->group && !KNOWN(groups, ng, f->group))
+                        bad = unknown_name(&f->mark, "group", f->group, true, groups, ng, d);
+        }
+        for (size_t i = 0; i < r->n_users; i++) {
+                const struct user_spec *u = &r->users[i];
+
+                if (u->group && !KNOWN(groups, ng, u->group))
+                        bad = unknown_name(&u->mark, "group", u->group, true, groups, ng, d);
+                for (size_t k = 0; k < u->n_groups; k++)
+                        if (!KNOWN(groups, ng, u->groups[k]))
+                                bad = unknown_name(&u->mark, "group", u->groups[k], true, groups,
+                                                   ng, d);
+        }
+        for (size_t i = 0; i < r->n_groups; i++)
+                for (size_t k = 0; k < r->groups[i].n_members; k++)
+                        if (!KNOWN(users, nu, r->groups[i].members[k]))
+                                bad = unknown_name(&r->groups[i].mark, "member",
+                                                   r->groups[i].members[k], false, users, nu, d);
+#undef KNOWN
+        return bad;
+}
+
 int accounts_check(const struct role *r, struct diag *d)
 {
-        int bad = 0;
+        int bad = check_names(r, d) < 0 ? -EINVAL : 0;
 
         for (size_t i = 0; i < r->n_groups; i++) {
                 const struct group_spec *g = &r->groups[i];

@@ -18,6 +18,9 @@ struct base_source {
 };
 
 extern const struct base_source base_busybox;
+/* The busybox root's own user names (group false) or group names (at most max,
+ * into names); how many. Kept in step with its /etc/passwd and /etc/group. */
+size_t busybox_accounts(bool group, const char **names, size_t max);
 extern const struct base_source base_tarball;
 extern const struct base_source base_debs;
 extern const struct base_source base_mmdebstrap;

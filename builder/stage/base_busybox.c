@@ -200,6 +200,21 @@ static const char bb_group[] =
         "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\n"
         "disk:x:6:\nwheel:x:10:\nutmp:x:43:\nusers:x:100:\nnogroup:x:65534:\n";
 
+/* The account names the busybox root starts with: user names (group false) or
+ * group names, at most max into names; how many. */
+size_t busybox_accounts(bool group, const char **names, size_t max)
+{
+        static const char *const users[] = {"root", "daemon", "nobody"};
+        static const char *const groups[] = {"root", "daemon", "bin",  "sys",   "adm",    "tty",
+                                             "disk", "wheel",  "utmp", "users", "nogroup"};
+        const char *const *v = group ? groups : users;
+        size_t n = group ? ARRAY_SIZE(groups) : ARRAY_SIZE(users), k = 0;
+
+        for (; k < n && k < max; k++)
+                names[k] = v[k];
+        return k;
+}
+
 struct bb_file {
         const char *path;
         char *text;
