@@ -235,9 +235,9 @@ int chain_esp(const struct esp_spec *s, const char *keys, uint64_t epoch, const 
               const char *dir, struct diag *d)
 {
         struct esp_spec es = *s;
-        int rc = make_view(keys, epoch, view, d);
+        int rc = keys ? make_view(keys, epoch, view, d) : 0;
 
-        es.keydir = view;
+        es.keydir = keys ? view : NULL;
         if (rc >= 0)
                 rc = esp_populate(&es, dir, d);
         rm_rf(view);

@@ -65,7 +65,8 @@ static int esp_check(const struct esp_spec *s, struct diag *d)
                                 r = diag_err(d, -EEXIST, "two unified kernel images named \"%s\"",
                                              b);
         }
-        for (size_t i = 0; s->enroll != ESP_ENROLL_OFF && i < ARRAY_SIZE(auth_names); i++) {
+        for (size_t i = 0; s->keydir && s->enroll != ESP_ENROLL_OFF && i < ARRAY_SIZE(auth_names);
+             i++) {
                 _cleanup_free_ char *p = NULL;
 
                 if (asprintf(&p, "%s/%s.auth", s->keydir, auth_names[i]) < 0)
@@ -127,6 +128,10 @@ static int write_loader_conf(const struct esp_spec *s, const char *dir, struct d
         return r < 0 ? diag_err(d, r, "cannot write \"%s\": %s", path, strerror(-r)) : 0;
 }
 
+static int copy_to(const char *in, const char *dir, const char *rel, struct diag *d);
+
+/* Signed with key when there is one, else copied as it is (no keys: an
+ * unsigned chain, which boots with Secure Boot off). */
 static int sign_to(const char *in, const char *dir, const char *rel, EVP_PKEY *key, X509 *cert,
                    struct diag *d)
 {
@@ -134,6 +139,8 @@ static int sign_to(const char *in, const char *dir, const char *rel, EVP_PKEY *k
 
         if (!out)
                 return -ENOMEM;
+        if (!key)
+                return copy_to(in, dir, rel, d);
         return authenticode_sign_file(in, out, key, cert, false, d);
 }
 
@@ -174,12 +181,13 @@ int esp_populate(const struct esp_spec *s, const char *dir, struct diag *d)
 
         if (r < 0)
                 return r;
-        if (asprintf(&kp, "%s/db.key", s->keydir) < 0 || asprintf(&cp, "%s/db.crt", s->keydir) < 0)
+        if (s->keydir && (asprintf(&kp, "%s/db.key", s->keydir) < 0 ||
+                          asprintf(&cp, "%s/db.crt", s->keydir) < 0))
                 return -ENOMEM;
-        r = signing_key_load(kp, cp, &key, &cert, d);
+        r = s->keydir ? signing_key_load(kp, cp, &key, &cert, d) : 0;
         if (r < 0)
                 return r;
-        r = make_dirs(dir, s->enroll != ESP_ENROLL_OFF, d);
+        r = make_dirs(dir, s->keydir && s->enroll != ESP_ENROLL_OFF, d);
         if (r < 0)
                 return r;
         /* Sign once; the fallback path gets the same signed bytes. */
@@ -193,7 +201,8 @@ int esp_populate(const struct esp_spec *s, const char *dir, struct diag *d)
 
                 r = rel ? sign_to(s->ukis[i], dir, rel, key, cert, d) : -ENOMEM;
         }
-        for (size_t i = 0; r >= 0 && s->enroll != ESP_ENROLL_OFF && i < ARRAY_SIZE(auth_names);
+        for (size_t i = 0;
+             r >= 0 && s->keydir && s->enroll != ESP_ENROLL_OFF && i < ARRAY_SIZE(auth_names);
              i++) {
                 _cleanup_free_ char *src = NULL, *rel = NULL;
 

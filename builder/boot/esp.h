@@ -16,7 +16,8 @@ enum esp_enroll {
 };
 
 struct esp_spec {
-        const char *keydir;      /* db.key + db.crt sign; PK.auth, KEK.auth, db.auth are enrolled */
+        const char *keydir;      /* db.key + db.crt sign; PK.auth, KEK.auth, db.auth are enrolled;
+                                  * NULL: loader and UKIs go in unsigned, nothing is enrolled */
         const char *loader;      /* NULL: ESP_DEFAULT_LOADER */
         const char *const *ukis; /* UKI files, installed as EFI/Linux/<file name> */
         size_t n_ukis;

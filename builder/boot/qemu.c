@@ -252,6 +252,45 @@ double boot_now(void)
 }
 
 /* Scan what the console printed so far; copy the new part to stdout if asked. */
+size_t boot_console_clean(char *text, size_t len)
+{
+        size_t o = 0;
+
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)text[i];
+
+                if (c == 0x1b && i + 1 < len && text[i + 1] == '[') {
+                        /* CSI: parameters and intermediates, then one final byte */
+                        for (i += 2; i < len && !((unsigned char)text[i] >= 0x40 &&
+                                                  (unsigned char)text[i] <= 0x7e);
+                             i++)
+                                ;
+                        continue;
+                }
+                if (c == 0x1b) {
+                        i++; /* a two-byte escape */
+                        continue;
+                }
+                if (c == '\r' || (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                        continue;
+                text[o++] = (char)c;
+        }
+        text[o] = 0;
+        return o;
+}
+
+/* What on the console ends a boot that will not reach its check: found at
+ * once, not at the timeout. */
+static const struct {
+        const char *text;
+        int rc;
+} stops[] = {
+        {"Access Denied", -EACCES},
+        {"UEFI Interactive Shell", -ENOEXEC},
+        {"No bootable option or device was found", -ENODEV},
+        {"No bootable device", -ENODEV},
+};
+
 int boot_scan(const struct boot_run *b, const struct boot_vm *vm, size_t *shown)
 {
         _cleanup_free_ char *text = NULL;
@@ -260,8 +299,13 @@ int boot_scan(const struct boot_run *b, const struct boot_vm *vm, size_t *shown)
         if (read_file(vm->log, &text, &len) < 0)
                 return 1;
         if (b->console && len > *shown) {
-                fwrite(text + *shown, 1, len - *shown, stdout);
-                fflush(stdout);
+                char *part = strndup(text + *shown, len - *shown);
+
+                if (part) {
+                        fwrite(part, 1, boot_console_clean(part, len - *shown), stdout);
+                        fflush(stdout);
+                        free(part);
+                }
                 *shown = len;
         }
         /* the console may hold NUL bytes: search line by line through the buffer */
@@ -270,8 +314,9 @@ int boot_scan(const struct boot_run *b, const struct boot_vm *vm, size_t *shown)
                         text[i] = '\n';
         if (strstr(text, vm->expect))
                 return 0;
-        if (strstr(text, "Access Denied"))
-                return -EACCES;
+        for (size_t i = 0; i < ARRAY_SIZE(stops); i++)
+                if (strstr(text, stops[i].text))
+                        return stops[i].rc;
         if (vm->failed && strstr(text, vm->failed))
                 return -EBADMSG;
         return 1;
@@ -279,21 +324,36 @@ int boot_scan(const struct boot_run *b, const struct boot_vm *vm, size_t *shown)
 
 static int watch(const struct boot_run *b, const struct boot_vm *vm)
 {
+        /* progress on a terminal, unless the console itself is shown */
+        bool progress = !b->console && isatty(STDERR_FILENO);
         size_t shown = 0;
-        int status, rc;
+        int status, rc, last = -1;
 
         for (;;) {
+                int secs = (int)(boot_now() - vm->t0);
+
+                if (progress && secs != last) {
+                        fprintf(stderr, "\r%s: booting, %d s (gives up at %u s)  ",
+                                b->name ? b->name : "vm", secs, b->timeout);
+                        last = secs;
+                }
                 rc = boot_scan(b, vm, &shown);
                 if (rc <= 0)
-                        return rc;
+                        break;
                 if (waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
                         rc = boot_scan(b, vm, &shown);
-                        return rc <= 0 ? rc : -ECHILD;
+                        rc = rc <= 0 ? rc : -ECHILD;
+                        break;
                 }
-                if (boot_now() - vm->t0 > b->timeout)
-                        return -ETIMEDOUT;
+                if (boot_now() - vm->t0 > b->timeout) {
+                        rc = -ETIMEDOUT;
+                        break;
+                }
                 usleep(200000);
         }
+        if (progress)
+                fputs("\r\033[K", stderr);
+        return rc;
 }
 
 void boot_kill_pid(pid_t pid)
@@ -356,6 +416,7 @@ void boot_tail_log(const char *log, struct diag *d)
 
         if (read_file(log, &text, &len) < 0 || !len)
                 return;
+        len = boot_console_clean(text, len);
         for (p = text + len; p > text && lines < 12; p--)
                 if (p[-1] == '\n')
                         lines++;
@@ -458,12 +519,21 @@ int boot_image(const struct boot_run *b, double *seconds, struct diag *d)
                 *seconds = boot_now() - vm.t0;
         if (rc < 0) {
                 static const char *const why[] = {
-                        "", "the firmware refused an image (Access Denied)",
-                        "the role's check failed", "QEMU stopped first", "timed out"};
+                        "",
+                        "the firmware refused an image (Access Denied: unsigned, or signed "
+                        "with a key its db does not hold; an image built without --keys boots "
+                        "with --firmware ovmf)",
+                        "the role's check failed",
+                        "QEMU stopped first",
+                        "timed out",
+                        "the firmware found nothing it could start and stopped in its UEFI shell",
+                        "the firmware found no bootable device"};
                 int w = rc == -EACCES      ? 1
                         : rc == -EBADMSG   ? 2
                         : rc == -ECHILD    ? 3
                         : rc == -ETIMEDOUT ? 4
+                        : rc == -ENOEXEC   ? 5
+                        : rc == -ENODEV    ? 6
                                            : 0;
 
                 if (w)

@@ -54,16 +54,22 @@ struct boot_vm {
 
 /* Boot and wait: 0 when the expected marker shows, -ETIMEDOUT, -EACCES when the
  * firmware refuses an image ("Access Denied"), -EBADMSG when the role's check
- * reports a failure, -ECHILD when QEMU stops first; QEMU is always killed. The
+ * reports a failure, -ENOEXEC when the firmware stops in its UEFI shell, -ENODEV
+ * when it finds no bootable device (all three found on the console at once, not
+ * at the timeout), -ECHILD when QEMU stops first; QEMU is always killed. The
  * image itself is never written (snapshot). With pxe_dir the machine boots from
  * its NIC (UEFI: OVMF's own network stack; BIOS: the NIC's iPXE ROM) and image
  * may be NULL. */
 int boot_image(const struct boot_run *b, double *seconds, struct diag *d);
 /* Start QEMU for b and return at once; vm is filled. */
 int boot_start(const struct boot_run *b, struct boot_vm *vm, struct diag *d);
-/* Look at the console so far: 0 the expected marker shows, -EACCES, -EBADMSG as
- * for boot_image, 1 nothing yet. The console is copied to stdout with b->console. */
+/* Look at the console so far: 0 the expected marker shows, -EACCES, -ENOEXEC,
+ * -ENODEV, -EBADMSG as for boot_image, 1 nothing yet. The console is copied to stdout with
+ * b->console. */
 int boot_scan(const struct boot_run *b, const struct boot_vm *vm, size_t *shown);
+/* A console's text made fit to print: escape sequences, carriage returns and other
+ * control bytes removed (newlines and tabs kept), in place; the new length. */
+size_t boot_console_clean(char *text, size_t len);
 /* Kill QEMU (when kill) and release vm: its temporary files go. */
 void boot_stop(struct boot_vm *vm, bool kill);
 /* Stop a QEMU by pid: SIGTERM, then SIGKILL after 5 s. Reaps it when it is our child. */

@@ -64,15 +64,16 @@ static int boot_setup(struct common *c, struct graph_opts *go)
 {
         enum esp_enroll e = ESP_ENROLL_FORCE;
 
+        /* without keys the chain goes in unsigned: the disks boot with Secure Boot off */
+        c->boot.kernel = c->kernel_owned = chain_newest_kernel(CHAIN_KERNEL_DIR);
+        go->boot = &c->boot;
         if (!c->keys)
                 return 0;
         if (c->enroll && esp_enroll_parse(c->enroll, &e) < 0)
                 return diag_err(&c->d, -EINVAL, "--enroll \"%s\": expected force, manual or off",
                                 c->enroll);
         c->boot.keys = c->keys;
-        c->boot.kernel = c->kernel_owned = chain_newest_kernel(CHAIN_KERNEL_DIR);
         c->boot.enroll = (int)e;
-        go->boot = &c->boot;
         return 0;
 }
 
@@ -353,6 +354,22 @@ int cmd_plan(int argc, char **argv)
         return rc;
 }
 
+/* Without keys the disks boot with Secure Boot off: said once, not found out at
+ * the firmware. */
+static void unsigned_warning(const struct graph *g)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < g->n; i++)
+                n += !strcmp(g->nodes[i]->type->name, "uki");
+        if (n)
+                fprintf(stderr,
+                        "pocbake build: warning: no --keys: the boot chain on %zu disk%s is "
+                        "unsigned; %s boot%s with Secure Boot off (pocbake boot --firmware ovmf), "
+                        "not under ovmf-secboot\n",
+                        n, n == 1 ? "" : "s", n == 1 ? "it" : "they", n == 1 ? "s" : "");
+}
+
 int cmd_build(int argc, char **argv)
 {
         struct args a = {0};
@@ -367,6 +384,8 @@ int cmd_build(int argc, char **argv)
                 common_release(&a.c);
                 return rc;
         }
+        if (!a.c.keys)
+                unsigned_warning(&a.c.g);
         bo.jobs = a.jobs ? a.jobs : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
         bo.out = a.out ? a.out : "out";
         bo.json = a.json ? stdout : NULL;

@@ -1,14 +1,20 @@
 /* cmd_run.c: the boot verb: boot an image or a built role under QEMU and wait for its check. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/qemu.h"
+#include "disk/gpt.h"
+#include "disk/probe.h"
+#include "sign/pe.h"
 #include "cmd.h"
 #include "util/cleanup.h"
+#include "util/exec.h"
 #include "util/fsutil.h"
 #include "util/parse.h"
 
@@ -122,6 +128,108 @@ static int bad_value(int opt, const char *v)
         return cmd_usage_error("boot", "bad value \"%s\"", v);
 }
 
+/* The ESP's EFI/BOOT/BOOTX64.EFI out of a raw, qcow2 or vhdx disk, by mtools on a
+ * raw copy of the partition; a temp file in dir. NULL when the image has no ESP
+ * with that file (the firmware then says what it finds). */
+static char *fallback_loader(const char *image, const char *dir)
+{
+        _cleanup_free_ char *head = path_join(dir, "head"), *esp = path_join(dir, "esp");
+        char *efi = path_join(dir, "BOOTX64.EFI");
+        _cleanup_close_ int fd = open(image, O_RDONLY | O_CLOEXEC);
+        const char *fmt = NULL;
+        struct diag q = {0};
+        struct gpt g = {0};
+        char skip[32], count[32], src[512];
+        struct stat st;
+        uint64_t size;
+        int ok = 0;
+
+        if (!head || !esp || !efi || fd < 0 || image_probe(fd, image, &fmt, &q) < 0 ||
+            fstat(fd, &st) < 0)
+                goto out;
+        size = (uint64_t)st.st_size;
+        if (!strcmp(fmt, "qcow2")) { /* the virtual size: big-endian at offset 24 */
+                uint8_t b[8];
+
+                if (pread(fd, b, 8, 24) != 8)
+                        goto out;
+                size = 0;
+                for (int i = 0; i < 8; i++)
+                        size = size << 8 | b[i];
+        } else if (strcmp(fmt, "raw")) {
+                goto out; /* vhdx: not looked into */
+        }
+        if (strcmp(fmt, "raw")) {
+                const char *dd[] = {"qemu-img", "dd",       "-f", fmt,  "-O", "raw",
+                                    "bs=512",   "count=34", NULL, NULL, NULL};
+
+                snprintf(src, sizeof(src), "if=%s", image);
+                dd[8] = src;
+                if (asprintf((char **)&dd[9], "of=%s", head) < 0)
+                        goto out;
+                ok = run_argv(dd, NULL, &q) >= 0;
+                free((char *)dd[9]);
+                close(fd);
+                fd = ok ? open(head, O_RDONLY | O_CLOEXEC) : -1;
+                if (fd < 0)
+                        goto out;
+        }
+        /* the table is read from the head; the entries are checked against the disk */
+        if (gpt_read(&g, fd, size, image, &q) < 0)
+                goto out;
+        ok = 0;
+        for (size_t i = 0; i < g.n && !ok; i++) {
+                struct uuid esp_type;
+                uint64_t first = g.parts[i].first_lba, n = g.parts[i].last_lba - first + 1;
+                const char *dd[] = {"qemu-img", "dd", "-f",  fmt, "-O", "raw",
+                                    "bs=512",   skip, count, src, NULL, NULL};
+                const char *mc[] = {"mcopy", "-n", "-i", esp, "::/EFI/BOOT/BOOTX64.EFI", efi, NULL};
+
+                if (part_type_uuid(PART_ESP, &esp_type) < 0 ||
+                    memcmp(&g.parts[i].type, &esp_type, sizeof(esp_type)))
+                        continue;
+                snprintf(skip, sizeof(skip), "skip=%llu", (unsigned long long)first);
+                snprintf(count, sizeof(count), "count=%llu", (unsigned long long)n);
+                snprintf(src, sizeof(src), "if=%s", image);
+                if (asprintf((char **)&dd[10], "of=%s", esp) < 0)
+                        break;
+                ok = run_argv(dd, NULL, &q) >= 0 && run_argv(mc, NULL, &q) >= 0;
+                free((char *)dd[10]);
+        }
+out:
+        gpt_release(&g);
+        diag_release(&q);
+        if (!ok) {
+                free(efi);
+                return NULL;
+        }
+        return efi;
+}
+
+/* The disk's fallback loader has no Authenticode signature: Secure Boot firmware
+ * refuses it. False when that cannot be told (no ESP, no such file, no tools). */
+static bool loader_unsigned(const char *image)
+{
+        char dir[] = "/tmp/pocbake-boot.XXXXXX";
+        _cleanup_free_ char *efi = NULL, *data = NULL;
+        struct pe_image pe;
+        struct diag q = {0};
+        size_t len = 0;
+        bool unsigned_ = false;
+
+        if (!have_program("mcopy") || !have_program("qemu-img") || !mkdtemp(dir))
+                return false;
+        efi = fallback_loader(image, dir);
+        if (efi && read_file(efi, &data, &len) == 0 &&
+            pe_parse(&pe, (const uint8_t *)data, len, efi, &q) == 0) {
+                unsigned_ = pe.cert_size == 0;
+                pe_release(&pe);
+        }
+        diag_release(&q);
+        rm_rf(dir);
+        return unsigned_;
+}
+
 static int parse_opt(int opt, struct boot_run *b, const char **out)
 {
         switch (opt) {
@@ -196,6 +304,15 @@ int cmd_boot(int argc, char **argv)
                         argv[optind], out);
                 return EXIT_USAGE;
         }
+        if ((!b.firmware || !strcmp(b.firmware, "ovmf-secboot")) && b.media == BOOT_DISK &&
+            !b.pxe_dir && loader_unsigned(image))
+                return cmd_finish(&d, "pocbake boot: ",
+                                  diag_err(&d, -EACCES,
+                                           "%s: its boot loader (EFI/BOOT/BOOTX64.EFI on the ESP) "
+                                           "is unsigned, which Secure Boot refuses (built without "
+                                           "--keys?); boot it with --firmware ovmf, or build with "
+                                           "--keys",
+                                           image));
 run:
         b.image = image;
         b.name = name;

@@ -37,7 +37,7 @@ static int report_hash(const struct graph *g, const struct node *n, struct hashe
         hasher_str(h, REPORT_STEP);
         hasher_str(h, g->app->name);
         hasher_str(h, g->profile ? g->profile : "");
-        for (size_t i = 0; g->boot && rc >= 0 && i < ARRAY_SIZE(cert_files); i++) {
+        for (size_t i = 0; g->boot && g->boot->keys && rc >= 0 && i < ARRAY_SIZE(cert_files); i++) {
                 _cleanup_free_ char *p = keys_file(g->boot, cert_files[i]);
 
                 if (!p)
@@ -299,6 +299,8 @@ static int pool_layout(const struct role *r, const struct gpt *gp, size_t part,
 
 static const char *esp_signing(const struct report *rp, const struct partition_spec *ps)
 {
+        if (ps->type == PART_ESP && rp->g->boot && !rp->g->boot->keys)
+                return "systemd-boot and the UKI, unsigned (no keys: Secure Boot off)";
         return ps->type == PART_ESP && rp->g->boot ? "systemd-boot and the UKI, signed with db"
                                                    : "";
 }
@@ -476,7 +478,7 @@ static int signing(struct report *rp)
                                            "PXE files, and the provenance"};
 
         fputs("<section id=\"signing\"><h2>Signing</h2>\n", rp->f);
-        if (!rp->g->boot) {
+        if (!rp->g->boot || !rp->g->boot->keys) {
                 fputs("<p>Built without keys: nothing is signed and the disks boot with Secure "
                       "Boot off.</p></section>\n",
                       rp->f);
