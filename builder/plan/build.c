@@ -19,9 +19,11 @@
 #include "util/fsutil.h"
 #include "util/json.h"
 #include "util/parse.h"
+#include "util/size.h"
 #include "util/treesum.h"
 #include "export.h"
 #include "outdir.h"
+#include "outputs.h"
 #include "space.h"
 
 struct worker {
@@ -307,15 +309,23 @@ static int run_nodes(struct run *r, struct diag *d)
         return r->failed ? -EIO : rc;
 }
 
-static void event_output(const struct run *r, const struct node *n, const char *path)
+/* One file in the output directory: its node, path, size, sha256 (computed once
+ * per cache object) and format. */
+static void event_output(const struct run *r, const struct node *n, const struct export_file *f,
+                         const char *path)
 {
+        char hex[SHA256_HEX] = "";
+        struct stat st;
+
         if (!r->o->json)
                 return;
         fputs("{\"event\":\"output\",\"node\":", r->o->json);
         json_put_str(r->o->json, n->id);
         fputs(",\"path\":", r->o->json);
         json_put_str(r->o->json, path);
-        fputs("}\n", r->o->json);
+        if (stat(f->src, &st) == 0 && export_sha256(r->g, n, f->src, hex) == 0)
+                fprintf(r->o->json, ",\"size\":%lld,\"sha256\":\"%s\"", (long long)st.st_size, hex);
+        fprintf(r->o->json, ",\"format\":\"%s\"}\n", export_kind(n));
 }
 
 static int exported(void *ctx, const struct node *n, const struct export_file *f, const char *dst,
@@ -331,7 +341,7 @@ static int exported(void *ctx, const struct node *n, const struct export_file *f
                 r->written++;
         else
                 r->unchanged++;
-        event_output(r, n, dst);
+        event_output(r, n, f, dst);
         return 0;
 }
 
@@ -411,6 +421,44 @@ static int check_cached(struct run *r, struct diag *d)
         return 0;
 }
 
+/* The outputs' sha256 is shown (--json, a terminal) or reported (a report node). */
+static bool wants_digests(const struct graph *g, const struct build_opts *o)
+{
+        if (o->json || (o->tty && !o->quiet))
+                return true;
+        for (size_t i = 0; i < g->n; i++)
+                if (!strcmp(g->nodes[i]->type->name, "report"))
+                        return true;
+        return false;
+}
+
+/* What the build made, on a terminal: each output with its size, format and
+ * sha256 (the output events of --json carry the same). */
+static void outputs_table(const struct graph *g)
+{
+        fprintf(stderr, "\n%-44s %10s  %-6s %s\n", "OUTPUT", "SIZE", "FORMAT", "SHA256");
+        for (size_t i = 0; i < g->n; i++) {
+                const struct node *n = g->nodes[i];
+                struct export_list l = {0};
+
+                if (!n->export_name || node_exports(g, n, &l) < 0) {
+                        export_list_release(&l);
+                        continue;
+                }
+                for (size_t k = 0; k < l.n; k++) {
+                        char hex[SHA256_HEX], size[32];
+                        struct stat st;
+
+                        if (stat(l.v[k].src, &st) < 0 || export_sha256(g, n, l.v[k].src, hex) < 0)
+                                continue;
+                        fprintf(stderr, "%-44s %10s  %-6s %s\n", l.v[k].out,
+                                human_size((uint64_t)st.st_size, size, sizeof(size)),
+                                export_kind(n), hex);
+                }
+                export_list_release(&l);
+        }
+}
+
 int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
 {
         struct run r = {.g = g, .o = o, .t0 = now()};
@@ -446,7 +494,7 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
                 return rc;
         }
         r.w = calloc(o->jobs ? o->jobs : 1, sizeof(*r.w));
-        if (!r.w || exporter_start(&r.ex, g, o->out, &od, d) < 0) {
+        if (!r.w || exporter_start(&r.ex, g, o->out, &od, wants_digests(g, o), d) < 0) {
                 free(r.w);
                 outdir_release(&od);
                 return -ENOMEM;
@@ -472,6 +520,8 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
                 rc = -EIO; /* the message says why; the build failed, whatever the errno */
         exporter_free(r.ex);
         outdir_release(&od);
+        if (rc >= 0 && o->tty && !o->quiet)
+                outputs_table(g);
         if (getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > r.peak_kib)
                 r.peak_kib = ru.ru_maxrss;
         if (o->json)

@@ -42,6 +42,7 @@ struct exporter {
         pthread_cond_t more;
         size_t *queue, head, tail; /* node indexes waiting for the thread */
         bool stop;
+        bool digests; /* each copied file's sha256 into the cache's digests */
 };
 
 static size_t node_index(const struct graph *g, const struct node *n)
@@ -122,6 +123,12 @@ static void stage_node(struct exporter *e, size_t i)
                 if (rc >= 0 && fsync(f->a.fd) < 0)
                         rc = -errno;
                 f->copied = rc >= 0;
+                /* while later nodes build: the digest the end of the build shows */
+                if (rc >= 0 && e->digests) {
+                        char hex[SHA256_HEX];
+
+                        (void)export_sha256(e->g, e->g->nodes[i], s->l.v[k].src, hex);
+                }
                 if (rc < 0 && !s->msg &&
                     asprintf(&s->msg, "cannot write %s: %s", dst, strerror(-rc)) < 0)
                         s->msg = NULL;
@@ -152,7 +159,7 @@ static void *exporter_main(void *arg)
 }
 
 int exporter_start(struct exporter **out, const struct graph *g, const char *dir, struct outdir *od,
-                   struct diag *d)
+                   bool digests, struct diag *d)
 {
         struct exporter *e = calloc(1, sizeof(*e));
 
@@ -164,6 +171,7 @@ int exporter_start(struct exporter **out, const struct graph *g, const char *dir
         e->g = g;
         e->out = dir;
         e->od = od;
+        e->digests = digests;
         pthread_mutex_init(&e->lock, NULL);
         pthread_cond_init(&e->more, NULL);
         e->started = pthread_create(&e->th, NULL, exporter_main, e) == 0;

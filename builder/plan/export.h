@@ -10,9 +10,11 @@
 struct exporter;
 
 /* Start the thread that copies exported files of queued nodes into temp files in
- * dir (each beside its target), skipping those od says are still current. */
+ * dir (each beside its target), skipping those od says are still current; with
+ * digests it also computes each copied file's sha256 (export_sha256) while the
+ * build goes on. */
 int exporter_start(struct exporter **e, const struct graph *g, const char *dir, struct outdir *od,
-                   struct diag *d);
+                   bool digests, struct diag *d);
 /* Queue a node whose object is in the cache (built or found there). */
 void exporter_add(struct exporter *e, const struct node *n);
 

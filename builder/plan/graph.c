@@ -76,6 +76,36 @@ int hash_key_file(struct hasher *h, const struct boot_config *b, const char *nam
         return p ? hash_path(h, p, d) : -ENOMEM;
 }
 
+/* The sha256 of an exported file, kept beside the cache's manifests under the
+ * object's key and the file's name: an object's bytes never change, so a raw
+ * image is read once for its digest, not once per report. */
+int export_sha256(const struct graph *g, const struct node *in, const char *src,
+                  char out[SHA256_HEX])
+{
+        const char *base = strrchr(src, '/');
+        _cleanup_free_ char *dir = path_join(g->cache, "digests");
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        uint8_t md[SHA256_LEN];
+        size_t len = 0;
+        int r;
+
+        if (!dir || asprintf(&path, "%s/%s.%s.sha256", dir, in->key, base ? base + 1 : src) < 0)
+                return -ENOMEM;
+        if (read_file(path, &text, &len) == 0 && len == SHA256_HEX - 1 &&
+            strspn(text, "0123456789abcdef") == SHA256_HEX - 1) {
+                memcpy(out, text, SHA256_HEX - 1);
+                out[SHA256_HEX - 1] = 0;
+                return 0;
+        }
+        if ((r = sha256_file(src, md)) < 0)
+                return r;
+        hex_encode(md, SHA256_LEN, out);
+        /* a digest not kept costs a read next time, nothing else */
+        if (mkdir_p(dir, 0755) == 0)
+                (void)write_file_atomic(path, out, SHA256_HEX - 1, 0644);
+        return 0;
+}
+
 char *cache_default(void)
 {
         const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");

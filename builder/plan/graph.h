@@ -143,5 +143,10 @@ int hash_data_file(struct hasher *h, const char *rel, struct diag *d);
 char *keys_file(const struct boot_config *b, const char *name);
 int hash_key_file(struct hasher *h, const struct boot_config *b, const char *name, struct diag *d);
 
+/* The sha256 (hex) of a file node in exports (src, in the node's object): read
+ * once per object and kept in CACHE/digests/KEY.NAME.sha256. */
+int export_sha256(const struct graph *g, const struct node *in, const char *src,
+                  char out[SHA256_HEX]);
+
 /* Default cache: $XDG_CACHE_HOME/pocbake or ~/.cache/pocbake. */
 char *cache_default(void);

@@ -21,6 +21,7 @@
 #include "util/fsutil.h"
 #include "util/hash.h"
 #include "util/html.h"
+#include "util/size.h"
 
 /* Raised when the page's content or layout changes. */
 #define REPORT_STEP "report-2"
@@ -50,24 +51,6 @@ static int report_hash(const struct graph *g, const struct node *n, struct hashe
         return rc;
 }
 
-/* "1.4 GiB", "40 MiB", "512 B". */
-static const char *human(uint64_t v, char *buf, size_t len)
-{
-        static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double x = (double)v;
-        size_t u = 0;
-
-        while (x >= 1024 && u + 1 < ARRAY_SIZE(unit)) {
-                x /= 1024;
-                u++;
-        }
-        if (u == 0 || x >= 100 || x == (double)(uint64_t)x)
-                snprintf(buf, len, "%.0f %s", x, unit[u]);
-        else
-                snprintf(buf, len, "%.1f %s", x, unit[u]);
-        return buf;
-}
-
 static const char *fs_color(const char *fs)
 {
         static const char *const map[][2] = {
@@ -95,36 +78,6 @@ struct report {
         struct provenance p;
         struct diag *d;
 };
-
-/* The sha256 of an exported file, kept beside the cache's manifests under the
- * object's key and the file's name: an object's bytes never change, so a raw
- * image is read once for its digest, not once per report. */
-static int file_sha256(const struct report *rp, const struct node *in, const char *src,
-                       char out[SHA256_HEX])
-{
-        const char *base = strrchr(src, '/');
-        _cleanup_free_ char *dir = path_join(rp->g->cache, "digests");
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        uint8_t md[SHA256_LEN];
-        size_t len = 0;
-        int r;
-
-        if (!dir || asprintf(&path, "%s/%s.%s.sha256", dir, in->key, base ? base + 1 : src) < 0)
-                return -ENOMEM;
-        if (read_file(path, &text, &len) == 0 && len == SHA256_HEX - 1 &&
-            strspn(text, "0123456789abcdef") == SHA256_HEX - 1) {
-                memcpy(out, text, SHA256_HEX - 1);
-                out[SHA256_HEX - 1] = 0;
-                return 0;
-        }
-        if ((r = sha256_file(src, md)) < 0)
-                return r;
-        hex_encode(md, SHA256_LEN, out);
-        /* a digest not kept costs a read next time, nothing else */
-        if (mkdir_p(dir, 0755) == 0)
-                (void)write_file_atomic(path, out, SHA256_HEX - 1, 0644);
-        return 0;
-}
 
 static int list_files(struct report *rp)
 {
@@ -164,7 +117,7 @@ static int list_files(struct report *rp)
                 if (stat(rp->l.v[k].src, &st) < 0)
                         return diag_err(rp->d, -errno, "cannot read %s: %m", rp->l.v[k].src);
                 rp->size[k] = (uint64_t)st.st_size;
-                if ((rc = file_sha256(rp, in, rp->l.v[k].src, rp->sha[k])) < 0)
+                if ((rc = export_sha256(rp->g, in, rp->l.v[k].src, rp->sha[k])) < 0)
                         return diag_err(rp->d, rc, "cannot read %s: %s", rp->l.v[k].src,
                                         strerror(-rc));
         }
@@ -225,7 +178,7 @@ static void head(struct report *rp)
         fprintf(rp->f,
                 "</dd><dt>Made by</dt><dd>pocbake %s</dd><dt>Timestamps</dt><dd>%s "
                 "(SOURCE_DATE_EPOCH)</dd><dt>Outputs</dt><dd>%zu files, %s</dd></dl></section>\n",
-                POCBAKE_VERSION, when, rp->n_items, human(total, sz, sizeof(sz)));
+                POCBAKE_VERSION, when, rp->n_items, human_size(total, sz, sizeof(sz)));
 }
 
 static const struct role *role_named(const struct graph *g, const char *name)
@@ -332,7 +285,7 @@ static int disk_picture(struct report *rp, const struct role *r)
         fputs("<h3>", f);
         html_put(f, r->name);
         fprintf(f, " <span class=\"muted\">%s disk, GPT</span></h3>\n",
-                human(gp.size, a, sizeof(a)));
+                human_size(gp.size, a, sizeof(a)));
         fprintf(f, "<svg width=\"%.0f\" height=\"%d\" viewBox=\"0 0 %.0f %d\" role=\"img\">\n",
                 DISK_W, lvm >= 0 ? 94 : 48, DISK_W, lvm >= 0 ? 94 : 48);
         fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"40\" fill=\"#e9ecf0\"/>\n",
@@ -346,7 +299,7 @@ static int disk_picture(struct report *rp, const struct role *r)
 
                 if (asprintf(&title, "%s: %s, %s", ps->name,
                              part_fs(ps) ? part_fs(ps) : "no filesystem",
-                             human(len, a, sizeof(a))) < 0)
+                             human_size(len, a, sizeof(a))) < 0)
                         title = NULL;
                 box(f, (double)off * scale, 0, (double)len * scale, 40, fs_color(part_fs(ps)),
                     ps->name, title ? title : ps->name);
@@ -373,7 +326,7 @@ static int disk_picture(struct report *rp, const struct role *r)
                         char *title = NULL;
 
                         if (asprintf(&title, "%s/%s: %s, %s, %s", pool.vg, v->name, v->fs,
-                                     human(pool.lv[i].extents * LVM_EXTENT, a, sizeof(a)),
+                                     human_size(pool.lv[i].extents * LVM_EXTENT, a, sizeof(a)),
                                      v->purpose ? v->purpose : "data") < 0)
                                 title = NULL;
                         box(f, vx * DISK_W, 54, vw * DISK_W, 34, fs_color(v->fs), v->name,
@@ -404,8 +357,8 @@ static int disk_picture(struct report *rp, const struct role *r)
                 fprintf(f,
                         "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td "
                         "class=\"n\">%s</td><td>%s</td></tr>\n",
-                        human(gp.parts[i].first_lba * GPT_SECTOR, a, sizeof(a)),
-                        human(len, b, sizeof(b)), used ? human(used, c, sizeof(c)) : "",
+                        human_size(gp.parts[i].first_lba * GPT_SECTOR, a, sizeof(a)),
+                        human_size(len, b, sizeof(b)), used ? human_size(used, c, sizeof(c)) : "",
                         esp_signing(rp, ps));
         }
         for (size_t i = 0; lvm >= 0 && i < pool.n_lv; i++) {
@@ -424,8 +377,8 @@ static int disk_picture(struct report *rp, const struct role *r)
                 fprintf(f,
                         "</span></td><td class=\"n\">%s</td><td "
                         "class=\"n\">%s</td><td></td><td></td></tr>\n",
-                        human(lvm_volume_offset(&pool, i), a, sizeof(a)),
-                        human(pool.lv[i].extents * LVM_EXTENT, b, sizeof(b)));
+                        human_size(lvm_volume_offset(&pool, i), a, sizeof(a)),
+                        human_size(pool.lv[i].extents * LVM_EXTENT, b, sizeof(b)));
         }
         fputs("</table>\n", f);
         free(pool.lv);
@@ -463,7 +416,7 @@ static void outputs(struct report *rp)
                 fputs("</code></td><td>", rp->f);
                 html_put(rp->f, rp->items[k].kind);
                 fprintf(rp->f, "</td><td class=\"n\">%s</td><td><code>%s</code></td></tr>\n",
-                        human(rp->size[k], a, sizeof(a)), rp->sha[k]);
+                        human_size(rp->size[k], a, sizeof(a)), rp->sha[k]);
         }
         fputs("</table></section>\n", rp->f);
 }

@@ -58,3 +58,20 @@ char *format_size(uint64_t v, char *buf, size_t len)
                 snprintf(buf, len, "%llu%c", (unsigned long long)(v >> (10 * i)), units[i - 1]);
         return buf;
 }
+
+const char *human_size(uint64_t v, char *buf, size_t len)
+{
+        static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double x = (double)v;
+        size_t u = 0;
+
+        while (x >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+                x /= 1024;
+                u++;
+        }
+        if (u == 0 || x >= 100 || x == (double)(uint64_t)x)
+                snprintf(buf, len, "%.0f %s", x, unit[u]);
+        else
+                snprintf(buf, len, "%.1f %s", x, unit[u]);
+        return buf;
+}

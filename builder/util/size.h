@@ -13,3 +13,5 @@ int parse_size(const char *s, uint64_t *out);
 /* Human form into buf: the largest unit that divides v exactly ("512M", "3G",
  * "1536K"), else bytes; returns buf. */
 char *format_size(uint64_t v, char *buf, size_t len);
+/* For people: "1.4 GiB", "40 MiB", "512 B" (one decimal below 100 when not whole). */
+const char *human_size(uint64_t v, char *buf, size_t len);

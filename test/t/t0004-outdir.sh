@@ -21,6 +21,12 @@ is "$(fin "$T/e2")" "0 $n 0" "no file written again"
 stamp >"$T/s2"
 ok "every output keeps its inode and mtime" cmp -s "$T/s1" "$T/s2"
 is "$(jq -r 'select(.event=="output") | .path' "$T/e2" | wc -l)" "$n" "each output still reported"
+is "$(jq -r 'select(.event=="output") | "\(.sha256)  \(.path)"' "$T/e2" | sha256sum --quiet -c 2>&1)" "" \
+        "output events carry each file's sha256"
+is "$(jq -r 'select(.event=="output") | "\(.size) \(.path)"' "$T/e2" | while read -r sz p; do [ "$(stat -c %s "$p")" = "$sz" ] || echo "$p"; done)" "" \
+        "and its size"
+is "$(jq -r 'select(.event=="output") | "\(.path | sub(".*/"; "")) \(.format)"' "$T/e2" | sort | tr '\n' ' ')" \
+        "alpha.qcow2 qcow2 alpha.raw raw alpha.vhdx vhdx beta.qcow2 qcow2 beta.raw raw beta.vhdx vhdx " "and its format"
 
 # a file changed or removed in out/ is written again
 sum=$(sha256sum <"$T/out/alpha/alpha.vhdx")
