@@ -34,8 +34,7 @@ int cmd_usage_error(const char *verb, const char *fmt, ...) __attribute__((forma
  * the unknown option, and the nearest known one when it looks like a typo, or
  * the option whose value is missing. Returns EXIT_USAGE. */
 struct option;
-int cmd_bad_option(const char *verb, const char *shortopts, const struct option *opts,
-                   char **argv);
+int cmd_bad_option(const char *verb, const char *shortopts, const struct option *opts, char **argv);
 
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
@@ -58,4 +57,5 @@ int cmd_iso(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
 int cmd_status(int argc, char **argv);

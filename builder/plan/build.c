@@ -467,6 +467,7 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         _cleanup_free_ char *tmp = path_join(g->cache, "tmp");
         _cleanup_free_ char *objects = path_join(g->cache, "objects");
         _cleanup_free_ char *manifests = path_join(g->cache, "manifests");
+        _cleanup_close_ int lock = -1;
         size_t built = 0, cached = 0;
         int rc;
 
@@ -475,6 +476,9 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if ((rc = mkdir_p(tmp, 0700)) < 0 || (rc = mkdir_p(objects, 0755)) < 0)
                 return diag_err(d, rc, "cannot create the cache in %s: %s", g->cache,
                                 strerror(-rc));
+        /* held while the build runs: cache prune leaves the cache alone meanwhile */
+        if ((rc = cache_lock(g->cache, false, &lock)) < 0)
+                return diag_err(d, rc, "cannot lock the cache %s: %s", g->cache, strerror(-rc));
         if ((rc = space_check_sizes(g, tmp, o->out, d)) < 0)
                 return rc;
         if ((rc = mkdir_p(manifests, 0755)) < 0)
@@ -513,6 +517,12 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
 
                 built += n->status == NODE_BUILT;
                 cached += n->status == NODE_CACHED;
+                if (n->status == NODE_CACHED) { /* used: cache prune goes by this time */
+                        _cleanup_free_ char *man = node_manifest(g, n);
+
+                        if (man)
+                                utimensat(AT_FDCWD, man, NULL, 0);
+                }
                 if (n->status == NODE_CACHED || (n->status == NODE_SKIPPED && !n->build))
                         event_node(&r, "done", n, NULL);
         }

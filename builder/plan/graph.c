@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +105,28 @@ int export_sha256(const struct graph *g, const struct node *in, const char *src,
         /* a digest not kept costs a read next time, nothing else */
         if (mkdir_p(dir, 0755) == 0)
                 (void)write_file_atomic(path, out, SHA256_HEX - 1, 0644);
+        return 0;
+}
+
+int cache_lock(const char *cache, bool exclusive, int *fd)
+{
+        _cleanup_free_ char *path = path_join(cache, "lock");
+        int r;
+
+        *fd = -1;
+        if (!path)
+                return -ENOMEM;
+        if ((r = mkdir_p(cache, 0755)) < 0)
+                return r;
+        *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (*fd < 0)
+                return -errno;
+        if (flock(*fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) < 0) {
+                r = -errno;
+                close(*fd);
+                *fd = -1;
+                return r == -EWOULDBLOCK ? -EBUSY : r;
+        }
         return 0;
 }
 

@@ -148,5 +148,10 @@ int hash_key_file(struct hasher *h, const struct boot_config *b, const char *nam
 int export_sha256(const struct graph *g, const struct node *in, const char *src,
                   char out[SHA256_HEX]);
 
+/* CACHE/lock: every build holds it shared for as long as it runs; what removes
+ * objects (cache prune) takes it exclusive, and gets -EBUSY at once while a build
+ * runs. *fd stays open while the lock is held. */
+int cache_lock(const char *cache, bool exclusive, int *fd);
+
 /* Default cache: $XDG_CACHE_HOME/pocbake or ~/.cache/pocbake. */
 char *cache_default(void);

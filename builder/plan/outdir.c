@@ -1,6 +1,7 @@
 /* outdir.c: the output directory's record of exported files: unchanged copies are not written
  * again, and files no build makes any more are removed. */
 #include "outdir.h"
+#include "plan.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -273,6 +274,70 @@ int outdir_save(struct outdir *o, bool keep_unseen, struct diag *d)
         if (r < 0)
                 return diag_err(d, r, "cannot write %s: %s", path, strerror(-r));
         return 0;
+}
+
+int outdir_clean(const char *dir, const char *recipe, size_t *removed, size_t *kept, struct diag *d)
+{
+        struct outdir o;
+        int r = outdir_load(&o, dir, recipe ? recipe : "", d);
+
+        *removed = *kept = 0;
+        for (size_t i = 0; r >= 0 && i < o.n; i++) {
+                struct outdir_entry *e = &o.v[i];
+                _cleanup_free_ char *path = path_join(o.dir, e->out);
+                struct stat st;
+
+                e->seen = true; /* stays recorded unless removed */
+                if (recipe && strcmp(e->recipe, recipe))
+                        continue;
+                if (!path) {
+                        r = diag_err(d, -ENOMEM, "out of memory");
+                        break;
+                }
+                if (lstat(path, &st) < 0) {
+                        e->seen = false; /* gone already: forgotten */
+                        remove_empty_parents(o.dir, e->out);
+                        continue;
+                }
+                if (!stamp_matches(e, &st)) {
+                        fprintf(stderr, "pocbake clean: %s changed since a build wrote it: left\n",
+                                path);
+                        (*kept)++;
+                        continue;
+                }
+                if (unlink(path) < 0) {
+                        r = diag_err(d, -errno, "cannot remove %s: %s", path, strerror(errno));
+                        break;
+                }
+                e->seen = false;
+                (*removed)++;
+                remove_empty_parents(o.dir, e->out);
+        }
+        if (r >= 0) {
+                size_t left = 0;
+
+                /* only what is still there stays recorded */
+                for (size_t i = 0; i < o.n; i++) {
+                        if (o.v[i].seen) {
+                                o.v[left++] = o.v[i];
+                                continue;
+                        }
+                        free(o.v[i].out);
+                        free(o.v[i].src);
+                        free(o.v[i].recipe);
+                }
+                o.n = left;
+                if (left) {
+                        r = outdir_save(&o, true, d);
+                } else {
+                        _cleanup_free_ char *rec = path_join(o.dir, OUTDIR_RECORD);
+
+                        if (rec && unlink(rec) < 0 && errno != ENOENT)
+                                r = diag_err(d, -errno, "cannot remove %s: %m", rec);
+                }
+        }
+        outdir_release(&o);
+        return r;
 }
 
 void outdir_release(struct outdir *o)
