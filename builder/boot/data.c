@@ -35,15 +35,21 @@ char *data_path(const char *rel)
         p = try_dir(getenv("POCBAKE_DATADIR"), rel);
         if (p)
                 return p;
-        /* build/pocbake (or build-X/pocbake) sits one level below the tree. */
+        /* build/pocbake (or build-X/pocbake) sits one level below the tree; an
+         * installed PREFIX/bin/pocbake finds PREFIX/share/pocbake, whatever PREFIX
+         * it was built for */
         n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         if (n > 0) {
-                _cleanup_free_ char *bindir = NULL, *top = NULL;
+                _cleanup_free_ char *bindir = NULL, *top = NULL, *share = NULL;
 
                 exe[n] = 0;
                 bindir = path_dirname(exe);
                 top = bindir ? path_dirname(bindir) : NULL;
                 p = try_dir(top, rel);
+                if (p)
+                        return p;
+                share = top ? path_join(top, "share/pocbake") : NULL;
+                p = try_dir(share, rel);
                 if (p)
                         return p;
         }

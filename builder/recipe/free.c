@@ -152,5 +152,6 @@ void appliance_free(struct appliance *a)
         ynode_free(a->tree);
         /* Last: every mark above points into these names. */
         free_strv(a->files, a->n_files);
+        free_strv(a->profiles, a->n_profiles);
         free(a);
 }

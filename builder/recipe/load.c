@@ -10,6 +10,7 @@
 
 #include "confine.h"
 #include "util/cleanup.h"
+#include "util/suggest.h"
 
 #define MAX_NEST     32   /* files open at once through extends/include */
 #define MAX_LOADS    1000 /* files read in one load: bounds diamond-shaped include graphs */
@@ -222,6 +223,24 @@ static int check_profile(struct loader *l, const struct ynode *name, const struc
 }
 
 /* Check every profile of this file, then merge the selected one over acc. */
+/* Every profile name any file defines, once: what --profile may name. */
+static int note_profile(struct appliance *a, const char *name)
+{
+        char **v;
+
+        for (size_t i = 0; i < a->n_profiles; i++)
+                if (!strcmp(a->profiles[i], name))
+                        return 0;
+        v = realloc(a->profiles, (a->n_profiles + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        a->profiles = v;
+        if (!(v[a->n_profiles] = strdup(name)))
+                return -ENOMEM;
+        a->n_profiles++;
+        return 0;
+}
+
 static int apply_profile(struct loader *l, struct ynode *acc, struct ynode *prof)
 {
         const char *want = l->o->profile;
@@ -231,9 +250,12 @@ static int apply_profile(struct loader *l, struct ynode *acc, struct ynode *prof
                 return diag_at(l->d, &prof->mark,
                                "profiles is %s (expected a mapping of profile names)",
                                ynode_kind_name(prof));
-        for (size_t i = 0; i < prof->n; i++)
+        for (size_t i = 0; i < prof->n; i++) {
                 if (check_profile(l, prof->keys[i], prof->items[i]) < 0)
                         ret = -EINVAL;
+                else if (note_profile(l->a, prof->keys[i]->value) < 0)
+                        return diag_err(l->d, -ENOMEM, "out of memory");
+        }
         if (ret < 0 || !want || !ynode_get(prof, want))
                 return ret;
         l->profile_seen = true;
@@ -461,11 +483,23 @@ static int load_top(struct loader *l, struct ynode *parsed)
                 return r;
         if (l->o->profile && !l->profile_seen) {
                 struct mark m = {.file = l->a->file};
+                const char *near = suggest(l->o->profile, (const char *const *)l->a->profiles,
+                                           l->a->n_profiles);
+                char list[256] = "";
+                size_t o = 0;
 
+                for (size_t i = 0; i < l->a->n_profiles && o < sizeof(list) - 8; i++)
+                        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+                                              l->a->profiles[i]);
+                if (near)
+                        return diag_at(l->d, &m,
+                                       "profile \"%s\" is not defined; did you mean \"%s\"? "
+                                       "(expected one of: %s)",
+                                       l->o->profile, near, list);
                 return diag_at(
-                        l->d, &m,
-                        "profile \"%s\" is not defined (expected a profiles: entry of that name)",
-                        l->o->profile);
+                        l->d, &m, "profile \"%s\" is not defined (expected %s%s)", l->o->profile,
+                        o ? "one of: " : "a profiles: entry of that name; the recipe has none",
+                        list);
         }
         return 0;
 }

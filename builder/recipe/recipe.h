@@ -243,6 +243,8 @@ struct appliance {
         struct mark mark;
         char **files; /* interned recipe file names: every mark points here */
         size_t n_files;
+        char **profiles; /* every profile name its files define */
+        size_t n_profiles;
 };
 
 struct load_opts {

@@ -380,9 +380,21 @@ static void test_unknown_profile(void **state)
         assert_int_equal(d.n, 1);
         assert_true(asprintf(&want,
                              "%s: profile \"nope\" is not defined (expected a profiles: entry of "
-                             "that name)",
+                             "that name; the recipe has none)",
                              path) > 0);
         assert_string_equal(d.msgs[0], want);
+        diag_release(&d);
+        free(path);
+        free(want);
+        /* a recipe with profiles: they are named, the nearest suggested */
+        path = data("poc.yaml");
+        o = (struct load_opts){.profile = "ful", .deliverables = deliverables, .n_deliverables = 3};
+        assert_int_equal(recipe_load(path, &o, &a, &d), -EINVAL);
+        assert_true(asprintf(&want,
+                             "%s: profile \"ful\" is not defined; did you mean \"full\"? "
+                             "(expected one of: full)",
+                             path) > 0);
+        assert_string_equal(d.msgs[d.n - 1], want);
         diag_release(&d);
         free(path);
         free(want);
