@@ -132,10 +132,18 @@ fuzz: $(FUZZ_SRCS:test/fuzz/%.c=build-fuzz/%)
 style:
 	clang-format --dry-run --Werror $$(find builder test/unit test/fuzz -name '*.[ch]')
 
+# The binary finds share/pocbake beside its bin/ whatever PREFIX it was built for.
 install: $(O)/pocbake
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pocbake
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pocbake \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 0755 $(O)/pocbake $(DESTDIR)$(PREFIX)/bin/pocbake
-	cp -r firmware $(DESTDIR)$(PREFIX)/share/pocbake/
+	rm -rf $(DESTDIR)$(PREFIX)/share/pocbake/firmware $(DESTDIR)$(PREFIX)/share/pocbake/recipes
+	cp -r firmware recipes $(DESTDIR)$(PREFIX)/share/pocbake/
+	install -m 0644 doc/pocbake.1 $(DESTDIR)$(PREFIX)/share/man/man1/pocbake.1
+	install -m 0644 doc/pocbake-recipe.5 $(DESTDIR)$(PREFIX)/share/man/man5/pocbake-recipe.5
+	install -m 0644 doc/pocbake.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pocbake
+	install -m 0644 doc/_pocbake $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_pocbake
 
 clean:
 	rm -rf build build-san build-fuzz

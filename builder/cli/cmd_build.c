@@ -400,3 +400,31 @@ int cmd_build(int argc, char **argv)
         common_release(&a.c);
         return exit_code(rc);
 }
+
+/* "pocbake complete roles|profiles RECIPE": the names shell completion offers
+ * (one per line; nothing when the recipe does not load). Not listed in --help. */
+int cmd_complete(int argc, char **argv)
+{
+        const char *names[OUT_DELIVERABLES_MAX];
+        _cleanup_free_ char *shipped = NULL;
+        struct appliance *app = NULL;
+        struct load_opts lo;
+        struct diag d = {0};
+        bool roles;
+
+        if (argc != 3 || (strcmp(argv[1], "roles") && strcmp(argv[1], "profiles")))
+                return cmd_usage_error("complete", "expected roles or profiles, then RECIPE");
+        roles = !strcmp(argv[1], "roles");
+        shipped = cmd_load_opts(&lo, NULL, NULL, 0, names, ARRAY_SIZE(names));
+        if (recipe_load(argv[2], &lo, &app, &d) >= 0) {
+                for (size_t i = 0; roles && i < app->n_roles; i++)
+                        puts(app->roles[i]->name);
+                if (roles && app->host)
+                        puts(app->host->name);
+                for (size_t i = 0; !roles && i < app->n_profiles; i++)
+                        puts(app->profiles[i]);
+        }
+        appliance_free(app);
+        diag_release(&d);
+        return EXIT_DONE;
+}

@@ -67,6 +67,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 if (!strcmp(argv[1], commands[i].name))
                         return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "complete"))
+                return cmd_complete(argc - 1, argv + 1);
         {
                 const char *names[ARRAY_SIZE(commands)];
                 const char *near;
