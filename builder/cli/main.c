@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
         {"validate", cmd_validate, "check a recipe and report every error with its line"},
         {"plan", cmd_plan, "print the artifact graph in build order with content keys"},
+        {"summary", cmd_summary, "show each role's resolved recipe and a picture of its disk"},
         {"build", cmd_build, "build a recipe's artifacts into an output directory"},
         {"boot", cmd_boot, "boot an image or a built role under QEMU and wait for its check"},
         {"up", cmd_up, "bring a built appliance up: its VMs, networks and appliance checks"},

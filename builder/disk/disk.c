@@ -1,5 +1,6 @@
 /* disk.c: a role's GPT disk: layout from the recipe, assembly, conversions. */
 #include "disk.h"
+#include "lvm.h"
 #include "vhdx.h"
 #include "util/cleanup.h"
 #include "util/exec.h"
@@ -302,4 +303,41 @@ int disk_convert(const char *raw, enum output_fmt fmt, const char *seed, const c
         }
         atomic_release(&a);
         return r;
+}
+
+int disk_pool_layout(const struct role *r, const struct gpt *g, struct lvm_pool *pool, ssize_t *pp,
+                     struct diag *d)
+{
+        const struct storage_spec *s = &r->storage;
+        ssize_t part = -1;
+        int rc;
+
+        for (size_t i = 0; s->pool.partition && i < g->n && i < r->disk.n_partitions; i++)
+                if (r->disk.partitions[i].type == PART_LVM &&
+                    !strcmp(s->pool.partition, r->disk.partitions[i].name))
+                        part = (ssize_t)i;
+        *pp = part;
+        if (part < 0)
+                return 0;
+        memset(pool, 0, sizeof(*pool));
+        pool->lv = calloc(s->n_volumes + 1, sizeof(*pool->lv));
+        if (!pool->lv)
+                return diag_err(d, -ENOMEM, "out of memory");
+        pool->vg = s->pool.vg;
+        pool->seed = r->name;
+        pool->dev_size = (g->parts[part].last_lba - g->parts[part].first_lba + 1) * GPT_SECTOR;
+        pool->n_lv = s->n_volumes;
+        for (size_t i = 0; i < s->n_volumes; i++) {
+                pool->lv[i].name = s->volumes[i].name;
+                pool->lv[i].extents = s->volumes[i].size_rest
+                                              ? 0
+                                              : (s->volumes[i].size + LVM_EXTENT - 1) / LVM_EXTENT;
+        }
+        rc = lvm_layout(pool, d);
+        if (rc < 0) {
+                free(pool->lv);
+                pool->lv = NULL;
+                *pp = -1;
+        }
+        return rc;
 }

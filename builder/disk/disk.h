@@ -17,6 +17,13 @@ int disk_layout(const struct role *r, struct gpt *g, struct diag *d);
 void disk_fs_spec(const struct role *r, const struct gpt *g, size_t i, uint64_t epoch,
                   const char *tree, struct fs_spec *s);
 
+/* The role's LVM pool laid out in the partition of g its storage names: *part
+ * is that partition's index (-1 when the role has no pool: pool untouched), and
+ * pool its volumes by the recipe's sizes, the last "rest" (pool->lv malloc'd). */
+struct lvm_pool;
+int disk_pool_layout(const struct role *r, const struct gpt *g, struct lvm_pool *pool,
+                     ssize_t *part, struct diag *d);
+
 /* The check phase for a role's disk, before anything is written: the layout,
  * each partition's filesystem name and that filesystem's own limits (label,
  * minimum size). Every problem is reported; returns 0 or -EINVAL. */

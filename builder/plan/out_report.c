@@ -228,28 +228,6 @@ static void box(FILE *f, double x, double y, double w, double h, const char *col
         fputc('\n', f);
 }
 
-static int pool_layout(const struct role *r, const struct gpt *gp, size_t part,
-                       struct lvm_pool *pool, struct diag *d)
-{
-        const struct storage_spec *s = &r->storage;
-
-        memset(pool, 0, sizeof(*pool));
-        pool->lv = calloc(s->n_volumes + 1, sizeof(*pool->lv));
-        if (!pool->lv)
-                return -ENOMEM;
-        pool->vg = s->pool.vg;
-        pool->seed = r->name;
-        pool->dev_size = (gp->parts[part].last_lba - gp->parts[part].first_lba + 1) * GPT_SECTOR;
-        pool->n_lv = s->n_volumes;
-        for (size_t i = 0; i < s->n_volumes; i++) {
-                pool->lv[i].name = s->volumes[i].name;
-                pool->lv[i].extents = s->volumes[i].size_rest
-                                              ? 0
-                                              : (s->volumes[i].size + LVM_EXTENT - 1) / LVM_EXTENT;
-        }
-        return lvm_layout(pool, d);
-}
-
 static const char *esp_signing(const struct report *rp, const struct partition_spec *ps)
 {
         if (ps->type == PART_ESP && rp->g->boot && !rp->g->boot->keys)
@@ -273,12 +251,7 @@ static int disk_picture(struct report *rp, const struct role *r)
         if (rc < 0)
                 return rc;
         scale = DISK_W / (double)gp.size;
-        for (size_t i = 0; i < gp.n && i < r->disk.n_partitions; i++)
-                if (r->disk.partitions[i].type == PART_LVM && r->storage.pool.partition &&
-                    !strcmp(r->storage.pool.partition, r->disk.partitions[i].name))
-                        lvm = (ssize_t)i;
-        if (lvm >= 0 && (rc = pool_layout(r, &gp, (size_t)lvm, &pool, rp->d)) < 0) {
-                free(pool.lv);
+        if ((rc = disk_pool_layout(r, &gp, &pool, &lvm, rp->d)) < 0) {
                 gpt_release(&gp);
                 return rc;
         }
