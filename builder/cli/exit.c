@@ -72,7 +72,7 @@ int cmd_bad_option(const char *verb, const char *shortopts, const struct option 
                 names[n++] = o->name;
         near = suggest(word, names, n);
         if (near)
-                return cmd_usage_error(verb, "unknown option \"--%s\"; did you mean \"--%s\"?", word,
-                                       near);
+                return cmd_usage_error(verb, "unknown option \"--%s\"; did you mean \"--%s\"?",
+                                       word, near);
         return cmd_usage_error(verb, "unknown option \"--%s\"", word);
 }
