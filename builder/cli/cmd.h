@@ -58,6 +58,7 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
+int cmd_burn(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_complete(int argc, char **argv); /* not listed: for shell completion */
 int cmd_status(int argc, char **argv);

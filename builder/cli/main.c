@@ -36,6 +36,7 @@ static const struct command commands[] = {
         {"iso", cmd_iso,
          "write a hybrid install ISO (UEFI + BIOS, CD + USB) with live and install entries"},
         {"bundle", cmd_bundle, "write a signed CI bundle with manifest, SBOM and provenance"},
+        {"burn", cmd_burn, "write an image or ISO to a removable drive, then compare it"},
         {"version", cmd_version, "print the version, commit, data directory and tools found"},
 };
 
