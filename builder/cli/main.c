@@ -1,10 +1,15 @@
 /* main.c: pocbake's command table. */
+#include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/suggest.h"
 
 struct command {
@@ -50,6 +55,70 @@ static void usage(FILE *f)
                    "written)\n");
 }
 
+/* The verbs that stage roots (file owners other than the user's) or remove what
+ * they staged: run as another user, they go into a user namespace of the user's
+ * subordinate ids (Debian's uidmap: unshare --map-root-user --map-auto), where
+ * they are root over those ids. */
+static bool needs_ids(const char *verb)
+{
+        return !strcmp(verb, "build") || !strcmp(verb, "cache") || !strcmp(verb, "clean");
+}
+
+static bool has_range(const char *file, const char *name, uid_t uid)
+{
+        _cleanup_free_ char *text = NULL;
+        char id[32];
+        size_t len = 0, nl = strlen(name);
+
+        snprintf(id, sizeof(id), "%u", (unsigned)uid);
+        if (read_file(file, &text, &len) < 0)
+                return false;
+        for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                if ((!strncmp(l, name, nl) && l[nl] == ':') ||
+                    (!strncmp(l, id, strlen(id)) && l[strlen(id)] == ':'))
+                        return true;
+        return false;
+}
+
+/* Re-run this command inside the user namespace; returns only when it cannot. */
+static int enter_userns(int argc, char **argv)
+{
+        struct passwd *pw = getpwuid(getuid());
+        const char *name = pw ? pw->pw_name : "";
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        const char **av = calloc((size_t)argc + 5, sizeof(*av));
+
+        if (!has_range("/etc/subuid", name, getuid()) ||
+            !has_range("/etc/subgid", name, getuid())) {
+                fprintf(stderr,
+                        "pocbake %s: user %s has no subordinate id range, which a build that is "
+                        "not run as root needs for the file owners of its roots (expected, as "
+                        "root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 "
+                        "%s)\n",
+                        argv[1], name, name);
+                return EXIT_FAILED;
+        }
+        if (n <= 0 || !av)
+                return EXIT_FAILED;
+        self[n] = 0;
+        av[0] = "unshare";
+        av[1] = "--map-root-user";
+        av[2] = "--map-auto";
+        av[3] = "--";
+        av[4] = self;
+        for (int i = 1; i < argc; i++)
+                av[4 + i] = argv[i];
+        setenv("POCBAKE_USERNS", "1", 1);
+        execvp("unshare", (char *const *)av);
+        fprintf(stderr,
+                "pocbake %s: cannot enter a user namespace (unshare: %s; expected util-linux and "
+                "uidmap installed)\n",
+                argv[1], strerror(errno));
+        free(av);
+        return EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
         opterr = 0; /* each verb names a bad option itself (cmd_bad_option) */
@@ -66,6 +135,9 @@ int main(int argc, char **argv)
 
                 return cmd_version(1, v);
         }
+        if (geteuid() != 0 && !getenv("POCBAKE_USERNS") && needs_ids(argv[1]) &&
+            !(argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))))
+                return enter_userns(argc, argv);
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 if (!strcmp(argv[1], commands[i].name))
                         return commands[i].fn(argc - 1, argv + 1);
