@@ -24,7 +24,8 @@ struct common {
         size_t n_roles;
         const char *allow[64];
         size_t n_allow;
-        char *shipped; /* the shipped recipes: a recipe may always use them */
+        char *shipped;      /* the shipped recipes: a recipe may always use them */
+        const char *prefix; /* "pocbake VERB: " for its messages */
         const char *keys;
         const char *enroll;
         struct appliance *app;
@@ -96,7 +97,7 @@ static int common_plan(struct common *c)
         if (rc >= 0)
                 rc = graph_plan(&c->g, c->app, &go, &c->d);
         if (rc < 0) {
-                diag_print_unplaced(&c->d, "pocbake: ");
+                diag_print_unplaced(&c->d, c->prefix);
                 return exit_code(rc);
         }
         return EXIT_DONE;
@@ -347,6 +348,7 @@ int cmd_plan(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
+        a.c.prefix = !strcmp(argv[0], "plan") ? "pocbake plan: " : "pocbake build: ";
         rc = common_plan(&a.c);
         if (rc == EXIT_DONE)
                 plan_print(&a.c.g, a.json);
@@ -379,6 +381,7 @@ int cmd_build(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
+        a.c.prefix = !strcmp(argv[0], "plan") ? "pocbake plan: " : "pocbake build: ";
         rc = common_plan(&a.c);
         if (rc != EXIT_DONE) {
                 common_release(&a.c);
@@ -396,7 +399,7 @@ int cmd_build(int argc, char **argv)
         recipe = realpath(a.c.recipe, NULL);
         bo.recipe = recipe ? recipe : a.c.recipe;
         rc = build_run(&a.c.g, &bo, &a.c.d);
-        diag_print(&a.c.d, "pocbake: ");
+        diag_print(&a.c.d, a.c.prefix);
         common_release(&a.c);
         return exit_code(rc);
 }

@@ -244,9 +244,9 @@ int cmd_verify_image(int argc, char **argv)
         r = guest_inspect(argv[1], &rep, &d);
         if (r < 0) {
                 guest_report_release(&rep);
-                return cmd_finish(&d, "pocbake verify: ", r);
+                return cmd_finish(&d, "pocbake verify image: ", r);
         }
-        cmd_finish(&d, "pocbake verify: ", r);
+        cmd_finish(&d, "pocbake verify image: ", r);
         if (!rep.has_manifest) {
                 fprintf(stderr, "pocbake verify: %s: no payload manifest (%s)\n", argv[1],
                         GUEST_MANIFEST);

@@ -131,12 +131,12 @@ static int keys_enroll_cmd(int argc, char **argv)
                 uint64_t e;
 
                 if ((r = epoch_from_env(&e, &d)) < 0)
-                        return cmd_finish(&d, "pocbake keys: ", r);
+                        return cmd_finish(&d, "pocbake keys enroll: ", r);
                 o.timestamp = (time_t)e;
         }
         o.db_extra = extra;
         r = keys_enroll(argv[optind], &o, &d);
-        return cmd_finish(&d, "pocbake keys: ", r);
+        return cmd_finish(&d, "pocbake keys enroll: ", r);
 }
 
 static const struct subcmd keys_table[] = {

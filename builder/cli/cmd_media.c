@@ -393,14 +393,15 @@ static int verify_media(int argc, char **argv, bool pxe)
                 return cmd_usage_error(verb, "expected one %s, got \"%s\" too",
                                        pxe ? "DIR" : "BUNDLE", argv[optind + 1]);
         if (x509_load(certp, &cert, &d) < 0)
-                return cmd_finish(&d, "pocbake verify: ", -EINVAL);
+                return cmd_finish(
+                        &d, pxe ? "pocbake verify pxe: " : "pocbake verify bundle: ", -EINVAL);
         if (pxe)
                 r = pxe_verify(argv[optind], cert, &n, &d);
         else
                 r = bundle_verify_file(argv[optind], cert, &n, &d);
         if (r < 0)
-                return cmd_finish(&d, "pocbake verify: ", r);
-        cmd_finish(&d, "pocbake verify: ", r);
+                return cmd_finish(&d, pxe ? "pocbake verify pxe: " : "pocbake verify bundle: ", r);
+        cmd_finish(&d, pxe ? "pocbake verify pxe: " : "pocbake verify bundle: ", r);
         printf("%s: %zu %s ok (signatures chain to %s)\n", argv[optind], n,
                pxe ? "files" : "members", certp);
         return EXIT_DONE;

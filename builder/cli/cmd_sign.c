@@ -56,7 +56,7 @@ static int sign_efi(int argc, char **argv)
         if (r >= 0)
                 r = authenticode_sign_file(argv[optind], out, key, cert, append, &d);
         /* a key that does not load is the user's to fix; a signing that fails is not */
-        return cmd_finish(&d, "pocbake sign: ", r < 0 && !key ? -EINVAL : r);
+        return cmd_finish(&d, "pocbake sign efi: ", r < 0 && !key ? -EINVAL : r);
 }
 
 static const struct subcmd sign_table[] = {

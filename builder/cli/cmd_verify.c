@@ -44,11 +44,11 @@ static int verify_efi(int argc, char **argv)
                                        argv[optind + 1]);
         r = x509_load(certp, &cert, &d);
         if (r < 0)
-                return cmd_finish(&d, "pocbake verify: ", -EINVAL);
+                return cmd_finish(&d, "pocbake verify efi: ", -EINVAL);
         r = authenticode_verify_file(argv[optind], cert, certp, &d);
         if (r < 0)
-                return cmd_finish(&d, "pocbake verify: ", r);
-        cmd_finish(&d, "pocbake verify: ", r);
+                return cmd_finish(&d, "pocbake verify efi: ", r);
+        cmd_finish(&d, "pocbake verify efi: ", r);
         printf("%s: signature ok (chains to %s)\n", argv[optind], certp);
         return EXIT_DONE;
 }

@@ -399,7 +399,8 @@ static int check_cached(struct run *r, struct diag *d)
                         if (rc == 0)
                                 continue;
                         fprintf(stderr,
-                                "pocbake: the cache object of %s (%.16s) no longer holds what "
+                                "pocbake build: the cache object of %s (%.16s) no longer holds "
+                                "what "
                                 "was made (%s): dropped, built again\n",
                                 n->id, n->key, why ? why : "?");
                         if (r->o->json) {

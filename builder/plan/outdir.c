@@ -229,7 +229,8 @@ int outdir_prune(struct outdir *o, bool keep, bool quiet, size_t *stale, struct 
                         /* changed since the build wrote it: not ours to remove */
                         if (!quiet)
                                 fprintf(stderr,
-                                        "pocbake: %s is no longer built, but changed since it "
+                                        "pocbake build: %s is no longer built, but changed since "
+                                        "it "
                                         "was written: left\n",
                                         path);
                         continue;
@@ -238,7 +239,8 @@ int outdir_prune(struct outdir *o, bool keep, bool quiet, size_t *stale, struct 
                 if (keep) {
                         if (!quiet)
                                 fprintf(stderr,
-                                        "pocbake: %s is no longer built (kept: --keep-stale)\n",
+                                        "pocbake build: %s is no longer built (kept: "
+                                        "--keep-stale)\n",
                                         path);
                         e->seen = true; /* still recorded, for a later build to remove */
                         continue;

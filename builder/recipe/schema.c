@@ -9,6 +9,7 @@
 
 #include "confine.h"
 #include "util/cleanup.h"
+#include "util/suggest.h"
 #include "util/fsutil.h"
 #include "util/parse.h"
 #include "util/size.h"
@@ -427,13 +428,26 @@ static int unknown_key(struct bctx *c, const struct ynode *k, const struct schem
         FILE *f = open_memstream(&list, &len);
         int r;
 
+        const char *keys[64], *near;
+        size_t n = 0;
+
         if (!f)
                 return -ENOMEM;
-        for (size_t i = 0; i < s->n_fields; i++)
+        for (size_t i = 0; i < s->n_fields; i++) {
                 fprintf(f, "%s%s", i ? ", " : "", s->fields[i].key);
+                if (n < 64)
+                        keys[n++] = s->fields[i].key;
+        }
         fclose(f);
-        r = bind_error(c, &k->mark, "unknown key \"%s\" in %s (expected one of: %s)", k->value,
-                       s->what, list ? list : "");
+        near = suggest(k->value, keys, n);
+        if (near)
+                r = bind_error(c, &k->mark,
+                               "unknown key \"%s\" in %s; did you mean \"%s\"? (expected one of: "
+                               "%s)",
+                               k->value, s->what, near, list ? list : "");
+        else
+                r = bind_error(c, &k->mark, "unknown key \"%s\" in %s (expected one of: %s)",
+                               k->value, s->what, list ? list : "");
         free(list);
         return r;
 }

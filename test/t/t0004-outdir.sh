@@ -41,7 +41,7 @@ sed -i 's/^outputs: .*/outputs: [qcow2]/' "$T/r/lib.yaml"
 b --keep-stale "$T/r/app.yaml" >"$T/e4" 2>"$T/err4"
 ok "build with --keep-stale" test $? = 0
 ok "the raw image is kept" test -e "$T/out/alpha/alpha.raw"
-like "$(cat "$T/err4")" "pocbake: $T/out/alpha/alpha.raw is no longer built \(kept: --keep-stale\)" "and named"
+like "$(cat "$T/err4")" "pocbake build: $T/out/alpha/alpha.raw is no longer built \(kept: --keep-stale\)" "and named"
 b "$T/r/app.yaml" >"$T/e5" 2>"$T/err5"
 ok "build without" test $? = 0
 is "$(fin "$T/e5")" "0 $((n - 4)) 4" "four files no longer built are removed"

@@ -84,13 +84,13 @@ cp "$T/codesign.key.good" "$T/keys/codesign.key"
 chmod 0644 "$T/keys/codesign.key"
 out=$("$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
 is "$?" 2 "a codesign key others can read exits 2"
-like "$out" "^pocbake: .*codesign.key.*chmod 600" "and names the key, prefixed, with the fix"
+like "$out" "^pocbake build: .*codesign.key.*chmod 600" "and names the key, prefixed, with the fix"
 chmod 0600 "$T/keys/codesign.key"
 
 mv "$T/keys/codesign.crt" "$T/codesign.crt.good"
 out=$("$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
 is "$?" 2 "a missing codesign certificate exits 2"
-is "$out" "pocbake: keys $T/keys: no codesign.crt (the iso, pxe and bundle outputs are signed with codesign.key and codesign.crt; make the set with 'pocbake keys init $T/keys')" \
+is "$out" "pocbake build: keys $T/keys: no codesign.crt (the iso, pxe and bundle outputs are signed with codesign.key and codesign.crt; make the set with 'pocbake keys init $T/keys')" \
         "prefixed, with what it is for and the fix"
 is "$(ls "$T/cache/objects" 2>/dev/null | wc -l)" 0 "no node was built"
 mv "$T/codesign.crt.good" "$T/keys/codesign.crt"

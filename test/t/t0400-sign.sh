@@ -23,7 +23,7 @@ is "$out" "pocbake keys init: $K holds a key set already (PK.key and more) (expe
 # A key others can read is refused, with the reason and exit 2.
 cp "$K/db.key" "$T/open.key"; chmod 644 "$T/open.key"
 out=$($POCBAKE sign efi $SD/systemd-bootx64.efi -o "$T/x.efi" --key "$T/open.key" --cert "$K/db.crt" 2>&1)
-is "$? $out" "2 pocbake sign: key \"$T/open.key\" is readable by group or others (chmod 600 it)" \
+is "$? $out" "2 pocbake sign efi: key \"$T/open.key\" is readable by group or others (chmod 600 it)" \
         "0644 key is refused"
 [ ! -e "$T/x.efi" ] && pass "no output after a refused key" || fail "no output after a refused key"
 

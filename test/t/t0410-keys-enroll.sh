@@ -85,16 +85,16 @@ owner=$(od -An -tx1 -j28 -N16 "$T/o3/PK.esl" | tr -d ' \n')
 
 chmod 644 "$K/KEK.key"
 out=$($POCBAKE keys enroll "$K" -o "$T/o5" 2>&1)
-like "$? $out" "^2 pocbake keys: key \"$K/KEK.key\" is readable by group or others \(chmod 600 it\)" \
+like "$? $out" "^2 pocbake keys enroll: key \"$K/KEK.key\" is readable by group or others \(chmod 600 it\)" \
         "enroll refuses a readable KEK key"
 [ ! -e "$T/o5" ] && pass "nothing written after the refusal" || fail "nothing written after the refusal"
 chmod 600 "$K/KEK.key"
 out=$($POCBAKE keys enroll "$K" --timestamp soon 2>&1)
-like "$? $out" "^2 pocbake keys: --timestamp \"soon\": expected a whole number" "bad --timestamp"
+like "$? $out" "^2 pocbake keys enroll: --timestamp \"soon\": expected a whole number" "bad --timestamp"
 out=$($POCBAKE keys enroll "$K" --owner nope -o "$T/o6" 2>&1)
-like "$? $out" "^2 pocbake keys: owner \"nope\" is not a GUID" "bad --owner"
+like "$? $out" "^2 pocbake keys enroll: owner \"nope\" is not a GUID" "bad --owner"
 out=$($POCBAKE keys enroll "$T/nokeys" 2>&1)
-like "$? $out" "^2 pocbake keys: cannot read certificate \"$T/nokeys/PK.crt\"" "missing key set"
+like "$? $out" "^2 pocbake keys enroll: cannot read certificate \"$T/nokeys/PK.crt\"" "missing key set"
 out=$($POCBAKE keys enroll "$K" --db-extra /etc/hostname -o "$T/o7" 2>&1)
 like "$? $out" "\"/etc/hostname\" is not a PEM or DER certificate" "bad --db-extra"
 like "$($POCBAKE keys enroll --help)" "^usage: pocbake keys enroll DIR" "keys enroll --help"

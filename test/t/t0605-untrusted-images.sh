@@ -41,7 +41,7 @@ check parent.vhdx "a VHDX differencing disk \(it names its parent\)"
 check desc.vmdk "a VMDK descriptor \(it names other files\)"
 check text.txt "not a disk image"
 out=$("$POCBAKE" verify image back.qcow2 2>&1)
-like "$? $out" "^1 pocbake verify: back.qcow2: a qcow2 image with a backing file" "verify image refuses it too"
+like "$? $out" "^1 pocbake verify image: back.qcow2: a qcow2 image with a backing file" "verify image refuses it too"
 qemu-img create -q -f vhdx plain.vhdx 8M
 "$POCBAKE" inspect plain.vhdx >"$T/plain.out" 2>&1
 is "$?" 0 "a plain VHDX is inspected (no differencing disk)"

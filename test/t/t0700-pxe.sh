@@ -83,24 +83,24 @@ for f in $files; do
         byte=$(od -An -tu1 -j $off -N1 "$T/flip/$f" | tr -d ' ')
         printf "$(printf '\\%03o' $(( byte ^ 1 )))" | dd of="$T/flip/$f" bs=1 seek=$off conv=notrunc 2>/dev/null
         out=$($POCBAKE verify pxe "$T/flip" --cert "$K/db.crt" 2>&1); rc=$?
-        like "$rc $out" "^1 .*pocbake verify: $f: sha256 mismatch" "flipped byte in $f: sha256 mismatch"
-        like "$out" "pocbake verify: $f: signature does not match the file" "flipped byte in $f: signature mismatch"
+        like "$rc $out" "^1 .*pocbake verify pxe: $f: sha256 mismatch" "flipped byte in $f: sha256 mismatch"
+        like "$out" "pocbake verify pxe: $f: signature does not match the file" "flipped byte in $f: signature mismatch"
         rm -rf "$T/flip"
 done
 # a file the set does not list would be served unchecked
 cp -a "$T/set" "$T/flip"; cp "$T/uki.efi" "$T/flip/evil.efi"
 out=$($POCBAKE verify pxe "$T/flip" --cert "$K/db.crt" 2>&1)
-is "$? $out" "1 pocbake verify: evil.efi: present but not listed in SHA256SUMS (a server would hand it out unchecked)" \
+is "$? $out" "1 pocbake verify pxe: evil.efi: present but not listed in SHA256SUMS (a server would hand it out unchecked)" \
         "an unlisted file in the set is refused by name"
 rm -rf "$T/flip"
 cp -a "$T/set" "$T/flip"; echo >> "$T/flip/SHA256SUMS"
 out=$($POCBAKE verify pxe "$T/flip" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: SHA256SUMS: signature does not match the file" "edited SHA256SUMS is refused"
+like "$? $out" "^1 pocbake verify pxe: SHA256SUMS: signature does not match the file" "edited SHA256SUMS is refused"
 rm -rf "$T/flip"
 
 $POCBAKE keys init "$T/other" --cn-prefix other >/dev/null
 out=$($POCBAKE verify pxe "$T/set" --cert "$T/other/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: SHA256SUMS: signer certificate does not chain to \"/CN=other db\"" \
+like "$? $out" "^1 pocbake verify pxe: SHA256SUMS: signer certificate does not chain to \"/CN=other db\"" \
         "another db certificate is refused"
 
 out=$($POCBAKE pxe -o "$T/bad" --kernel "$T/vmlinuz" --initrd "$T/initrd" --uki "$T/uki.efi" \

@@ -162,17 +162,17 @@ while read -r name off; do
         printf "$(printf '\\%03o' $(( byte ^ 1 )))" | dd of="$T/f.tar" bs=1 seek="$off" conv=notrunc 2>/dev/null
         zstd -q -f "$T/f.tar" -o "$T/f.tar.zst"
         out=$($POCBAKE verify bundle "$T/f.tar.zst" --cert "$K/db.crt" 2>&1)
-        like "$? $out" "^1 pocbake verify: bundle member $name: sha256 mismatch" "flipped byte in $name is named"
+        like "$? $out" "^1 pocbake verify bundle: bundle member $name: sha256 mismatch" "flipped byte in $name is named"
 done <<< "$offsets"
 off=$(echo "$offsets" | awk '$1 == "SHA256SUMS" { print $2 }')
 cp "$T/b.tar" "$T/f.tar"; printf 'f' | dd of="$T/f.tar" bs=1 seek="$off" conv=notrunc 2>/dev/null
 out=$($POCBAKE verify bundle "$T/f.tar" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: SHA256SUMS: signature does not match the file" "an edited SHA256SUMS is refused"
+like "$? $out" "^1 pocbake verify bundle: SHA256SUMS: signature does not match the file" "an edited SHA256SUMS is refused"
 
 cp "$T/b.tar" "$T/e.tar"; echo extra > "$T/extra"
 tar -rf "$T/e.tar" -C "$T" extra
 out=$($POCBAKE verify bundle "$T/e.tar" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: bundle member extra: not listed in SHA256SUMS" "an extra member is refused"
+like "$? $out" "^1 pocbake verify bundle: bundle member extra: not listed in SHA256SUMS" "an extra member is refused"
 # the member's blocks cut out (GNU tar's --delete mishandles sparse members)
 python3 - "$T/b.tar" "$T/d.tar" tools/run.sh <<'EOP'
 import sys, tarfile
@@ -183,7 +183,7 @@ data = open(src, "rb").read()
 open(dst, "wb").write(data[:ms[i].offset] + data[ms[i + 1].offset:])
 EOP
 out=$($POCBAKE verify bundle "$T/d.tar" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: bundle member tools/run.sh: missing" "a missing member is named"
+like "$? $out" "^1 pocbake verify bundle: bundle member tools/run.sh: missing" "a missing member is named"
 
 $POCBAKE keys init "$T/other" --cn-prefix other >/dev/null
 
@@ -210,19 +210,19 @@ is "$? $out" "0 $T/r.tar: 8 members ok (signatures chain to $K/db.crt)" "a bundl
 envelope "$T/stmt.json" "$T/other" > "$T/env-other"
 remake "$T/env-other"
 out=$($POCBAKE verify bundle "$T/r.tar" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: provenance.intoto.jsonl: no signature by the bundle's signer" \
+like "$? $out" "^1 pocbake verify bundle: provenance.intoto.jsonl: no signature by the bundle's signer" \
         "a provenance signed by another key is refused"
 jq -c '.subject[2].digest.sha256 = "'"$(printf x | sha256sum | cut -c1-64)"'"' "$T/stmt.json" > "$T/stmt-bad.json"
 envelope "$T/stmt-bad.json" "$K" > "$T/env-bad"
 remake "$T/env-bad"
 out=$($POCBAKE verify bundle "$T/r.tar" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: provenance.intoto.jsonl: subject tools/run.sh: sha256 does not match the member" \
+like "$? $out" "^1 pocbake verify bundle: provenance.intoto.jsonl: subject tools/run.sh: sha256 does not match the member" \
         "a signed statement whose subject digest is wrong is refused"
 out=$($POCBAKE verify bundle "$T/b.tar.zst" --cert "$T/other/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: SHA256SUMS: signer certificate does not chain to \"/CN=other db\"" \
+like "$? $out" "^1 pocbake verify bundle: SHA256SUMS: signer certificate does not chain to \"/CN=other db\"" \
         "another db certificate is refused"
 out=$($POCBAKE verify bundle "$T/status" --cert "$K/db.crt" 2>&1)
-like "$? $out" "^1 pocbake verify: bundle" "a file that is no archive is refused"
+like "$? $out" "^1 pocbake verify bundle: bundle" "a file that is no archive is refused"
 
 out=$($POCBAKE bundle -o "$T/bad.tar.zst" --keys "$K" nofile 2>&1)
 is "$? $out" "2 pocbake bundle: \"nofile\": expected PATH=FILE[:ROLE[:KIND]]" "a bad PATH=FILE argument"
