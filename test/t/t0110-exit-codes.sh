@@ -76,7 +76,7 @@ cp "$T/keys/codesign.key" "$T/codesign.key.good"
 printf 'not a key\n' >"$T/keys/codesign.key"
 out=$("$POCBAKE" build --quiet --keys "$T/keys" --cache "$T/cache" -o "$T/out" "$T/app.yaml" 2>&1)
 is "$?" 2 "a codesign key that does not load exits 2"
-like "$out" "^pocbake: .*codesign.key" "and names the key, prefixed"
+like "$out" "^pocbake build: .*codesign.key" "and names the key, prefixed"
 is "$(ls "$T/cache/objects" 2>/dev/null | wc -l)" 0 "no node was built"
 ok "nothing was written to the output directory" test ! -e "$T/out"
 
@@ -112,7 +112,7 @@ if [ "$(stat -f -c %T "$T")" = ext2/ext3 ]; then
         sed -i 's/^  size: 160M$/  size: 16T/' "$T/big/lib.yaml"
         out=$("$POCBAKE" build --quiet --cache "$T/cache16" -o "$T/out16" "$T/big/app.yaml" 2>&1)
         is "$?" 2 "a 16T disk on ext4 exits 2"
-        like "$out" "^pocbake: .*lib.yaml:[0-9]+:[0-9]+: disk of (alpha|beta): 17592186044416 bytes is more than the filesystem of .*cache16/tmp can hold in one file .*make the disk smaller" \
+        like "$out" "pocbake build: .*lib.yaml:[0-9]+:[0-9]+: disk of (alpha|beta): 17592186044416 bytes is more than the filesystem of .*cache16/tmp can hold in one file .*make the disk smaller" \
                 "and says where, why and what to do"
         is "$(ls "$T/cache16/objects" 2>/dev/null | wc -l)" 0 "no node was built for it"
         ok "nothing written to its out/" test ! -e "$T/out16"
