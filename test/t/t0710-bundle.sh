@@ -108,7 +108,7 @@ else
         skip "python3-jsonschema is not installed (scripts/deps installs it)"
 fi
 is "$(jq -r '[.spdxVersion, .dataLicense, .SPDXID, .creationInfo.created, .creationInfo.creators[0]] | join(" ")' "$S")" \
-        "SPDX-2.3 CC0-1.0 SPDXRef-DOCUMENT $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ) Tool: pocbake-$($POCBAKE --version | cut -d' ' -f2)" \
+        "SPDX-2.3 CC0-1.0 SPDXRef-DOCUMENT $(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ) Tool: pocbake-$($POCBAKE --version | head -n 1 | cut -d' ' -f2)" \
         "SPDX: version, licence, id, created, creator"
 like "$(jq -r .documentNamespace "$S")" "^https://spdx.org/spdxdocs/pocbake-${DIGEST:0:12}-[0-9a-f-]{36}$" \
         "SPDX: namespace derived from the recipe digest"
