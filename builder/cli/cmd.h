@@ -34,6 +34,15 @@ int cmd_usage_error(const char *verb, const char *fmt, ...) __attribute__((forma
  * the unknown option, and the nearest known one when it looks like a typo, or
  * the option whose value is missing. Returns EXIT_USAGE. */
 struct option;
+/* What an option takes, for the message when its value is refused. */
+struct value_hint {
+        int opt;
+        const char *name, *want; /* "--accel", "auto, kvm or tcg" */
+};
+/* A value refused for option opt of verb: "OPTION "VALUE": expected WANT" from
+ * hints (n of them), or "bad value". Returns EXIT_USAGE. */
+int cmd_bad_value(const char *verb, const struct value_hint *hints, size_t n, int opt,
+                  const char *value);
 int cmd_bad_option(const char *verb, const char *shortopts, const struct option *opts, char **argv);
 
 int cmd_validate(int argc, char **argv);

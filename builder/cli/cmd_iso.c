@@ -70,21 +70,14 @@ static const struct option opts[] = {
 /* A value parse_opt refused: the option and what it takes. */
 static int bad_value(int c, const char *v)
 {
-        static const struct {
-                int opt;
-                const char *name, *want;
-        } hints[] = {
+        static const struct value_hint hints[] = {
                 {O_DEFAULT, "--default", "live or install"},
                 {O_TIMEOUT, "--timeout", "seconds from 0 to 3600"},
                 {O_ENROLL, "--enroll", "force, manual or off"},
                 {O_PAYLOAD, "--payload", "PATH=FILE (at most 256 payloads)"},
         };
 
-        for (size_t i = 0; i < ARRAY_SIZE(hints); i++)
-                if (hints[i].opt == c)
-                        return cmd_usage_error("iso", "%s \"%s\": expected %s", hints[i].name, v,
-                                               hints[i].want);
-        return cmd_usage_error("iso", "bad value \"%s\"", v);
+        return cmd_bad_value("iso", hints, ARRAY_SIZE(hints), c, v);
 }
 
 static int parse_payload(char *arg, struct iso_payload *p)

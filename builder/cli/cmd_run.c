@@ -111,21 +111,14 @@ static char *resolve(const char *target, const char *out, char **name)
 /* A value parse_opt refused: the option and what it takes. */
 static int bad_value(int opt, const char *v)
 {
-        static const struct {
-                int opt;
-                const char *name, *want;
-        } hints[] = {
+        static const struct value_hint hints[] = {
                 {O_ACCEL, "--accel", "auto, kvm or tcg"},
                 {O_AS, "--as", "disk, cdrom or usb"},
                 {O_MEMORY, "--memory", "MiB from 1 to 1048576"},
                 {O_TIMEOUT, "--timeout", "seconds from 1 to 86400"},
         };
 
-        for (size_t i = 0; i < ARRAY_SIZE(hints); i++)
-                if (hints[i].opt == opt)
-                        return cmd_usage_error("boot", "%s \"%s\": expected %s", hints[i].name, v,
-                                               hints[i].want);
-        return cmd_usage_error("boot", "bad value \"%s\"", v);
+        return cmd_bad_value("boot", hints, ARRAY_SIZE(hints), opt, v);
 }
 
 /* The ESP's EFI/BOOT/BOOTX64.EFI out of a raw, qcow2 or vhdx disk, by mtools on a

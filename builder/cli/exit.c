@@ -49,6 +49,16 @@ int cmd_usage_error(const char *verb, const char *fmt, ...)
         return EXIT_USAGE;
 }
 
+int cmd_bad_value(const char *verb, const struct value_hint *hints, size_t n, int opt,
+                  const char *value)
+{
+        for (size_t i = 0; i < n; i++)
+                if (hints[i].opt == opt)
+                        return cmd_usage_error(verb, "%s \"%s\": expected %s", hints[i].name, value,
+                                               hints[i].want);
+        return cmd_usage_error(verb, "bad value \"%s\"", value);
+}
+
 int cmd_bad_option(const char *verb, const char *shortopts, const struct option *opts, char **argv)
 {
         const char *arg = optind > 0 ? argv[optind - 1] : "";
