@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "stage/stage.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
+#include "util/suggest.h"
 
 static bool role_selected(const struct role *r, const struct graph_opts *o)
 {
@@ -32,14 +34,43 @@ static int check_role(const struct role *r, struct diag *d)
         return rc < 0 ? rc : rc2;
 }
 
+/* --role NAME the appliance does not have: its roles, and the nearest. */
+static int unknown_role(const struct appliance *a, const char *name, struct diag *d)
+{
+        const char **names = calloc(a->n_roles + 2, sizeof(*names));
+        char list[1024] = "";
+        size_t n = 0, o = 0;
+        const char *near;
+        int rc;
+
+        if (!names)
+                return diag_err(d, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < a->n_roles; i++)
+                names[n++] = a->roles[i]->name;
+        if (a->host)
+                names[n++] = a->host->name;
+        for (size_t i = 0; i < n && o < sizeof(list) - 8; i++)
+                o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", names[i]);
+        near = suggest(name, names, n);
+        if (near)
+                rc = diag_err(d, -EINVAL,
+                              "no role named \"%s\" in %s; did you mean \"%s\"? (expected one of: "
+                              "%s)",
+                              name, a->file, near, list);
+        else
+                rc = diag_err(d, -EINVAL, "no role named \"%s\" in %s (expected one of: %s)", name,
+                              a->file, list);
+        free(names);
+        return rc;
+}
+
 int graph_check(const struct appliance *a, const struct graph_opts *o, struct diag *d)
 {
         int rc = 0, rc2;
 
         for (size_t i = 0; i < o->n_roles; i++)
                 if (!appliance_find_role(a, o->roles[i]))
-                        rc = diag_err(d, -EINVAL, "no role named \"%s\" in %s", o->roles[i],
-                                      a->file);
+                        rc = unknown_role(a, o->roles[i], d);
         for (size_t i = 0; i < a->n_roles; i++)
                 if (role_selected(a->roles[i], o) && (rc2 = check_role(a->roles[i], d)) < 0)
                         rc = rc2;

@@ -48,6 +48,9 @@ is "$? $out" "2 pocbake build: option -o needs a value (see pocbake build --help
 out=$("$POCBAKE" boot --as floppy x.raw 2>&1)
 is "$? $out" '2 pocbake boot: --as "floppy": expected disk, cdrom or usb (see pocbake boot --help)' \
         "a bad value names the option and the allowed values"
+out=$("$POCBAKE" plan --role alpah --cache "$T/c" "$TOP/test/data/sample/app.yaml" 2>&1)
+like "$? $out" "^2 pocbake plan: no role named \"alpah\" in .*app.yaml; did you mean \"alpha\"\? \(expected one of: alpha, beta\)" \
+        "a mistyped role: did you mean, and the roles there are"
 out=$("$POCBAKE" validate --keys k x.yaml 2>&1)
 is "$? $out" "2 pocbake validate: option --keys does not apply to this verb (see pocbake validate --help)" \
         "an option of another verb is named"
