@@ -63,7 +63,7 @@ like "$log" "root hash verified \(sha256:$ROOTSHA\)" "and the fetched root's has
 
 out=$(boot --vars "$T/vars.fd" --pxe "$T/set" --bootfile unsigned.efi --expect "POCBAKE-MARKER" \
         --log "$T/refused.log")
-like "$? $out" "^1 pocbake boot: unsigned.efi: the firmware refused an image \(Access Denied\)" \
+like "$? $out" "^1 pocbake boot: unsigned.efi: the firmware refused an image \(Access Denied: unsigned, or signed with a key its db does not hold" \
         "UEFI PXE: an unsigned UKI is refused"
 diag "refusal: $(echo "$out" | head -n 1)"
 log=$(tr -d '\r' <"$T/refused.log")
