@@ -43,6 +43,10 @@ struct exporter {
         size_t *queue, head, tail; /* node indexes waiting for the thread */
         bool stop;
         bool digests; /* each copied file's sha256 into the cache's digests */
+        /* Held while the thread works (one file at a time), and by the main
+         * thread around each fork: a worker never starts with a lock (the
+         * allocator's, OpenSSL's) that this thread held at that moment. */
+        pthread_mutex_t gate;
 };
 
 static size_t node_index(const struct graph *g, const struct node *n)
@@ -84,56 +88,80 @@ static int check_digest(struct exporter *e, size_t i, const char *src, int fd)
         return -EBADMSG;
 }
 
+/* One file (k) of node i into its temp file beside its target; 0 or -errno, the
+ * message in the node's stage. */
+static int stage_file(struct exporter *e, size_t i, size_t k)
+{
+        struct node_stage *s = &e->s[i];
+        struct staged *f = &s->f[k];
+        _cleanup_free_ char *dst = path_join(e->out, s->l.v[k].out);
+        _cleanup_close_ int in = -1;
+        struct stat st;
+        int rc = 0;
+
+        if (!dst)
+                return -ENOMEM;
+        if (outdir_current(e->od, s->l.v[k].out, s->l.v[k].src)) {
+                f->unchanged = true;
+                return 0;
+        }
+        in = open(s->l.v[k].src, O_RDONLY | O_CLOEXEC);
+        if (in < 0 || fstat(in, &st) < 0)
+                rc = -errno;
+        /* the bytes read once here are the ones that ship: checked against
+         * what the object held when it was made */
+        if (rc >= 0 && (rc = check_digest(e, i, s->l.v[k].src, in)) < 0)
+                return rc;
+        if (rc >= 0)
+                rc = atomic_open(&f->a, dst, 0644);
+        if (rc >= 0)
+                rc = copy_fd_sparse(in, f->a.fd, st.st_size);
+        if (rc >= 0 && fsync(f->a.fd) < 0)
+                rc = -errno;
+        f->copied = rc >= 0;
+        /* while later nodes build: the digest the end of the build shows */
+        if (rc >= 0 && e->digests) {
+                char hex[SHA256_HEX];
+
+                (void)export_sha256(e->g, e->g->nodes[i], s->l.v[k].src, hex);
+        }
+        if (rc < 0 && !s->msg && asprintf(&s->msg, "cannot write %s: %s", dst, strerror(-rc)) < 0)
+                s->msg = NULL;
+        return rc;
+}
+
 /* Copy one node's files into temp files beside their targets (and to disk: the
  * rename at the end is then all that is left). */
 static void stage_node(struct exporter *e, size_t i)
 {
         struct node_stage *s = &e->s[i];
-        int rc = node_exports(e->g, e->g->nodes[i], &s->l);
+        int rc;
 
+        pthread_mutex_lock(&e->gate);
+        rc = node_exports(e->g, e->g->nodes[i], &s->l);
         if (rc >= 0 && !(s->f = calloc(s->l.n + 1, sizeof(*s->f))))
                 rc = -ENOMEM;
         for (size_t k = 0; rc >= 0 && k < s->l.n; k++)
                 s->f[k].a.fd = -1;
+        pthread_mutex_unlock(&e->gate);
         for (size_t k = 0; rc >= 0 && k < s->l.n; k++) {
-                struct staged *f = &s->f[k];
-                _cleanup_free_ char *dst = path_join(e->out, s->l.v[k].out);
-                _cleanup_close_ int in = -1;
-                struct stat st;
-
-                if (!dst) {
-                        rc = -ENOMEM;
-                        break;
-                }
-                if (outdir_current(e->od, s->l.v[k].out, s->l.v[k].src)) {
-                        f->unchanged = true;
-                        continue;
-                }
-                in = open(s->l.v[k].src, O_RDONLY | O_CLOEXEC);
-                if (in < 0 || fstat(in, &st) < 0)
-                        rc = -errno;
-                /* the bytes read once here are the ones that ship: checked against
-                 * what the object held when it was made */
-                if (rc >= 0 && (rc = check_digest(e, i, s->l.v[k].src, in)) < 0)
-                        break;
-                if (rc >= 0)
-                        rc = atomic_open(&f->a, dst, 0644);
-                if (rc >= 0)
-                        rc = copy_fd_sparse(in, f->a.fd, st.st_size);
-                if (rc >= 0 && fsync(f->a.fd) < 0)
-                        rc = -errno;
-                f->copied = rc >= 0;
-                /* while later nodes build: the digest the end of the build shows */
-                if (rc >= 0 && e->digests) {
-                        char hex[SHA256_HEX];
-
-                        (void)export_sha256(e->g, e->g->nodes[i], s->l.v[k].src, hex);
-                }
-                if (rc < 0 && !s->msg &&
-                    asprintf(&s->msg, "cannot write %s: %s", dst, strerror(-rc)) < 0)
-                        s->msg = NULL;
+                pthread_mutex_lock(&e->gate);
+                rc = stage_file(e, i, k);
+                pthread_mutex_unlock(&e->gate);
         }
         s->err = rc;
+}
+
+void exporter_fork_begin(struct exporter *e)
+{
+        if (e && e->started)
+                pthread_mutex_lock(&e->gate);
+}
+
+void exporter_fork_end(struct exporter *e)
+{
+        if (e && e->started)
+                pthread_mutex_unlock(&e->gate);
 }
 
 static void *exporter_main(void *arg)
@@ -173,6 +201,7 @@ int exporter_start(struct exporter **out, const struct graph *g, const char *dir
         e->od = od;
         e->digests = digests;
         pthread_mutex_init(&e->lock, NULL);
+        pthread_mutex_init(&e->gate, NULL);
         pthread_cond_init(&e->more, NULL);
         e->started = pthread_create(&e->th, NULL, exporter_main, e) == 0;
         *out = e; /* without the thread, exporter_finish copies everything itself */
