@@ -87,7 +87,7 @@ static int enter_userns(int argc, char **argv)
         const char *name = pw ? pw->pw_name : "";
         char self[4096];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        const char **av = calloc((size_t)argc + 5, sizeof(*av));
+        _cleanup_free_ const char **av = NULL;
 
         if (!has_range("/etc/subuid", name, getuid()) ||
             !has_range("/etc/subgid", name, getuid())) {
@@ -99,7 +99,7 @@ static int enter_userns(int argc, char **argv)
                         argv[1], name, name);
                 return EXIT_FAILED;
         }
-        if (n <= 0 || !av)
+        if (n <= 0 || !(av = calloc((size_t)argc + 5, sizeof(*av))))
                 return EXIT_FAILED;
         self[n] = 0;
         av[0] = "unshare";
@@ -115,7 +115,6 @@ static int enter_userns(int argc, char **argv)
                 "pocbake %s: cannot enter a user namespace (unshare: %s; expected util-linux and "
                 "uidmap installed)\n",
                 argv[1], strerror(errno));
-        free(av);
         return EXIT_FAILED;
 }
 

@@ -31,7 +31,7 @@ comp() { # WORDS... : the last word is the one completed
                 _pocbake; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' - \
                 "$P/share/bash-completion/completions/pocbake" "$@"
 }
-is "$(comp pocbake bu)" "build bundle " "bash: commands"
+is "$(comp pocbake bu)" "build bundle burn " "bash: commands"
 is "$(comp pocbake build --js)" "--json " "bash: a command's options, from its help"
 is "$(comp pocbake build "$P/share/pocbake/recipes/poc.yaml" --role MAS-D)" "MAS-DC01 " "bash: role names from the recipe"
 is "$(comp pocbake build "$P/share/pocbake/recipes/poc.yaml" --profile f)" "full " "bash: profiles from the recipe"
