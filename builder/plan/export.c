@@ -31,6 +31,17 @@ struct node_stage {
         char *msg;
 };
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0
+#endif
+
 struct exporter {
         const struct graph *g;
         const char *out;
@@ -203,7 +214,10 @@ int exporter_start(struct exporter **out, const struct graph *g, const char *dir
         pthread_mutex_init(&e->lock, NULL);
         pthread_mutex_init(&e->gate, NULL);
         pthread_cond_init(&e->more, NULL);
-        e->started = pthread_create(&e->th, NULL, exporter_main, e) == 0;
+        /* ASan's allocator (GCC 12's) is not fork-safe while another thread
+         * allocates: a worker could start with its lock taken and hang. Under
+         * ASan the copies wait for the end of the build. */
+        e->started = !ASAN && pthread_create(&e->th, NULL, exporter_main, e) == 0;
         *out = e; /* without the thread, exporter_finish copies everything itself */
         return 0;
 }
