@@ -200,10 +200,7 @@ static int start(struct run *r, struct worker *w, struct node *n, struct diag *d
                 return -ENOMEM;
         fflush(NULL);
         parent = getpid();
-        exporter_fork_begin(r->ex);
         pid = fork();
-        if (pid != 0)
-                exporter_fork_end(r->ex);
         if (pid < 0)
                 return diag_err(d, -errno, "fork: %m");
         if (pid == 0) {

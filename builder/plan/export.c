@@ -54,10 +54,6 @@ struct exporter {
         size_t *queue, head, tail; /* node indexes waiting for the thread */
         bool stop;
         bool digests; /* each copied file's sha256 into the cache's digests */
-        /* Held while the thread works (one file at a time), and by the main
-         * thread around each fork: a worker never starts with a lock (the
-         * allocator's, OpenSSL's) that this thread held at that moment. */
-        pthread_mutex_t gate;
 };
 
 static size_t node_index(const struct graph *g, const struct node *n)
@@ -148,31 +144,14 @@ static void stage_node(struct exporter *e, size_t i)
         struct node_stage *s = &e->s[i];
         int rc;
 
-        pthread_mutex_lock(&e->gate);
         rc = node_exports(e->g, e->g->nodes[i], &s->l);
         if (rc >= 0 && !(s->f = calloc(s->l.n + 1, sizeof(*s->f))))
                 rc = -ENOMEM;
         for (size_t k = 0; rc >= 0 && k < s->l.n; k++)
                 s->f[k].a.fd = -1;
-        pthread_mutex_unlock(&e->gate);
-        for (size_t k = 0; rc >= 0 && k < s->l.n; k++) {
-                pthread_mutex_lock(&e->gate);
+        for (size_t k = 0; rc >= 0 && k < s->l.n; k++)
                 rc = stage_file(e, i, k);
-                pthread_mutex_unlock(&e->gate);
-        }
         s->err = rc;
-}
-
-void exporter_fork_begin(struct exporter *e)
-{
-        if (e && e->started)
-                pthread_mutex_lock(&e->gate);
-}
-
-void exporter_fork_end(struct exporter *e)
-{
-        if (e && e->started)
-                pthread_mutex_unlock(&e->gate);
 }
 
 static void *exporter_main(void *arg)
@@ -212,7 +191,6 @@ int exporter_start(struct exporter **out, const struct graph *g, const char *dir
         e->od = od;
         e->digests = digests;
         pthread_mutex_init(&e->lock, NULL);
-        pthread_mutex_init(&e->gate, NULL);
         pthread_cond_init(&e->more, NULL);
         /* ASan's allocator (GCC 12's) is not fork-safe while another thread
          * allocates: a worker could start with its lock taken and hang. Under

@@ -15,10 +15,6 @@ struct exporter;
  * build goes on. */
 int exporter_start(struct exporter **e, const struct graph *g, const char *dir, struct outdir *od,
                    bool digests, struct diag *d);
-/* Around each fork of a worker: the thread is held between two files, so the
- * child starts with no lock (allocator, OpenSSL) the thread held. NULL is fine. */
-void exporter_fork_begin(struct exporter *e);
-void exporter_fork_end(struct exporter *e);
 /* Queue a node whose object is in the cache (built or found there). */
 void exporter_add(struct exporter *e, const struct node *n);
 
