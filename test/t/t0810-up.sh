@@ -66,7 +66,7 @@ is "$?" 2 "a check from a VM the appliance lacks: exit 2"
 like "$out" "nofrom.yaml:6:[0-9]+: check \"web-page\": from \"nobody\" is not a role of this appliance \(expected one of: web, client\)" "... named with file:line:col and the VMs there are"
 
 # up builds first when given keys
-"$POCBAKE" up --keys "$T/keys" --cache "$T/cache" -o "$T/out" --accel tcg --timeout 300 \
+"$POCBAKE" up --keys "$T/keys" --cache "$T/cache" -o "$T/out" --accel tcg --timeout 600 \
         "$T/app/good.yaml" >"$T/good.out" 2>"$T/good.err"
 rc=$?
 is "$rc" 0 "up: both VMs and both appliance checks pass"
@@ -84,7 +84,7 @@ is "$(pgrep -f -- "$T/out/up/" | wc -l)" 0 "after up: no QEMU of it runs"
 ok "after up: no namespace left" nsgone
 
 # a failing check: exit 1, the check and its VM named, its output shown
-"$POCBAKE" up --json -o "$T/out" --accel tcg --timeout 300 "$T/app/bad.yaml" >"$T/bad.out" 2>"$T/bad.err"
+"$POCBAKE" up --json -o "$T/out" --accel tcg --timeout 600 "$T/app/bad.yaml" >"$T/bad.out" 2>"$T/bad.err"
 is "$?" 1 "up with a failing check exits 1"
 like "$(grep '"event": "check"' "$T/bad.out" | grep web-page)" '"name": "web-page", "from": "client", "result": "failed"' "the JSON event names the check and the VM"
 page=$(grep '"name": "web-page"' "$T/bad.out")
@@ -98,7 +98,7 @@ is "$(pgrep -f -- "$T/out/up/" | wc -l)" 0 "after a failure: no QEMU of it runs"
 ok "after a failure: no namespace left" nsgone
 
 # --detach: it stays up for status and down from another shell
-"$POCBAKE" up --detach -o "$T/out" --accel tcg --timeout 300 "$T/app/good.yaml" >"$T/det.out" 2>&1
+"$POCBAKE" up --detach -o "$T/out" --accel tcg --timeout 600 "$T/app/good.yaml" >"$T/det.out" 2>&1
 is "$?" 0 "up --detach: the checks pass and it returns"
 ns=$(sed -n 's/^netns //p' "$T/out/up/state")
 is "$ns" "$myns" "the state names its namespace, named after the directory"
@@ -123,7 +123,7 @@ ok "after down: its namespace is gone" nsgone
 is "$?" 2 "status when nothing is up: exit 2"
 
 # SIGTERM while the VMs boot: everything is torn down
-"$POCBAKE" up -o "$T/out" --accel tcg --timeout 300 "$T/app/good.yaml" >"$T/term.out" 2>&1 &
+"$POCBAKE" up -o "$T/out" --accel tcg --timeout 600 "$T/app/good.yaml" >"$T/term.out" 2>&1 &
 pid=$!
 for i in $(seq 100); do [ -s "$T/out/up/state" ] && break; sleep 0.2; done
 ok "up wrote its state once the VMs started" test -s "$T/out/up/state"
