@@ -39,7 +39,7 @@ static int unknown_role(const struct appliance *a, const char *name, struct diag
 {
         const char **names = calloc(a->n_roles + 2, sizeof(*names));
         char list[1024] = "";
-        size_t n = 0, o = 0;
+        size_t n = 0;
         const char *near;
         int rc;
 
@@ -49,8 +49,7 @@ static int unknown_role(const struct appliance *a, const char *name, struct diag
                 names[n++] = a->roles[i]->name;
         if (a->host)
                 names[n++] = a->host->name;
-        for (size_t i = 0; i < n && o < sizeof(list) - 8; i++)
-                o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", names[i]);
+        names_join(names, n, list, sizeof(list));
         near = suggest(name, names, n);
         if (near)
                 rc = diag_err(d, -EINVAL,

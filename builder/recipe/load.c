@@ -485,12 +485,10 @@ static int load_top(struct loader *l, struct ynode *parsed)
                 struct mark m = {.file = l->a->file};
                 const char *near = suggest(l->o->profile, (const char *const *)l->a->profiles,
                                            l->a->n_profiles);
-                char list[256] = "";
-                size_t o = 0;
+                char list[256];
 
-                for (size_t i = 0; i < l->a->n_profiles && o < sizeof(list) - 8; i++)
-                        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
-                                              l->a->profiles[i]);
+                names_join((const char *const *)l->a->profiles, l->a->n_profiles, list,
+                           sizeof(list));
                 if (near)
                         return diag_at(l->d, &m,
                                        "profile \"%s\" is not defined; did you mean \"%s\"? "
@@ -498,7 +496,8 @@ static int load_top(struct loader *l, struct ynode *parsed)
                                        l->o->profile, near, list);
                 return diag_at(
                         l->d, &m, "profile \"%s\" is not defined (expected %s%s)", l->o->profile,
-                        o ? "one of: " : "a profiles: entry of that name; the recipe has none",
+                        l->a->n_profiles ? "one of: "
+                                         : "a profiles: entry of that name; the recipe has none",
                         list);
         }
         return 0;

@@ -489,11 +489,9 @@ static int unknown_name(const struct mark *m, const char *what, const char *name
                         const char *const *names, size_t n, struct diag *d)
 {
         const char *near = suggest(name, names, n);
-        char list[256] = "";
-        size_t o = 0;
+        char list[256];
 
-        for (size_t i = 0; i < n && o < sizeof(list) - 8; i++)
-                o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", names[i]);
+        names_join(names, n, list, sizeof(list));
         if (near)
                 return diag_at(d, m,
                                "%s \"%s\" is not a %s of this root; did you mean \"%s\"? "

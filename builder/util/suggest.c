@@ -1,6 +1,7 @@
 /* suggest.c: optimal string alignment distance over a list of names. */
 #include "suggest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,4 +56,20 @@ const char *suggest(const char *word, const char *const *names, size_t n)
                 }
         }
         return best <= limit ? pick : NULL;
+}
+
+char *names_join(const char *const *names, size_t n, char *buf, size_t len)
+{
+        size_t o = 0;
+
+        if (len)
+                buf[0] = 0;
+        for (size_t i = 0; i < n && o + 1 < len; i++) {
+                int k = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", names[i]);
+
+                if (k < 0)
+                        break;
+                o += (size_t)k < len - o ? (size_t)k : len - o - 1;
+        }
+        return buf;
 }
