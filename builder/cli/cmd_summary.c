@@ -108,15 +108,13 @@ static char *fingerprint(const char *keys, const char *name)
 {
         _cleanup_free_ char *p = keys ? path_join(keys, name) : NULL;
         _cleanup_x509_ X509 *x = NULL;
-        _cleanup_free_ uint8_t *der = NULL;
         struct diag q = {0};
-        uint8_t md[SHA256_LEN];
-        size_t len = 0;
-        char *hex = NULL;
+        char *hex = malloc(SHA256_HEX);
 
-        if (p && x509_load(p, &x, &q) >= 0 && x509_der(x, &der, &len, &q) >= 0 &&
-            sha256_buf(der, len, md) >= 0 && (hex = malloc(SHA256_HEX)))
-                hex_encode(md, SHA256_LEN, hex);
+        if (hex && !(p && x509_load(p, &x, &q) >= 0 && x509_fingerprint(x, hex, &q) >= 0)) {
+                free(hex);
+                hex = NULL;
+        }
         diag_release(&q);
         return hex;
 }

@@ -416,10 +416,7 @@ static int signing(struct report *rp)
         for (size_t i = 0; i < ARRAY_SIZE(cert_files); i++) {
                 _cleanup_free_ char *p = keys_file(rp->g->boot, cert_files[i]);
                 _cleanup_x509_ X509 *x = NULL;
-                _cleanup_free_ uint8_t *der = NULL;
-                uint8_t md[SHA256_LEN];
                 char hex[SHA256_HEX], subject[256] = "";
-                size_t len = 0;
                 int rc;
 
                 if (!p)
@@ -427,10 +424,8 @@ static int signing(struct report *rp)
                 if (access(p, R_OK) < 0)
                         continue;
                 if ((rc = x509_load(p, &x, rp->d)) < 0 ||
-                    (rc = x509_der(x, &der, &len, rp->d)) < 0 ||
-                    (rc = sha256_buf(der, len, md)) < 0)
+                    (rc = x509_fingerprint(x, hex, rp->d)) < 0)
                         return rc;
-                hex_encode(md, SHA256_LEN, hex);
                 X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
                 fprintf(rp->f, "<tr><td>%.*s</td><td>", (int)(strlen(cert_files[i]) - 4),
                         cert_files[i]);

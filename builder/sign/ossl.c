@@ -10,6 +10,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "util/hash.h"
+
 int ossl_err(struct diag *d, int err, const char *fmt, ...)
 {
         _cleanup_free_ char *msg = NULL;
@@ -48,6 +50,17 @@ int x509_load(const char *path, X509 **out, struct diag *d)
         if (!x)
                 return ossl_err(d, -EINVAL, "\"%s\" is not a PEM or DER certificate", path);
         *out = x;
+        return 0;
+}
+
+int x509_fingerprint(X509 *x, char hex[65], struct diag *d)
+{
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+
+        if (X509_digest(x, EVP_sha256(), md, &n) != 1 || n != SHA256_LEN)
+                return ossl_err(d, -EINVAL, "cannot digest certificate");
+        hex_encode(md, SHA256_LEN, hex);
         return 0;
 }
 

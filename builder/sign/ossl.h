@@ -34,3 +34,5 @@ int ossl_err(struct diag *d, int err, const char *fmt, ...) __attribute__((forma
 int x509_load(const char *path, X509 **out, struct diag *d);
 /* DER of a certificate, malloc'd. */
 int x509_der(X509 *x, uint8_t **der, size_t *len, struct diag *d);
+/* The certificate's SHA-256 fingerprint (over its DER) in hex. */
+int x509_fingerprint(X509 *x, char hex[65], struct diag *d);
