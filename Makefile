@@ -2,7 +2,7 @@
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := yaml-0.1 libarchive zlib libzstd libcrypto jansson libguestfs
+PKGS := yaml-0.1 libarchive zlib libzstd libcrypto jansson libcurl libguestfs
 
 ifdef SANITIZE
 O ?= build-san

@@ -10,6 +10,7 @@
 #include "boot/data.h"
 #include "boot/esp.h"
 #include "cmd.h"
+#include "oci/registry.h"
 #include "plan/build.h"
 #include "plan/plan.h"
 #include "util/cleanup.h"
@@ -124,7 +125,8 @@ static const char plan_help[] =
 static const char build_help[] =
         "usage: pocbake build [-o DIR] [-j N] [--role NAME]... [--profile NAME]\n"
         "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--keep-stale]\n"
-        "                     [--allow-path DIR]... [--json] [--quiet] RECIPE\n"
+        "                     [--allow-path DIR]... [--remote-cache oci://HOST[:PORT]/REPO\n"
+        "                     [--remote-cache-insecure]] [--json] [--quiet] RECIPE\n"
         "\n"
         "Build the artifacts of RECIPE into DIR (default out/). Nodes whose content key\n"
         "is in the cache (default $XDG_CACHE_HOME/pocbake) are reused, not rebuilt. A file\n"
@@ -142,6 +144,15 @@ static const char build_help[] =
         "  --keep-stale       keep (and name) the files no longer built, instead of removing them\n"
         "  --allow-path DIR   let the recipe's paths lead into DIR too (repeatable); by\n"
         "                     default only RECIPE's directory tree and the shipped recipes\n"
+        "  --remote-cache oci://HOST[:PORT]/REPO\n"
+        "                     share the cache through an OCI registry: what the cache lacks\n"
+        "                     is pulled from it (each file checked), what is built is pushed\n"
+        "                     (default: $POCBAKE_REMOTE_CACHE); a registry that fails costs a\n"
+        "                     warning, not the build. Credentials: $REGISTRY_AUTH_FILE or\n"
+        "                     ~/.docker/config.json; CA certificates: $SSL_CERT_FILE\n"
+        "  --remote-cache-insecure\n"
+        "                     plain http to the registry (a local one); also\n"
+        "                     POCBAKE_REMOTE_CACHE_INSECURE=1\n"
         "  --json             one JSON event per line on stdout\n"
         "  --quiet            no progress lines\n"
         "SOURCE_DATE_EPOCH sets every timestamp (default 315532800, 1980-01-01).\n"
@@ -157,7 +168,10 @@ enum {
         OPT_KEYS,
         OPT_ENROLL,
         OPT_KEEP_STALE,
-        OPT_ALLOW_PATH
+        OPT_ALLOW_PATH,
+        OPT_REMOTE,
+        OPT_REMOTE_INSECURE,
+        OPT_MATRIX
 };
 
 static const struct option long_opts[] = {
@@ -173,6 +187,9 @@ static const struct option long_opts[] = {
         {"enroll", required_argument, NULL, OPT_ENROLL},
         {"keep-stale", no_argument, NULL, OPT_KEEP_STALE},
         {"allow-path", required_argument, NULL, OPT_ALLOW_PATH},
+        {"remote-cache", required_argument, NULL, OPT_REMOTE},
+        {"remote-cache-insecure", no_argument, NULL, OPT_REMOTE_INSECURE},
+        {"matrix", no_argument, NULL, OPT_MATRIX},
         {NULL, 0, NULL, 0},
 };
 
@@ -180,7 +197,9 @@ struct args {
         struct common c;
         const char *out;
         unsigned jobs;
-        bool json, quiet, help, keep_stale;
+        bool json, quiet, help, keep_stale, matrix;
+        const char *remote;
+        bool remote_insecure;
 };
 
 /* Which options a verb takes. */
@@ -193,7 +212,9 @@ enum {
         A_JSON = 1 << 5,
         A_QUIET = 1 << 6,
         A_KEYS = 1 << 7,
-        A_KEEP_STALE = 1 << 8
+        A_KEEP_STALE = 1 << 8,
+        A_REMOTE = 1 << 9,
+        A_MATRIX = 1 << 10
 };
 
 static unsigned opt_bit(int opt)
@@ -210,6 +231,9 @@ static unsigned opt_bit(int opt)
         case OPT_ENROLL: return A_KEYS;
         case OPT_KEEP_STALE: return A_KEEP_STALE;
         case OPT_ALLOW_PATH: return A_PROFILE; /* every verb that loads a recipe */
+        case OPT_REMOTE:
+        case OPT_REMOTE_INSECURE: return A_REMOTE;
+        case OPT_MATRIX: return A_MATRIX;
         case OPT_HELP: return ~0u;
         default: return 0;
         }
@@ -259,6 +283,9 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
                 case OPT_HELP: a->help = true; break;
                 case OPT_KEYS: a->c.keys = optarg; break;
                 case OPT_ENROLL: a->c.enroll = optarg; break;
+                case OPT_REMOTE: a->remote = optarg; break;
+                case OPT_REMOTE_INSECURE: a->remote_insecure = true; break;
+                case OPT_MATRIX: a->matrix = true; break;
                 }
         }
         if (a->help) {
@@ -372,14 +399,44 @@ static void unsigned_warning(const struct graph *g)
                         n, n == 1 ? "" : "s", n == 1 ? "it" : "they", n == 1 ? "s" : "");
 }
 
+/* --remote-cache (else $POCBAKE_REMOTE_CACHE) checked before anything is planned;
+ * -1 when it is fine or not given. */
+static int remote_args(struct args *a, struct remote_cache *rc)
+{
+        const char *env = getenv("POCBAKE_REMOTE_CACHE");
+        const char *ins = getenv("POCBAKE_REMOTE_CACHE_INSECURE");
+        struct oci_remote r;
+        struct diag d = {0};
+
+        rc->url = a->remote ? a->remote : env && *env ? env : NULL;
+        rc->insecure = a->remote_insecure || (ins && !strcmp(ins, "1"));
+        if (!rc->url)
+                return a->remote_insecure
+                               ? cmd_usage_error("build",
+                                                 "--remote-cache-insecure without "
+                                                 "--remote-cache (or $POCBAKE_REMOTE_CACHE)")
+                               : -1;
+        if (oci_remote_open(&r, rc->url, rc->insecure, &d) < 0) {
+                int e = cmd_usage_error("build", "--remote-cache: %s", d.n ? d.msgs[0] : rc->url);
+
+                diag_release(&d);
+                return e;
+        }
+        oci_remote_close(&r);
+        return -1;
+}
+
 int cmd_build(int argc, char **argv)
 {
         struct args a = {0};
         struct build_opts bo = {0};
+        struct remote_cache remote = {0};
         _cleanup_free_ char *recipe = NULL;
-        int rc = parse(argc, argv, &a, ~0u, build_help);
+        int rc = parse(argc, argv, &a, ~0u & ~(unsigned)A_MATRIX, build_help);
 
         if (rc >= 0)
+                return rc;
+        if ((rc = remote_args(&a, &remote)) >= 0)
                 return rc;
         a.c.prefix = !strcmp(argv[0], "plan") ? "pocbake plan: " : "pocbake build: ";
         rc = common_plan(&a.c);
@@ -396,6 +453,7 @@ int cmd_build(int argc, char **argv)
         bo.quiet = a.quiet;
         bo.keep_stale = a.keep_stale;
         bo.partial = a.c.n_roles > 0;
+        bo.remote = remote.url ? &remote : NULL;
         recipe = realpath(a.c.recipe, NULL);
         bo.recipe = recipe ? recipe : a.c.recipe;
         rc = build_run(&a.c.g, &bo, &a.c.d);

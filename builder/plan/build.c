@@ -60,7 +60,7 @@ static double now(void)
 
 static const char *status_name(enum node_status s)
 {
-        static const char *const names[] = {"skipped", "cached", "built", "failed"};
+        static const char *const names[] = {"skipped", "cached", "built", "failed", "pulled"};
 
         return names[s];
 }
@@ -141,7 +141,7 @@ static long take_rss(const char *tmp)
 
 /* In the child: build into tmp, then move tmp to the node's object dir. */
 static void __attribute__((noreturn))
-child(struct graph *g, struct node *n, const char *tmp, const char *log)
+child(struct graph *g, const struct build_opts *o, struct node *n, const char *tmp, const char *log)
 {
         struct diag d = {0};
         _cleanup_free_ char *obj = node_object_dir(g, n), *manifest = node_manifest(g, n);
@@ -157,6 +157,23 @@ child(struct graph *g, struct node *n, const char *tmp, const char *log)
                         rm_rf(tmp); /* another build put the same bytes there first */
                 else
                         rc = diag_err(&d, -errno, "cannot store %s in the cache: %m", n->id);
+        }
+        /* shared: a failure is the parent's to report, not the node's */
+        if (rc >= 0 && o->remote && !o->remote->down) {
+                struct diag pd = {0};
+
+                if (remote_push(g, n, o->remote, &pd) < 0) {
+                        _cleanup_free_ char *pf = NULL;
+                        FILE *f = asprintf(&pf, "%s.push", tmp) >= 0 ? fopen(pf, "w") : NULL;
+
+                        for (size_t i = 0; f && i < pd.n; i++)
+                                fprintf(f, "%s%s", i ? "; " : "", pd.msgs[i]);
+                        if (f && !pd.n)
+                                fputs("the push failed", f);
+                        if (f)
+                                fclose(f);
+                }
+                diag_release(&pd);
         }
         if (rc < 0) {
                 FILE *f;
@@ -205,7 +222,7 @@ static int start(struct run *r, struct worker *w, struct node *n, struct diag *d
                 return diag_err(d, -errno, "fork: %m");
         if (pid == 0) {
                 die_with_parent(parent);
-                child(r->g, n, w->tmp, w->log);
+                child(r->g, r->o, n, w->tmp, w->log);
         }
         w->pid = pid;
         w->node = n;
@@ -215,6 +232,24 @@ static int start(struct run *r, struct worker *w, struct node *n, struct diag *d
         r->running++;
         event_node(r, "start", n, NULL);
         return 0;
+}
+
+/* What the worker's push left: a failure's message in TMP.push. */
+static void pushed(struct run *r, const struct worker *w)
+{
+        _cleanup_free_ char *pf = NULL, *why = NULL;
+        size_t len = 0;
+
+        if (asprintf(&pf, "%s.push", w->tmp) < 0)
+                return;
+        if (read_file(pf, &why, &len) == 0) {
+                remote_push_failed(r->o->remote, w->node, why, r->o->json, r->o->quiet);
+                unlink(pf);
+        } else if (r->o->json) {
+                fputs("{\"event\":\"remote\",\"op\":\"push\",\"node\":", r->o->json);
+                json_put_str(r->o->json, w->node->id);
+                fprintf(r->o->json, ",\"key\":\"%s\",\"status\":\"ok\"}\n", w->node->key);
+        }
 }
 
 static void finish(struct run *r, struct worker *w, int status, struct diag *d)
@@ -231,6 +266,8 @@ static void finish(struct run *r, struct worker *w, int status, struct diag *d)
         r->done++;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                 n->status = NODE_BUILT;
+                if (r->o->remote && !r->o->remote->down)
+                        pushed(r, w);
                 if (r->ex)
                         exporter_add(r->ex, n);
         } else {
@@ -469,7 +506,7 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         _cleanup_free_ char *objects = path_join(g->cache, "objects");
         _cleanup_free_ char *manifests = path_join(g->cache, "manifests");
         _cleanup_close_ int lock = -1;
-        size_t built = 0, cached = 0;
+        size_t built = 0, cached = 0, pulled = 0;
         int rc;
 
         if (!tmp || !objects || !manifests)
@@ -485,6 +522,9 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if ((rc = mkdir_p(manifests, 0755)) < 0)
                 return diag_err(d, rc, "cannot create %s: %s", manifests, strerror(-rc));
         if ((rc = check_cached(&r, d)) < 0)
+                return rc;
+        /* what this cache lacks, from the registry (before any thread starts: forks) */
+        if (o->remote && (rc = remote_fetch(g, o->remote, o->json, o->quiet, d)) < 0)
                 return rc;
         /* a build killed among its renames: finished first (its temp files are the
          * new outputs), then what builds killed earlier left behind */
@@ -505,7 +545,8 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
                 return -ENOMEM;
         }
         for (size_t i = 0; i < g->n; i++) {
-                g->nodes[i]->status = g->nodes[i]->cached ? NODE_CACHED : NODE_SKIPPED;
+                if (g->nodes[i]->status != NODE_PULLED)
+                        g->nodes[i]->status = g->nodes[i]->cached ? NODE_CACHED : NODE_SKIPPED;
                 r.total += g->nodes[i]->build;
                 if (g->nodes[i]->cached)
                         exporter_add(r.ex, g->nodes[i]);
@@ -518,13 +559,16 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
 
                 built += n->status == NODE_BUILT;
                 cached += n->status == NODE_CACHED;
-                if (n->status == NODE_CACHED) { /* used: cache prune goes by this time */
+                pulled += n->status == NODE_PULLED;
+                if (n->status == NODE_CACHED ||
+                    n->status == NODE_PULLED) { /* used: cache prune goes by this time */
                         _cleanup_free_ char *man = node_manifest(g, n);
 
                         if (man)
                                 utimensat(AT_FDCWD, man, NULL, 0);
                 }
-                if (n->status == NODE_CACHED || (n->status == NODE_SKIPPED && !n->build))
+                if (n->status == NODE_CACHED || n->status == NODE_PULLED ||
+                    (n->status == NODE_SKIPPED && !n->build))
                         event_node(&r, "done", n, NULL);
         }
         if (rc >= 0 && export_outputs(&r, d) < 0)
@@ -538,14 +582,18 @@ int build_run(struct graph *g, const struct build_opts *o, struct diag *d)
         if (o->json)
                 fprintf(o->json,
                         "{\"event\":\"finish\",\"status\":\"%s\",\"built\":%zu,\"cached\":%zu,"
+                        "\"pulled\":%zu,"
                         "\"written\":%zu,\"unchanged\":%zu,\"removed\":%zu,\"leftovers\":%zu,"
                         "\"dropped\":%zu,\"recovered\":%zu,\"seconds\":%.3f,\"peak_rss_kib\":%ld}"
                         "\n",
-                        rc < 0 ? "failed" : "ok", built, cached, r.written, r.unchanged, r.removed,
-                        r.swept, r.dropped, r.recovered, now() - r.t0, r.peak_kib);
+                        rc < 0 ? "failed" : "ok", built, cached, pulled, r.written, r.unchanged,
+                        r.removed, r.swept, r.dropped, r.recovered, now() - r.t0, r.peak_kib);
         if (!o->quiet)
                 fprintf(stderr, "%s: %zu built, %zu cached, %.2f s\n", rc < 0 ? "failed" : "done",
-                        built, cached, now() - r.t0);
+                        built, cached + pulled, now() - r.t0);
+        if (!o->quiet && o->remote && (pulled || o->remote->push_failed))
+                fprintf(stderr, "remote cache: %zu pulled, %zu pushes failed\n", pulled,
+                        o->remote->push_failed);
         if (!o->quiet && rc >= 0)
                 fprintf(stderr,
                         "%s: %zu files written, %zu unchanged, %zu no longer built removed\n",

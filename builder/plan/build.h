@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "graph.h"
+#include "remote.h"
 
 struct build_opts {
         unsigned jobs;   /* parallel workers */
@@ -12,9 +13,10 @@ struct build_opts {
         FILE *json;      /* one JSON event per line, or NULL */
         bool tty;        /* live status line on stderr */
         bool quiet;
-        const char *recipe; /* its real path: whose files in out a build may remove */
-        bool partial;       /* only some roles: files of the others stay as they are */
-        bool keep_stale;    /* files no longer built are kept (and named), not removed */
+        const char *recipe;          /* its real path: whose files in out a build may remove */
+        bool partial;                /* only some roles: files of the others stay as they are */
+        bool keep_stale;             /* files no longer built are kept (and named), not removed */
+        struct remote_cache *remote; /* objects shared through a registry, or NULL */
 };
 
 /* Build what graph_mark_needed selected, then export every output into o->out

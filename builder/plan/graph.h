@@ -32,7 +32,7 @@ struct node_type {
         int (*make)(const struct graph *g, const struct node *n, const char *dir, struct diag *d);
 };
 
-enum node_status { NODE_SKIPPED, NODE_CACHED, NODE_BUILT, NODE_FAILED };
+enum node_status { NODE_SKIPPED, NODE_CACHED, NODE_BUILT, NODE_FAILED, NODE_PULLED };
 
 /* A file a node's key read (a recipe file, an overlay's file, a kernel, …): the
  * provenance's resolvedDependencies. */
@@ -50,10 +50,10 @@ struct node {
         const char *kernel;   /* initrd, uki, pxe, iso: the kernel image */
         char *const *modules; /* initrd: the roles' kernel.modules, besides the init's */
         size_t n_modules;
-        size_t part;             /* fs: index into role->disk.partitions */
-        enum output_fmt fmt;     /* convert */
-        const struct node *uki;  /* fs of an ESP: the role's signed UKI it carries */
-        struct node *inputs[64]; /* built before this node; their keys are in its key */
+        size_t part;              /* fs: index into role->disk.partitions */
+        enum output_fmt fmt;      /* convert */
+        const struct node *uki;   /* fs of an ESP: the role's signed UKI it carries */
+        struct node *inputs[128]; /* built before this node; their keys are in its key */
         size_t n_inputs;
         char key[SHA256_HEX];
         char *export_name; /* file in the output directory, NULL = intermediate */

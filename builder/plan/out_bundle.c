@@ -44,7 +44,8 @@ static int bundle_hash(const struct graph *g, const struct node *n, struct hashe
         hasher_str(h, recipe_name(g));
         hasher_str(h, n->type->also_object ? "zst+gz" : "zst");
         for (size_t i = 0; i < n->n_inputs; i++)
-                hasher_str(h, n->inputs[i]->export_name);
+                if (n->inputs[i]->export_name)
+                        hasher_str(h, n->inputs[i]->export_name);
         return 0;
 }
 
@@ -182,9 +183,20 @@ static int bundle_plan(struct graph *g, struct diag *d)
 {
         struct node *b = graph_add_node(g, &node_bundle, NULL, g->app->name, NULL);
 
+        int rc;
+
         if (!b || asprintf(&b->export_name, "%s.tar.zst", g->app->name) < 0)
                 return -ENOMEM;
-        return collect_exports(g, b, d);
+        if ((rc = collect_exports(g, b, d)) < 0)
+                return rc;
+        /* its SBOM reads each role root's package list: the roots are inputs, so a
+         * build whose disks came from a cache has them too */
+        for (size_t i = 0; i < g->n; i++)
+                if (g->nodes[i]->type == &node_rootfs && node_add_input(b, g->nodes[i]) < 0)
+                        return diag_at(d, &g->app->mark,
+                                       "too many inputs for %s (expected at most %zu)", b->id,
+                                       ARRAY_SIZE(b->inputs));
+        return 0;
 }
 
 const struct output_type out_bundle = {.name = "bundle", .needs_keys = true, .plan = bundle_plan};

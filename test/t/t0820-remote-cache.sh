@@ -1,0 +1,99 @@
+#!/bin/bash
+# t0820: the remote cache in a real registry (Debian's docker-registry on 127.0.0.1):
+# two runners build a role each, a third builds the appliance from what they pushed
+# and builds none of their nodes, with outputs identical to a one-machine build; a
+# blob altered in the registry's storage is refused and the node built here; a
+# registry stopped mid-build or not there costs a warning, not the build; skopeo
+# reads the cache's manifests.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/registry.sh"
+
+for tool in docker-registry skopeo curl jq; do
+        command -v $tool >/dev/null || skip_all "$tool is not installed (scripts/deps)"
+done
+
+registry_start "$T/reg" || { echo "1..0 # SKIP the registry did not start"; exit 0; }
+RC="oci://$REG/pocbake/cache"
+
+mkdir -p "$T/src"
+cp -r "$TOP/test/data/sample/." "$T/src/"
+echo "outputs: [bundle]" >>"$T/src/app.yaml"
+APP=$T/src/app.yaml
+"$POCBAKE" keys init --cn-prefix t0820 "$T/keys" >/dev/null
+if [ -n "${T0820_KEEP:-}" ]; then trap "registry_stop" EXIT; echo "# scratch: $T"; fi
+build() { # NAME ARGS...: a build with its own cache and out/, events in $T/NAME.ev
+        local name=$1
+        shift
+        "$POCBAKE" build --json --quiet --keys "$T/keys" --cache "$T/$name.cache" -o "$T/$name.out" \
+                "$@" "$APP" >"$T/$name.ev" 2>"$T/$name.err"
+}
+built() { jq -r 'select(.event=="done" and .status=="built") | .node' "$T/$1.ev" | sort; }
+
+# two runners, a role each, pushing what they build
+build a --role alpha --remote-cache "$RC" --remote-cache-insecure
+ok "runner a builds role alpha with --remote-cache" test $? = 0 || cat "$T/a.err" >&2
+POCBAKE_REMOTE_CACHE=$RC POCBAKE_REMOTE_CACHE_INSECURE=1 build b --role beta
+ok "runner b builds role beta with \$POCBAKE_REMOTE_CACHE" test $? = 0 || cat "$T/b.err" >&2
+na=$(built a | wc -l)
+pa=$(jq -r 'select(.event=="remote" and .op=="push" and .status=="ok") | .node' "$T/a.ev" | sort)
+is "$pa" "$(built a)" "runner a pushed every node it built ($na)"
+
+# the third runner: an empty cache, the whole appliance
+build c --remote-cache "$RC" --remote-cache-insecure
+ok "runner c builds the whole appliance" test $? = 0 || cat "$T/c.err" >&2
+again=$(comm -12 <(built c) <(sort -u <(built a) <(built b)))
+is "$again" "" "runner c builds no node runner a or b built"
+like "$(jq -r 'select(.event=="finish") | .pulled' "$T/c.ev")" '^[1-9][0-9]*$' "runner c pulled objects"
+like "$(built c | tr '\n' ' ')" 'bundle:' "runner c built what neither built (the bundle)"
+
+# a one-machine build without the registry: the same bytes
+build d
+ok "a one-machine build" test $? = 0 || cat "$T/d.err" >&2
+ok "runner c's outputs are byte-identical to the one-machine build" \
+        diff -r -x .pocbake-outputs "$T/c.out" "$T/d.out"
+
+# what the registry holds, read by skopeo
+key=$(jq -r 'select(.event=="done" and .node=="qcow2:alpha") | .key' "$T/a.ev")
+skopeo inspect --raw --tls-verify=false "docker://$REG/pocbake/cache:$key" >"$T/man.json" 2>"$T/skopeo.err"
+ok "skopeo inspect --raw reads the cache manifest of qcow2:alpha" test $? = 0 || cat "$T/skopeo.err" >&2
+is "$(jq -r '.mediaType + " " + .artifactType + " " + .annotations["dev.pocbake.key"]' "$T/man.json")" \
+        "application/vnd.oci.image.manifest.v1+json application/vnd.pocbake.object.v1 $key" \
+        "an OCI image manifest of artifactType pocbake object, annotated with its content key"
+blob=$(jq -r '.layers[] | select(.annotations["org.opencontainers.image.title"]=="disk.qcow2") | .digest' "$T/man.json")
+want=sha256:$(sha256sum "$T/a.cache/objects/$key/disk.qcow2" | cut -c1-64)
+is "$blob" "$want" "the layer titled disk.qcow2 is the object's file: its OCI digest is the file's sha256"
+
+# a blob altered in the registry's storage: refused on pull, the node built here
+data=$T/reg/storage/docker/registry/v2/blobs/sha256/${blob:7:2}/${blob:7}/data
+ok "the blob is in the registry's storage" test -f "$data"
+printf 'X' | dd of="$data" bs=1 seek=1000 conv=notrunc 2>/dev/null
+build e --role alpha --remote-cache "$RC" --remote-cache-insecure
+ok "a build whose pull meets the altered blob succeeds" test $? = 0 || cat "$T/e.err" >&2
+like "$(cat "$T/e.err")" "warning: remote cache $RC: qcow2:alpha \(${key:0:16}\) not used: .*the bytes sent have the digest" \
+        "it says which node's object was refused, and why"
+like "$(built e | tr '\n' ' ')" 'qcow2:alpha' "qcow2:alpha was built here instead"
+ok "the object built here is the one the other runners have" cmp "$T/e.out/alpha/alpha.qcow2" "$T/d.out/alpha/alpha.qcow2"
+
+# the registry stopped in the middle of a build: the build finishes locally
+sed -i "s/welcome to alpha/welcome to alpha, again/" "$T/src/roles/alpha.yaml"
+build f --role alpha --remote-cache "$RC" --remote-cache-insecure &
+bpid=$!
+for i in $(seq 1 300); do grep -q '"event":"start"' "$T/f.ev" 2>/dev/null && break; sleep 0.05; done
+registry_stop
+wait $bpid
+ok "the registry stopped mid-build: the build still succeeds" test $? = 0 || cat "$T/f.err" >&2
+is "$(grep -c "warning: remote cache $RC" "$T/f.err")" 1 "with one warning"
+like "$(grep "warning: remote cache" "$T/f.err")" "cannot push .*; the build goes on without pushing" "which says pushing stopped"
+ok "and its outputs are there" test -s "$T/f.out/alpha/alpha.qcow2"
+
+# a registry that is not there at all
+port=$(free_port)
+build g --role alpha --remote-cache "oci://127.0.0.1:$port/x" --remote-cache-insecure
+ok "no registry listening: the build succeeds" test $? = 0 || cat "$T/g.err" >&2
+like "$(cat "$T/g.err")" "warning: remote cache oci://127.0.0.1:$port/x: .*everything is built here" "with a warning"
+
+# usage
+"$POCBAKE" build --remote-cache "http://$REG/x" "$APP" >/dev/null 2>"$T/u.err"
+is "$?" 2 "a remote cache that is not oci:// is a usage error"
+like "$(cat "$T/u.err")" "expected oci://HOST\[:PORT\]/REPO" "saying what was expected"
+done_testing
