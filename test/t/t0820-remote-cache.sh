@@ -92,6 +92,31 @@ build g --role alpha --remote-cache "oci://127.0.0.1:$port/x" --remote-cache-ins
 ok "no registry listening: the build succeeds" test $? = 0 || cat "$T/g.err" >&2
 like "$(cat "$T/g.err")" "warning: remote cache oci://127.0.0.1:$port/x: .*everything is built here" "with a warning"
 
+# a registry with TLS and a password: credentials from $REGISTRY_AUTH_FILE, the CA
+# from $SSL_CERT_FILE; without them, a warning that says what is missing
+mkdir -p "$T/reg2"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext "subjectAltName=IP:127.0.0.1" -keyout "$T/reg2/key.pem" -out "$T/reg2/cert.pem" 2>/dev/null
+python3 -W ignore -c 'import crypt; print("ci:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' >"$T/reg2/htpasswd"
+registry_start "$T/reg2" htpasswd "$T/reg2/htpasswd" tls "$T/reg2/cert.pem" "$T/reg2/key.pem"
+ok "a second registry with TLS and htpasswd" test $? = 0
+RC2="oci://$REG/team/cache"
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'ci:s3cret' | base64)" >"$T/auth.json"
+REGISTRY_AUTH_FILE=$T/auth.json SSL_CERT_FILE=$T/reg2/cert.pem build h --role beta --remote-cache "$RC2"
+ok "TLS and basic auth: the build succeeds" test $? = 0 || cat "$T/h.err" >&2
+is "$(grep -c warning: "$T/h.err")" 0 "without a warning"
+is "$(jq -r 'select(.event=="remote" and .op=="push" and .status=="ok") | .node' "$T/h.ev" | wc -l)" \
+        "$(built h | wc -l)" "and pushes every node it built"
+SSL_CERT_FILE=$T/reg2/cert.pem REGISTRY_AUTH_FILE=/dev/null build i --role beta --remote-cache "$RC2"
+like "$(cat "$T/i.err")" "warning: remote cache $RC2: .*asks for a user name and password" \
+        "no credentials: a warning says the registry wants them"
+REGISTRY_AUTH_FILE=$T/auth.json build j --role beta --remote-cache "$RC2"
+like "$(cat "$T/j.err")" "warning: remote cache $RC2: .*(certificate|SSL)" \
+        "a certificate not trusted: a warning says so (TLS is the default)"
+REGISTRY_AUTH_FILE=$T/auth.json SSL_CERT_FILE=$T/reg2/cert.pem build k --remote-cache "$RC2"
+ok "another runner builds the appliance from that registry" test -s "$T/k.out/beta/beta.qcow2"
+is "$(comm -12 <(built k) <(built h))" "" "and builds none of the nodes pushed over TLS with the password"
+
 # usage
 "$POCBAKE" build --remote-cache "http://$REG/x" "$APP" >/dev/null 2>"$T/u.err"
 is "$?" 2 "a remote cache that is not oci:// is a usage error"
