@@ -1,6 +1,7 @@
 /* cmd_build.c: the validate, plan and build verbs. */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct common {
         char *cache_owned;
         struct boot_config boot;
         char *kernel_owned;
+        struct graph_opts go; /* what the graph was planned with */
 };
 
 static void common_release(struct common *c)
@@ -101,6 +103,7 @@ static int common_plan(struct common *c)
                 diag_print_unplaced(&c->d, c->prefix);
                 return exit_code(rc);
         }
+        c->go = go;
         return EXIT_DONE;
 }
 
@@ -117,9 +120,16 @@ static const char plan_help[] =
         "usage: pocbake plan [--profile NAME] [--cache DIR] [--role NAME]... [--keys DIR] "
         "[--json]\n"
         "                    [--allow-path DIR]... RECIPE\n"
+        "       pocbake plan --matrix [--profile NAME] [--keys DIR] RECIPE\n"
         "\n"
         "Print the artifact graph in build order: each node with its content key, and\n"
         "whether it is cached, will be built, or is not needed.\n"
+        "With --matrix, print the jobs a CI system runs to build RECIPE across machines\n"
+        "sharing a remote cache, as one JSON object: \"roles\" (a matrix with one job per\n"
+        "role: pocbake build --role NAME), \"assemble\" (the job that builds the host and\n"
+        "the deliverables from what the role jobs pushed, after them), \"shared\" (nodes\n"
+        "more than one role job builds; the first to push wins) and \"gitlab\" (the same\n"
+        "roles as a GitLab parallel:matrix). Each job lists the nodes it builds.\n"
         "exit codes: 0 done, 1 failed, 2 bad usage or bad recipe\n";
 
 static const char build_help[] =
@@ -368,16 +378,104 @@ static void plan_print(const struct graph *g, bool json)
         }
 }
 
+static json_t *node_ids(const struct graph *g)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; i < g->n; i++)
+                json_array_append_new(a, json_string(g->nodes[i]->id));
+        return a;
+}
+
+/* The CI jobs: one per role (what --role NAME builds), then the one that
+ * assembles the rest; nodes are named so that a test can hold them to the plan. */
+static int plan_matrix(struct common *c)
+{
+        json_t *out = json_object(), *roles = json_array(), *names = json_array();
+        json_t *needs = json_array(), *rest = json_array(), *shared = json_array();
+        size_t *count = calloc(c->g.n ? c->g.n : 1, sizeof(size_t));
+        int rc = 0;
+
+        if (!out || !roles || !count)
+                rc = -ENOMEM;
+        for (size_t r = 0; rc >= 0 && r < c->app->n_roles; r++) {
+                const char *name = c->app->roles[r]->name;
+                struct graph_opts go = c->go;
+                struct graph g = {0};
+                _cleanup_free_ char *job = NULL, *args = NULL;
+
+                go.roles = &name;
+                go.n_roles = 1;
+                if ((rc = graph_plan(&g, c->app, &go, &c->d)) < 0)
+                        break;
+                for (size_t i = 0; i < g.n; i++)
+                        for (size_t k = 0; k < c->g.n; k++)
+                                if (!strcmp(g.nodes[i]->id, c->g.nodes[k]->id))
+                                        count[k]++;
+                if (asprintf(&job, "role-%s", name) < 0 || asprintf(&args, "--role %s", name) < 0) {
+                        graph_release(&g);
+                        rc = -ENOMEM;
+                        break;
+                }
+                json_array_append_new(roles, json_pack("{s:s, s:s, s:s, s:o}", "job", job, "role",
+                                                       name, "args", args, "nodes", node_ids(&g)));
+                json_array_append_new(names, json_string(name));
+                json_array_append_new(needs, json_string(job));
+                graph_release(&g);
+        }
+        for (size_t k = 0; rc >= 0 && k < c->g.n; k++) {
+                if (!count[k])
+                        json_array_append_new(rest, json_string(c->g.nodes[k]->id));
+                if (count[k] > 1)
+                        json_array_append_new(shared, json_string(c->g.nodes[k]->id));
+        }
+        free(count);
+        if (rc >= 0) {
+                char *text;
+
+                json_object_set_new(out, "recipe", json_string(c->recipe));
+                json_object_set_new(out, "roles", json_pack("{s:o}", "include", roles));
+                json_object_set_new(out, "assemble",
+                                    json_pack("{s:[{s:s, s:s, s:o, s:o}]}", "include", "job",
+                                              "assemble", "args", "", "needs", needs, "nodes",
+                                              rest));
+                json_object_set_new(out, "shared", shared);
+                json_object_set_new(out, "gitlab", json_pack("[{s:o}]", "ROLE", names));
+                text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                if (text)
+                        puts(text);
+                free(text);
+                roles = names = needs = rest = shared = NULL;
+        }
+        json_decref(out);
+        json_decref(roles);
+        json_decref(names);
+        json_decref(needs);
+        json_decref(rest);
+        json_decref(shared);
+        if (rc < 0) {
+                diag_print(&c->d, c->prefix);
+                return exit_code(rc);
+        }
+        return EXIT_DONE;
+}
+
 int cmd_plan(int argc, char **argv)
 {
         struct args a = {0};
-        int rc = parse(argc, argv, &a, A_PROFILE | A_CACHE | A_ROLE | A_JSON | A_KEYS, plan_help);
+        int rc = parse(argc, argv, &a, A_PROFILE | A_CACHE | A_ROLE | A_JSON | A_KEYS | A_MATRIX,
+                       plan_help);
 
         if (rc >= 0)
                 return rc;
+        if (a.matrix && (a.c.n_roles || a.json))
+                return cmd_usage_error("plan", "--matrix plans every role, as JSON (expected no "
+                                               "--role and no --json with it)");
         a.c.prefix = !strcmp(argv[0], "plan") ? "pocbake plan: " : "pocbake build: ";
         rc = common_plan(&a.c);
-        if (rc == EXIT_DONE)
+        if (rc == EXIT_DONE && a.matrix)
+                rc = plan_matrix(&a.c);
+        else if (rc == EXIT_DONE)
                 plan_print(&a.c.g, a.json);
         common_release(&a.c);
         return rc;
