@@ -68,6 +68,8 @@ int cmd_down(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_burn(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_complete(int argc, char **argv); /* not listed: for shell completion */
 int cmd_status(int argc, char **argv);

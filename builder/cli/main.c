@@ -42,6 +42,8 @@ static const struct command commands[] = {
          "write a hybrid install ISO (UEFI + BIOS, CD + USB) with live and install entries"},
         {"bundle", cmd_bundle, "write a signed CI bundle with manifest, SBOM and provenance"},
         {"burn", cmd_burn, "write an image or ISO to a removable drive, then compare it"},
+        {"push", cmd_push, "publish a built appliance to an OCI registry, signature attached"},
+        {"pull", cmd_pull, "fetch an appliance from an OCI registry by digest, verified"},
         {"version", cmd_version, "print the version, commit, data directory and tools found"},
 };
 

@@ -816,6 +816,7 @@ int oci_ref_parse(const char *ref, bool insecure, struct oci_remote *r, char **t
         int rc;
 
         *tag = *digest = NULL;
+        memset(r, 0, sizeof(*r)); /* closing it is always safe */
         if (!slash)
                 return diag_err(d, -EINVAL,
                                 "%s: not a reference (expected HOST[:PORT]/REPO:TAG or "

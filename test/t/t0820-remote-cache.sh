@@ -63,6 +63,40 @@ blob=$(jq -r '.layers[] | select(.annotations["org.opencontainers.image.title"]=
 want=sha256:$(sha256sum "$T/a.cache/objects/$key/disk.qcow2" | cut -c1-64)
 is "$blob" "$want" "the layer titled disk.qcow2 is the object's file: its OCI digest is the file's sha256"
 
+# the appliance published (push) and fetched by digest on a lab rig (pull)
+"$POCBAKE" push -o "$T/d.out" --insecure "$REG/lab/sample:v1" >"$T/push.out" 2>"$T/push.err"
+ok "push publishes the appliance" test $? = 0 || cat "$T/push.err" >&2
+ref=$(cat "$T/push.out")
+like "$ref" "^$REG/lab/sample@sha256:[0-9a-f]{64}\$" "it prints the reference by digest"
+skopeo inspect --raw --tls-verify=false "docker://$REG/lab/sample:v1" >"$T/app.json"
+is "$(jq -r '.artifactType' "$T/app.json")" application/vnd.pocbake.appliance.v1 "skopeo reads the pushed appliance"
+is "$(jq -r '[.layers[].annotations["org.opencontainers.image.title"]] | join(" ")' "$T/app.json")" \
+        "SHA256SUMS alpha/alpha.qcow2 beta/beta.qcow2 manifest.json provenance.intoto.jsonl sbom.spdx.json" \
+        "its blobs: what the bundle signs, titled by path"
+sig=$(skopeo inspect --raw --tls-verify=false "docker://$REG/lab/sample:sha256-${ref##*sha256:}.sig")
+is "$(jq -r '.subject.digest + " " + .layers[0].annotations["org.opencontainers.image.title"]' <<<"$sig")" \
+        "${ref##*@} SHA256SUMS.sig" "the signature is an artifact beside it whose subject is the appliance"
+"$POCBAKE" pull -o "$T/rig" --cert "$T/keys/db.crt" --insecure "$ref" >"$T/pull.out" 2>"$T/pull.err"
+ok "pull by digest verifies" test $? = 0 || cat "$T/pull.err" >&2
+ok "the pulled disks are the built bytes" cmp "$T/rig/alpha/alpha.qcow2" "$T/d.out/alpha/alpha.qcow2"
+ok "sha256sum -c SHA256SUMS passes in the pulled directory" sh -c "cd '$T/rig' && sha256sum --quiet -c SHA256SUMS"
+ok "openssl verifies SHA256SUMS.sig against the db certificate" \
+        openssl cms -verify -binary -inform DER -in "$T/rig/SHA256SUMS.sig" -content "$T/rig/SHA256SUMS" \
+        -CAfile "$T/keys/db.crt" -purpose any -out /dev/null 2>/dev/null
+"$POCBAKE" pull -o "$T/rig2" --cert "$T/keys/db.crt" --insecure "$REG/lab/sample:v1" >"$T/pull2.out" 2>"$T/pull2.err"
+is "$(cat "$T/pull2.out" | head -n 1)" "$REG/lab/sample:v1 resolved to $ref" "pull by tag prints the digest it resolved to"
+"$POCBAKE" keys init --cn-prefix other "$T/other" >/dev/null
+"$POCBAKE" pull -o "$T/rig3" --cert "$T/other/db.crt" --insecure "$ref" >/dev/null 2>"$T/pull3.err"
+is "$?" 1 "pull with another certificate fails"
+like "$(cat "$T/pull3.err")" "SHA256SUMS: signer certificate does not chain" "saying the signature does not chain to it"
+is "$(ls -d "$T"/rig3* 2>/dev/null)" "" "and leaves nothing behind"
+sbom=$(jq -r '.layers[] | select(.annotations["org.opencontainers.image.title"]=="sbom.spdx.json") | .digest' "$T/app.json")
+printf 'X' | dd of="$T/reg/storage/docker/registry/v2/blobs/sha256/${sbom:7:2}/${sbom:7}/data" bs=1 seek=10 conv=notrunc 2>/dev/null
+"$POCBAKE" pull -o "$T/rig4" --cert "$T/keys/db.crt" --insecure "$ref" >/dev/null 2>"$T/pull4.err"
+is "$?" 1 "pull of an appliance with a tampered blob fails"
+like "$(cat "$T/pull4.err")" "blob $sbom: the bytes sent have the digest" "naming the blob"
+is "$(ls -d "$T"/rig4* 2>/dev/null)" "" "and leaves nothing behind"
+
 # a blob altered in the registry's storage: refused on pull, the node built here
 data=$T/reg/storage/docker/registry/v2/blobs/sha256/${blob:7:2}/${blob:7}/data
 ok "the blob is in the registry's storage" test -f "$data"
