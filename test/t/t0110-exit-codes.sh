@@ -24,7 +24,7 @@ is "$?" 2 "an unknown verb exits 2"
 like "$out" 'unknown command "frobnicate"' "and names it"
 
 # One voice: a wrong option is one line, "pocbake VERB: …", naming it and where the help is
-for verb in validate plan build up down status boot inspect pxe bundle iso initrd uki esp \
+for verb in validate plan build up down status boot inspect pxe bundle iso initrd uki esp push pull \
         "keys init" "keys enroll" "sign efi" "verify efi" "verify bundle" "verify pxe" "verify image" "cache verify"; do
         out=$("$POCBAKE" $verb --no-such-option x 2>&1)
         is "$? $(printf '%s\n' "$out" | wc -l) $out" \

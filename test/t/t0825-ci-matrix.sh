@@ -9,7 +9,7 @@ python3 -c 'import yaml' 2>/dev/null || skip_all "python3-yaml is not installed"
 "$POCBAKE" keys init --cn-prefix t0825 "$T/keys" >/dev/null
 R=$TOP/recipes/poc.yaml
 "$POCBAKE" plan --matrix --keys "$T/keys" --cache "$T/cache" "$R" >"$T/m.json" 2>"$T/err"
-ok "plan --matrix prints JSON" jq -e . "$T/m.json" >/dev/null || cat "$T/err" >&2
+ok "plan --matrix prints JSON" sh -c "jq -e . '$T/m.json' >/dev/null" || cat "$T/err" >&2
 "$POCBAKE" plan --json --keys "$T/keys" --cache "$T/cache" "$R" | jq -r .node | sort >"$T/all"
 
 roles=$(sed -n 's|^  - roles/\(.*\)\.yaml$|\1|p' "$R" | sort)
