@@ -17,6 +17,7 @@
 
 #include "media/bundle.h"
 #include "media/cms.h"
+#include "manifest.h"
 #include "media/sums.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
@@ -274,9 +275,7 @@ static int fetch_signature(struct oci_remote *r, const char *digest, char **sig,
         _cleanup_free_ char *tag = NULL, *body = NULL;
         size_t blen;
         char sdig[OCI_DIGEST];
-        json_t *m, *l;
-        const char *subj, *dg;
-        json_int_t size;
+        struct oci_manifest m;
         int rc;
 
         if (asprintf(&tag, "sha256-%s.sig", digest + 7) < 0)
@@ -285,32 +284,27 @@ static int fetch_signature(struct oci_remote *r, const char *digest, char **sig,
         if (rc == -ENOENT)
                 return diag_err(d, -ENOENT, "%s/%s@%s has no signature attached (expected %s:%s)",
                                 r->host, r->repo, digest, r->repo, tag);
-        if (rc < 0)
+        if (rc < 0 || (rc = oci_manifest_parse(body, blen, 1, &m, tag, d)) < 0)
                 return rc;
-        m = json_loadb(body, blen, 0, NULL);
-        subj = json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
-        l = json_array_get(json_object_get(m, "layers"), 0);
-        dg = json_string_value(json_object_get(l, "digest"));
-        size = json_integer_value(json_object_get(l, "size"));
-        if (!subj || strcmp(subj, digest) || !dg || size <= 0)
+        if (!m.has_subject || strcmp(m.subject.digest, digest) || m.n_layers != 1 ||
+            strcmp(m.layers[0].media_type, SIG_TYPE) || !m.layers[0].size)
                 rc = diag_err(d, -EBADMSG, "%s/%s:%s: not the signature of %s", r->host, r->repo,
                               tag, digest);
         else
-                rc = oci_blob_get_mem(r, dg, (uint64_t)size, 1u << 20, sig, d);
+                rc = oci_blob_get_mem(r, m.layers[0].digest, m.layers[0].size, 1u << 20, sig, d);
         if (rc >= 0)
-                *len = (size_t)size;
-        json_decref(m);
+                *len = (size_t)m.layers[0].size;
+        oci_manifest_release(&m);
         return rc;
 }
 
 /* Everything a pulled tree must hold, checked in tmp before it becomes out. */
-static int check_pulled(const char *tmp, json_t *layers, const char *sig, size_t sig_len,
-                        X509 *anchor, struct diag *d)
+static int check_pulled(const char *tmp, const struct oci_manifest *m, const char *sig,
+                        size_t sig_len, X509 *anchor, struct diag *d)
 {
         _cleanup_free_ char *sums_path = path_join(tmp, "SHA256SUMS"), *text = NULL;
         struct sums s = {0};
         size_t len, i;
-        json_t *l;
         int rc;
 
         if (!sums_path)
@@ -337,14 +331,10 @@ static int check_pulled(const char *tmp, json_t *layers, const char *sig, size_t
                         rc = diag_err(d, -EBADMSG, "%s: sha256 %s, SHA256SUMS says %s", s.v[i].name,
                                       dg + 7, s.v[i].hex);
         }
-        json_array_foreach(layers, i, l)
-        {
-                const char *name = json_string_value(
-                        json_object_get(json_object_get(l, "annotations"), TITLE));
-
-                if (rc >= 0 && strcmp(name, "SHA256SUMS") && !sums_find(&s, name))
-                        rc = diag_err(d, -EBADMSG, "%s: in the appliance, not in SHA256SUMS", name);
-        }
+        for (i = 0; rc >= 0 && i < m->n_layers; i++)
+                if (strcmp(m->layers[i].title, "SHA256SUMS") && !sums_find(&s, m->layers[i].title))
+                        rc = diag_err(d, -EBADMSG, "%s: in the appliance, not in SHA256SUMS",
+                                      m->layers[i].title);
         sums_release(&s);
         return rc;
 }
@@ -354,8 +344,7 @@ int oci_appliance_pull(struct oci_remote *r, const char *ref, const char *out, X
 {
         _cleanup_free_ char *body = NULL, *tmp = NULL, *sig = NULL;
         size_t len, sig_len = 0, i;
-        json_t *m = NULL, *layers, *l;
-        const char *type;
+        struct oci_manifest m = {0};
         struct stat st;
         int rc;
 
@@ -367,24 +356,20 @@ int oci_appliance_pull(struct oci_remote *r, const char *ref, const char *out, X
                         diag_err(d, rc, "%s/%s has no %s", r->host, r->repo, ref);
                 return rc;
         }
-        m = json_loadb(body, len, 0, NULL);
-        type = json_string_value(json_object_get(m, "artifactType"));
-        layers = json_object_get(m, "layers");
-        if (!type || strcmp(type, OCI_APPLIANCE_ARTIFACT) || !json_is_array(layers) ||
-            json_array_size(layers) > MAX_FILES) {
+        if ((rc = oci_manifest_parse(body, len, MAX_FILES, &m, ref, d)) < 0)
+                return rc;
+        if (!m.artifact_type || strcmp(m.artifact_type, OCI_APPLIANCE_ARTIFACT)) {
                 rc = diag_err(d, -EBADMSG, "%s/%s@%s is not a pocbake appliance", r->host, r->repo,
                               digest);
                 goto out;
         }
         /* every title a safe relative path, once */
-        json_array_foreach(layers, i, l)
-        {
-                const char *name = json_string_value(
-                        json_object_get(json_object_get(l, "annotations"), TITLE));
-                const char *dg = json_string_value(json_object_get(l, "digest"));
+        for (i = 0; i < m.n_layers; i++) {
+                bool twice = false;
 
-                if (!name || sums_name_ok(name) < 0 || !oci_digest_valid(dg) ||
-                    json_integer_value(json_object_get(l, "size")) < 0) {
+                for (size_t k = 0; m.layers[i].title && k < i; k++)
+                        twice |= !strcmp(m.layers[k].title, m.layers[i].title);
+                if (!m.layers[i].title || sums_name_ok(m.layers[i].title) < 0 || twice) {
                         rc = diag_err(d, -EBADMSG,
                                       "%s/%s@%s: layer %zu: not a file of an appliance", r->host,
                                       r->repo, digest, i);
@@ -399,17 +384,11 @@ int oci_appliance_pull(struct oci_remote *r, const char *ref, const char *out, X
                 tmp = NULL;
                 goto out;
         }
-        json_array_foreach(layers, i, l)
-        {
-                const char *name = json_string_value(
-                        json_object_get(json_object_get(l, "annotations"), TITLE));
-
-                rc = fetch_file(r, tmp, name, json_string_value(json_object_get(l, "digest")),
-                                (uint64_t)json_integer_value(json_object_get(l, "size")), d);
-                if (rc < 0)
+        for (i = 0; i < m.n_layers; i++)
+                if ((rc = fetch_file(r, tmp, m.layers[i].title, m.layers[i].digest,
+                                     m.layers[i].size, d)) < 0)
                         goto out;
-        }
-        if ((rc = check_pulled(tmp, layers, sig, sig_len, anchor, d)) < 0)
+        if ((rc = check_pulled(tmp, &m, sig, sig_len, anchor, d)) < 0)
                 goto out;
         {
                 _cleanup_free_ char *sp = path_join(tmp, "SHA256SUMS.sig");
@@ -423,10 +402,10 @@ int oci_appliance_pull(struct oci_remote *r, const char *ref, const char *out, X
                 rc = diag_err(d, -errno, "cannot create %s: %m", out);
                 goto out;
         }
-        *files = json_array_size(layers) + 1;
+        *files = m.n_layers + 1;
 out:
         if (rc < 0 && tmp)
                 rm_rf(tmp);
-        json_decref(m);
+        oci_manifest_release(&m);
         return rc;
 }

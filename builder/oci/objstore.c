@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "manifest.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/treesum.h"
@@ -415,48 +416,6 @@ out:
         return rc;
 }
 
-/* The recorded content of a treesum listing, stamps left out: "F DIGEST SIZE PATH"
- * and "L DIGEST PATH" lines. */
-static char *content_of(const char *sum, uint64_t *total)
-{
-        size_t n = strlen(sum);
-        char *out = malloc(n + 1), *o = out;
-        const char *p = sum;
-
-        *total = 0;
-        if (!out)
-                return NULL;
-        while (*p) {
-                const char *e = strchr(p, '\n');
-                size_t len = e ? (size_t)(e - p) : strlen(p);
-
-                if (p[0] == 'F') { /* F DIGEST SIZE MTIME INODE PATH */
-                        const char *f[6];
-                        size_t k = 0;
-
-                        f[k++] = p;
-                        for (const char *q = p; q < p + len && k < 6; q++)
-                                if (*q == ' ')
-                                        f[k++] = q + 1;
-                        if (k == 6) {
-                                memcpy(o, p, (size_t)(f[3] - p));
-                                o += f[3] - p;
-                                memcpy(o, f[5], (size_t)(p + len - f[5]));
-                                o += p + len - f[5];
-                                *o++ = '\n';
-                                *total += strtoull(f[2], NULL, 10);
-                        }
-                } else {
-                        memcpy(o, p, len);
-                        o += len;
-                        *o++ = '\n';
-                }
-                p += len + (e ? 1 : 0);
-        }
-        *o = 0;
-        return out;
-}
-
 /* The first line of a that b does not have, for the message. */
 static char *first_diff(const char *a, const char *b)
 {
@@ -476,61 +435,50 @@ int oci_object_pull(struct oci_remote *r, const char *key, const char *dir, cons
                     struct diag *d)
 {
         _cleanup_free_ char *body = NULL, *cfg = NULL, *want = NULL, *have = NULL, *sum = NULL;
-        _cleanup_free_ char *why = NULL;
+        _cleanup_free_ char *why = NULL, *what = NULL;
         size_t len, sum_len;
         char mdigest[OCI_DIGEST];
-        json_t *m = NULL, *c = NULL, *layers, *l;
-        const char *cdig, *ctype, *csum, *ckey;
+        struct oci_manifest m;
+        json_t *c = NULL;
+        const char *csum, *ckey;
         uint64_t total = 0, dummy;
-        size_t i;
         int rc = oci_manifest_get(r, key, &body, &len, mdigest, d);
 
         if (rc < 0)
                 return rc;
-        m = json_loadb(body, len, 0, NULL);
-        cdig = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
-        ctype = json_string_value(json_object_get(json_object_get(m, "config"), "mediaType"));
-        layers = json_object_get(m, "layers");
-        if (!cdig || !ctype || strcmp(ctype, CONFIG_TYPE) || !json_is_array(layers) ||
-            json_array_size(layers) > MAX_LAYERS) {
-                rc = diag_err(d, -EBADMSG, "%s/%s:%s is not a pocbake cache object", r->host,
-                              r->repo, key);
+        if (asprintf(&what, "%s/%s:%s", r->host, r->repo, key) < 0)
+                return -ENOMEM;
+        if ((rc = oci_manifest_parse(body, len, MAX_LAYERS, &m, what, d)) < 0)
+                return rc;
+        if (strcmp(m.config.media_type, CONFIG_TYPE)) {
+                rc = diag_err(d, -EBADMSG, "%s is not a pocbake cache object", what);
                 goto out;
         }
-        rc = oci_blob_get_mem(
-                r, cdig,
-                (uint64_t)json_integer_value(json_object_get(json_object_get(m, "config"), "size")),
-                CONFIG_MAX, &cfg, d);
-        if (rc < 0)
+        if ((rc = oci_blob_get_mem(r, m.config.digest, m.config.size, CONFIG_MAX, &cfg, d)) < 0)
                 goto out;
-        c = json_loads(cfg, 0, NULL);
+        c = json_loadb(cfg, m.config.size, 0, NULL);
         csum = json_string_value(json_object_get(c, "treesum"));
         ckey = json_string_value(json_object_get(c, "key"));
         if (!csum || !ckey || strcmp(ckey, key)) {
-                rc = diag_err(d, -EBADMSG, "%s/%s:%s: its record names another object", r->host,
-                              r->repo, key);
+                rc = diag_err(d, -EBADMSG, "%s: its record names another object", what);
                 goto out;
         }
-        if (!(want = content_of(csum, &total))) {
+        if (!(want = oci_treesum_content(csum, &total))) {
                 rc = -ENOMEM;
                 goto out;
         }
-        json_array_foreach(layers, i, l)
-        {
-                const char *t = json_string_value(json_object_get(l, "mediaType"));
-                const char *dg = json_string_value(json_object_get(l, "digest"));
-                const char *nm = json_string_value(
-                        json_object_get(json_object_get(l, "annotations"), TITLE));
-                json_int_t sz = json_integer_value(json_object_get(l, "size"));
+        for (size_t i = 0; i < m.n_layers; i++) {
+                const struct oci_desc *l = &m.layers[i];
                 _cleanup_free_ char *dl = NULL, *dst = NULL;
                 _cleanup_close_ int fd = -1;
 
-                if (!t || !dg || !plain_name(nm) || sz < 0) {
-                        rc = diag_err(d, -EBADMSG, "%s/%s:%s: layer %zu is not one of an object",
-                                      r->host, r->repo, key, i);
+                if (!plain_name(l->title)) {
+                        rc = diag_err(d, -EBADMSG, "%s: layer %zu is not one of an object", what,
+                                      i);
                         break;
                 }
-                if (asprintf(&dl, "%s/.pull.%zu", dir, i) < 0 || !(dst = path_join(dir, nm))) {
+                if (asprintf(&dl, "%s/.pull.%zu", dir, i) < 0 ||
+                    !(dst = path_join(dir, l->title))) {
                         dl = NULL;
                         rc = -ENOMEM;
                         break;
@@ -540,25 +488,24 @@ int oci_object_pull(struct oci_remote *r, const char *key, const char *dir, cons
                         rc = diag_err(d, -errno, "cannot create %s: %m", dl);
                         break;
                 }
-                if ((rc = oci_blob_get_fd(r, dg, (uint64_t)sz, fd, d)) < 0) {
+                if ((rc = oci_blob_get_fd(r, l->digest, l->size, fd, d)) < 0) {
                         unlink(dl);
                         break;
                 }
-                if (!strcmp(t, FILE_TYPE)) {
+                if (!strcmp(l->media_type, FILE_TYPE)) {
                         if (rename(dl, dst) < 0)
                                 rc = diag_err(d, -errno, "cannot create %s: %m", dst);
-                } else if (!strcmp(t, FILEGZ_TYPE)) {
+                } else if (!strcmp(l->media_type, FILEGZ_TYPE)) {
                         rc = gunzip_sparse(dl, dst, total, d);
-                } else if (!strcmp(t, TREE_TYPE)) {
+                } else if (!strcmp(l->media_type, TREE_TYPE)) {
                         if (chdir(dir) < 0)
                                 rc = diag_err(d, -errno, "%s: %m", dir);
                         else
-                                rc = untar(dl, nm, total, d);
+                                rc = untar(dl, l->title, total, d);
                 } else {
                         rc = diag_err(d, -EBADMSG,
-                                      "%s/%s:%s: layer %s of a type pocbake does not "
-                                      "know: %s",
-                                      r->host, r->repo, key, nm, t);
+                                      "%s: layer %s of a type pocbake does not know: %s", what,
+                                      l->title, l->media_type);
                 }
                 unlink(dl);
                 if (rc < 0)
@@ -571,20 +518,21 @@ int oci_object_pull(struct oci_remote *r, const char *key, const char *dir, cons
                 diag_err(d, rc, "cannot record %s: %s", dir, strerror(-rc));
                 goto out;
         }
-        if ((rc = read_file(manifest, &sum, &sum_len)) < 0 || !(have = content_of(sum, &dummy))) {
+        if ((rc = read_file(manifest, &sum, &sum_len)) < 0 ||
+            !(have = oci_treesum_content(sum, &dummy))) {
                 rc = diag_err(d, rc < 0 ? rc : -ENOMEM, "cannot read %s", manifest);
                 goto out;
         }
         if (strcmp(have, want)) {
                 why = first_diff(want, have);
                 rc = diag_err(d, -EBADMSG,
-                              "%s/%s:%s: what was pulled differs from what the build that pushed "
-                              "it recorded (%s)",
-                              r->host, r->repo, key, why ? why : "?");
+                              "%s: what was pulled differs from what the build that pushed it "
+                              "recorded (%s)",
+                              what, why ? why : "?");
                 unlink(manifest);
         }
 out:
-        json_decref(m);
+        oci_manifest_release(&m);
         json_decref(c);
         return rc;
 }

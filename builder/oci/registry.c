@@ -174,17 +174,14 @@ static void b64(const char *in, char **out)
                 EVP_EncodeBlock((unsigned char *)*out, (const unsigned char *)in, (int)n);
 }
 
-/* The value of key="value" (or key=value) in a WWW-Authenticate challenge. */
-static char *challenge_param(const char *ch, const char *key)
+char *oci_challenge_param(const char *ch, const char *key)
 {
         size_t kl = strlen(key);
 
-        for (const char *p = ch; (p = strcasestr(p, key)); p += kl) {
+        for (const char *p = ch; kl && (p = strcasestr(p, key)); p += kl) {
                 const char *v, *e;
 
-                if (p != ch && p[-1] != ' ' && p[-1] != ',')
-                        continue;
-                if (p[kl] != '=')
+                if ((p != ch && p[-1] != ' ' && p[-1] != ',') || p[kl] != '=')
                         continue;
                 v = p + kl + 1;
                 if (*v == '"') {
@@ -230,9 +227,9 @@ static int authenticate(struct oci_remote *r, const char *challenge, struct diag
                 return diag_err(d, -EACCES,
                                 "%s: an authentication scheme pocbake does not know: %s", r->host,
                                 challenge);
-        realm = challenge_param(challenge, "realm");
-        service = challenge_param(challenge, "service");
-        scope = challenge_param(challenge, "scope");
+        realm = oci_challenge_param(challenge, "realm");
+        service = oci_challenge_param(challenge, "service");
+        scope = oci_challenge_param(challenge, "scope");
         if (!realm || strncmp(realm, "http", 4))
                 return diag_err(d, -EACCES, "%s: a bearer challenge without a realm: %s", r->host,
                                 challenge);

@@ -67,3 +67,7 @@ int oci_digest_file(const char *path, char digest[OCI_DIGEST], uint64_t *size);
 void oci_digest_mem(const void *buf, size_t len, char digest[OCI_DIGEST]);
 /* Whether s is "sha256:" and 64 lower-case hex digits. */
 bool oci_digest_valid(const char *s);
+
+/* The value of key in a WWW-Authenticate challenge (key="value" or key=value),
+ * malloc'd, or NULL. */
+char *oci_challenge_param(const char *challenge, const char *key);
