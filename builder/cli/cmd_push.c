@@ -50,7 +50,16 @@ static const struct option opts[] = {
 struct args {
         const char *out, *cert, *ref;
         bool insecure;
+        struct oci_remote r; /* the reference's registry and repository */
+        char *tag, *digest;  /* and its tag or digest */
 };
+
+static void args_release(struct args *a)
+{
+        oci_remote_close(&a->r);
+        free(a->tag);
+        free(a->digest);
+}
 
 /* -1: go on; else the exit code. */
 static int parse(int argc, char **argv, const char *verb, const char *usage, struct args *a)
@@ -77,33 +86,36 @@ static int parse(int argc, char **argv, const char *verb, const char *usage, str
                 return cmd_usage_error(verb, "expected one reference (HOST[:PORT]/REPO%s)",
                                        strcmp(verb, "pull") ? ":TAG" : "@sha256:DIGEST or :TAG");
         a->ref = argv[optind];
-        return -1;
+        {
+                struct diag d = {0};
+                int rc = -1;
+
+                if (oci_ref_parse(a->ref, a->insecure, &a->r, &a->tag, &a->digest, &d) < 0)
+                        rc = cmd_usage_error(verb, "%s", d.n ? d.msgs[0] : a->ref);
+                diag_release(&d);
+                return rc;
+        }
 }
 
 int cmd_push(int argc, char **argv)
 {
         struct args a = {0};
-        struct oci_remote r;
         struct diag d = {0};
-        _cleanup_free_ char *tag = NULL, *digest_ref = NULL;
         char digest[OCI_DIGEST];
         size_t files = 0;
         int rc = parse(argc, argv, "push", push_usage, &a);
 
-        if (rc >= 0)
-                return rc;
-        if (oci_ref_parse(a.ref, a.insecure, &r, &tag, &digest_ref, &d) < 0 || !tag || digest_ref) {
-                rc = cmd_usage_error("push", "%s",
-                                     d.n ? d.msgs[0]
-                                         : "expected HOST[:PORT]/REPO:TAG (a tag, not a digest)");
-                oci_remote_close(&r);
-                diag_release(&d);
+        if (rc < 0 && (!a.tag || a.digest))
+                rc = cmd_usage_error(
+                        "push", "%s: expected HOST[:PORT]/REPO:TAG (a tag, not a digest)", a.ref);
+        if (rc >= 0) {
+                args_release(&a);
                 return rc;
         }
-        rc = oci_appliance_push(&r, tag, a.out, digest, &files, &d);
+        rc = oci_appliance_push(&a.r, a.tag, a.out, digest, &files, &d);
         if (rc >= 0)
-                printf("%s/%s@%s\n", r.host, r.repo, digest);
-        oci_remote_close(&r);
+                printf("%s/%s@%s\n", a.r.host, a.r.repo, digest);
+        args_release(&a);
         if (rc >= 0)
                 fprintf(stderr, "pushed %zu files and their signature as %s\n", files, a.ref);
         return cmd_finish(&d, "pocbake push: ", rc == -ENOENT ? -EINVAL : rc);
@@ -112,37 +124,31 @@ int cmd_push(int argc, char **argv)
 int cmd_pull(int argc, char **argv)
 {
         struct args a = {0};
-        struct oci_remote r;
         struct diag d = {0};
-        _cleanup_free_ char *tag = NULL, *digest_ref = NULL;
         char digest[OCI_DIGEST];
         X509 *anchor = NULL;
         size_t files = 0;
         int rc = parse(argc, argv, "pull", pull_usage, &a);
 
-        if (rc >= 0)
-                return rc;
-        if (!a.cert)
-                return cmd_usage_error("pull", "expected --cert CERT (the certificate the "
-                                               "appliance's signature must chain to)");
-        if (oci_ref_parse(a.ref, a.insecure, &r, &tag, &digest_ref, &d) < 0) {
-                rc = cmd_usage_error("pull", "%s", d.n ? d.msgs[0] : a.ref);
-                oci_remote_close(&r);
-                diag_release(&d);
+        if (rc < 0 && !a.cert)
+                rc = cmd_usage_error("pull", "expected --cert CERT (the certificate the "
+                                             "appliance's signature must chain to)");
+        if (rc >= 0) {
+                args_release(&a);
                 return rc;
         }
         if (x509_load(a.cert, &anchor, &d) < 0) {
-                oci_remote_close(&r);
+                args_release(&a);
                 return cmd_finish(&d, "pocbake pull: ", -EINVAL);
         }
-        rc = oci_appliance_pull(&r, digest_ref ? digest_ref : tag, a.out, anchor, digest, &files,
+        rc = oci_appliance_pull(&a.r, a.digest ? a.digest : a.tag, a.out, anchor, digest, &files,
                                 &d);
-        if (rc >= 0 && !digest_ref)
-                printf("%s resolved to %s/%s@%s\n", a.ref, r.host, r.repo, digest);
+        if (rc >= 0 && !a.digest)
+                printf("%s resolved to %s/%s@%s\n", a.ref, a.r.host, a.r.repo, digest);
         if (rc >= 0)
                 fprintf(stderr, "pulled %zu files into %s, verified against %s\n", files, a.out,
                         a.cert);
-        oci_remote_close(&r);
+        args_release(&a);
         X509_free(anchor);
         /* a tag or signature the registry does not have is a failure, not usage */
         return cmd_finish(&d, "pocbake pull: ", rc == -ENOENT ? -EIO : rc);

@@ -400,17 +400,6 @@ static int export_outputs(struct run *r, struct diag *d)
         return rc;
 }
 
-static bool used(const struct graph *g, const struct node *n)
-{
-        if (n->export_name)
-                return true;
-        for (size_t i = 0; i < g->n; i++)
-                for (size_t k = 0; g->nodes[i]->build && k < g->nodes[i]->n_inputs; k++)
-                        if (g->nodes[i]->inputs[k] == n)
-                                return true;
-        return false;
-}
-
 /* Every cached object the build will read (an input or an output) still holds what
  * it held when it was made, by its stamps (sizes, mtimes, inodes: no reading). One
  * that does not is dropped and built again, and what needs it is planned again. */
@@ -425,7 +414,7 @@ static int check_cached(struct run *r, struct diag *d)
                         _cleanup_free_ char *dir = NULL, *man = NULL, *why = NULL;
                         int rc;
 
-                        if (!n->cached || !used(r->g, n))
+                        if (!n->cached || !graph_reads(r->g, n))
                                 continue;
                         if (!(dir = node_object_dir(r->g, n)) || !(man = node_manifest(r->g, n)))
                                 return diag_err(d, -ENOMEM, "out of memory");

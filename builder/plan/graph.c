@@ -306,6 +306,17 @@ void graph_mark_needed(struct graph *g)
                         need(g->nodes[i]);
 }
 
+bool graph_reads(const struct graph *g, const struct node *n)
+{
+        if (n->export_name)
+                return true;
+        for (size_t i = 0; i < g->n; i++)
+                for (size_t k = 0; g->nodes[i]->build && k < g->nodes[i]->n_inputs; k++)
+                        if (g->nodes[i]->inputs[k] == n)
+                                return true;
+        return false;
+}
+
 static int export_add(struct export_list *l, char *out, char *src)
 {
         struct export_file *v = out && src ? realloc(l->v, (l->n + 1) * sizeof(*v)) : NULL;

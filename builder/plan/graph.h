@@ -119,6 +119,8 @@ char *node_input_file(const struct graph *g, const struct node *in, const char *
 /* Mark which nodes must be built: exported nodes not in the cache, and their
  * inputs, recursively, when those are not cached either. */
 void graph_mark_needed(struct graph *g);
+/* Whether the build reads n's object: an output, or an input of a node it builds. */
+bool graph_reads(const struct graph *g, const struct node *n);
 
 /* One file a node puts in the output directory. */
 struct export_file {

@@ -48,18 +48,6 @@ static char *messages(const struct diag *d)
         return s;
 }
 
-/* Does the build read n: an output, or an input of a node it builds. */
-static bool read_by_build(const struct graph *g, const struct node *n)
-{
-        if (n->export_name)
-                return true;
-        for (size_t i = 0; i < g->n; i++)
-                for (size_t k = 0; g->nodes[i]->build && k < g->nodes[i]->n_inputs; k++)
-                        if (g->nodes[i]->inputs[k] == n)
-                                return true;
-        return false;
-}
-
 /* Pull n into the cache in a child process (a tar layer is unpacked in its
  * working directory); *why says what failed. */
 static int pull_one(const struct graph *g, const struct node *n, const struct remote_cache *rc,
@@ -175,7 +163,7 @@ int remote_fetch(struct graph *g, struct remote_cache *rc, FILE *json, bool quie
                         struct node *n = g->nodes[i];
                         _cleanup_free_ char *why = NULL;
 
-                        if (!remote[i] || !read_by_build(g, n))
+                        if (!remote[i] || !graph_reads(g, n))
                                 continue;
                         e = pull_one(g, n, rc, &why);
                         if (e == 0) {
