@@ -1,5 +1,6 @@
 # registry.sh: a real OCI registry (Debian's docker-registry) for a test, sourced after lib.sh.
-# registry_start DIR [htpasswd FILE] [tls CERT KEY]: serve on 127.0.0.1 on a free port with
+# registry_start DIR [htpasswd FILE | token REALM SERVICE ISSUER CERTS] [tls CERT KEY]: serve on
+#   127.0.0.1 on a free port with
 #   storage in DIR/storage and a config written to DIR/config.yml; sets $REG (HOST:PORT)
 #   and $REG_PID. registry_stop: stops it (also at exit). Nothing listens beyond 127.0.0.1.
 
@@ -16,6 +17,12 @@ registry_start() {
   htpasswd:
     realm: pocbake-test
     path: $2"; shift 2 ;;
+                token) auth="auth:
+  token:
+    realm: $2
+    service: $3
+    issuer: $4
+    rootcertbundle: $5"; shift 5 ;;
                 tls) tls="  tls:
     certificate: $2
     key: $3"; shift 3 ;;

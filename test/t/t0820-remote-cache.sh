@@ -151,6 +151,30 @@ REGISTRY_AUTH_FILE=$T/auth.json SSL_CERT_FILE=$T/reg2/cert.pem build k --remote-
 ok "another runner builds the appliance from that registry" test -s "$T/k.out/beta/beta.qcow2"
 is "$(comm -12 <(built k) <(built h))" "" "and builds none of the nodes pushed over TLS with the password"
 
+# a registry behind a token service (the Bearer flow: the registry names the service and
+# the scope, pocbake asks it with the credentials, then again for push rights)
+registry_stop
+mkdir -p "$T/reg3"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=token-signer \
+        -keyout "$T/reg3/tok.key" -out "$T/reg3/tok.crt" 2>/dev/null
+tport=$(free_port)
+python3 "$TOP/test/t/token-service.py" "$tport" t0820-issuer ci:s3cret "$T/reg3/tok.key" "$T/reg3/tok.crt" &
+tpid=$!
+registry_start "$T/reg3" token "http://127.0.0.1:$tport/token" t0820-registry t0820-issuer "$T/reg3/tok.crt"
+ok "a third registry, with token auth" test $? = 0
+trap 'kill "$tpid" 2>/dev/null; registry_stop; rm -rf "$T"' EXIT
+RC3="oci://$REG/team/cache"
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REG" "$(printf 'ci:s3cret' | base64)" >"$T/auth3.json"
+REGISTRY_AUTH_FILE=$T/auth3.json build l --role beta --remote-cache "$RC3" --remote-cache-insecure
+ok "bearer tokens: the build succeeds" test $? = 0 || cat "$T/l.err" >&2
+is "$(grep -c warning: "$T/l.err")" 0 "without a warning"
+is "$(jq -r 'select(.event=="remote" and .op=="push" and .status=="ok") | .node' "$T/l.ev" | wc -l)" \
+        "$(built l | wc -l)" "and pushes every node it built (pull, then push scope)"
+REGISTRY_AUTH_FILE=/dev/null build m --role beta --remote-cache "$RC3" --remote-cache-insecure
+like "$(cat "$T/m.err")" "warning: remote cache $RC3: .*the token service http://127.0.0.1:$tport/token refused: HTTP 401" \
+        "no credentials: the token service's refusal is the warning"
+kill "$tpid"
+
 # usage
 "$POCBAKE" build --remote-cache "http://$REG/x" "$APP" >/dev/null 2>"$T/u.err"
 is "$?" 2 "a remote cache that is not oci:// is a usage error"
