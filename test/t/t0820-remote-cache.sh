@@ -45,6 +45,14 @@ again=$(comm -12 <(built c) <(sort -u <(built a) <(built b)))
 is "$again" "" "runner c builds no node runner a or b built"
 like "$(jq -r 'select(.event=="finish") | .pulled' "$T/c.ev")" '^[1-9][0-9]*$' "runner c pulled objects"
 like "$(built c | tr '\n' ' ')" 'bundle:' "runner c built what neither built (the bundle)"
+# a role's root tree came through the registry as it was made: names, types, modes,
+# owners, sizes, times to the nanosecond, hard link counts, link targets
+tree() { (cd "$T/$1.cache/objects/$(jq -r 'select(.event=="done" and .node=="rootfs:alpha") | .key' "$T/$1.ev")/root" &&
+        find . -printf '%p %y %m %U %G %s %T@ %n %l\n' | LC_ALL=C sort); }
+tree a >"$T/tree.a"
+tree c >"$T/tree.c"
+ok "rootfs:alpha's tree in runner c's cache is runner a's, stat for stat" cmp "$T/tree.a" "$T/tree.c"
+like "$(awk '$8 > 1' "$T/tree.c" | wc -l)" '^[1-9]' "hard links included (busybox's applets)"
 
 # a one-machine build without the registry: the same bytes
 build d
