@@ -70,9 +70,10 @@ static int pull_one(const struct graph *g, const struct node *n, const struct re
                 struct diag d = {0};
                 struct oci_remote r;
                 _cleanup_free_ char *obj = node_object_dir(g, n), *man = node_manifest(g, n);
-                int e = oci_remote_open(&r, rc->url, rc->insecure, &d);
+                int e;
 
                 die_with_parent(parent);
+                e = oci_remote_open(&r, rc->url, rc->insecure, &d);
                 if (e >= 0) {
                         e = oci_object_pull(&r, n->key, tmp, man, &d);
                         oci_remote_close(&r);
