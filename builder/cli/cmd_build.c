@@ -136,7 +136,8 @@ static const char build_help[] =
         "usage: pocbake build [-o DIR] [-j N] [--role NAME]... [--profile NAME]\n"
         "                     [--cache DIR] [--keys DIR [--enroll MODE]] [--keep-stale]\n"
         "                     [--allow-path DIR]... [--remote-cache oci://HOST[:PORT]/REPO\n"
-        "                     [--remote-cache-insecure]] [--json] [--quiet] RECIPE\n"
+        "                     [--remote-cache-insecure] [--remote-cache-read-only]]\n"
+        "                     [--json] [--quiet] RECIPE\n"
         "\n"
         "Build the artifacts of RECIPE into DIR (default out/). Nodes whose content key\n"
         "is in the cache (default $XDG_CACHE_HOME/pocbake) are reused, not rebuilt. A file\n"
@@ -163,6 +164,9 @@ static const char build_help[] =
         "  --remote-cache-insecure\n"
         "                     plain http to the registry (a local one); also\n"
         "                     POCBAKE_REMOTE_CACHE_INSECURE=1\n"
+        "  --remote-cache-read-only\n"
+        "                     pull from the registry, never push (a job without push\n"
+        "                     rights); also POCBAKE_REMOTE_CACHE_READ_ONLY=1\n"
         "  --json             one JSON event per line on stdout\n"
         "  --quiet            no progress lines\n"
         "SOURCE_DATE_EPOCH sets every timestamp (default 315532800, 1980-01-01).\n"
@@ -181,6 +185,7 @@ enum {
         OPT_ALLOW_PATH,
         OPT_REMOTE,
         OPT_REMOTE_INSECURE,
+        OPT_REMOTE_READ_ONLY,
         OPT_MATRIX
 };
 
@@ -199,6 +204,7 @@ static const struct option long_opts[] = {
         {"allow-path", required_argument, NULL, OPT_ALLOW_PATH},
         {"remote-cache", required_argument, NULL, OPT_REMOTE},
         {"remote-cache-insecure", no_argument, NULL, OPT_REMOTE_INSECURE},
+        {"remote-cache-read-only", no_argument, NULL, OPT_REMOTE_READ_ONLY},
         {"matrix", no_argument, NULL, OPT_MATRIX},
         {NULL, 0, NULL, 0},
 };
@@ -209,7 +215,7 @@ struct args {
         unsigned jobs;
         bool json, quiet, help, keep_stale, matrix;
         const char *remote;
-        bool remote_insecure;
+        bool remote_insecure, remote_read_only;
 };
 
 /* Which options a verb takes. */
@@ -242,7 +248,8 @@ static unsigned opt_bit(int opt)
         case OPT_KEEP_STALE: return A_KEEP_STALE;
         case OPT_ALLOW_PATH: return A_PROFILE; /* every verb that loads a recipe */
         case OPT_REMOTE:
-        case OPT_REMOTE_INSECURE: return A_REMOTE;
+        case OPT_REMOTE_INSECURE:
+        case OPT_REMOTE_READ_ONLY: return A_REMOTE;
         case OPT_MATRIX: return A_MATRIX;
         case OPT_HELP: return ~0u;
         default: return 0;
@@ -295,6 +302,7 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed, const 
                 case OPT_ENROLL: a->c.enroll = optarg; break;
                 case OPT_REMOTE: a->remote = optarg; break;
                 case OPT_REMOTE_INSECURE: a->remote_insecure = true; break;
+                case OPT_REMOTE_READ_ONLY: a->remote_read_only = true; break;
                 case OPT_MATRIX: a->matrix = true; break;
                 }
         }
@@ -503,16 +511,18 @@ static int remote_args(struct args *a, struct remote_cache *rc)
 {
         const char *env = getenv("POCBAKE_REMOTE_CACHE");
         const char *ins = getenv("POCBAKE_REMOTE_CACHE_INSECURE");
+        const char *ro = getenv("POCBAKE_REMOTE_CACHE_READ_ONLY");
         struct oci_remote r;
         struct diag d = {0};
 
         rc->url = a->remote ? a->remote : env && *env ? env : NULL;
         rc->insecure = a->remote_insecure || (ins && !strcmp(ins, "1"));
+        rc->read_only = a->remote_read_only || (ro && !strcmp(ro, "1"));
         if (!rc->url)
-                return a->remote_insecure
-                               ? cmd_usage_error("build",
-                                                 "--remote-cache-insecure without "
-                                                 "--remote-cache (or $POCBAKE_REMOTE_CACHE)")
+                return a->remote_insecure || a->remote_read_only
+                               ? cmd_usage_error("build", "--remote-cache-insecure or -read-only "
+                                                          "without --remote-cache (or "
+                                                          "$POCBAKE_REMOTE_CACHE)")
                                : -1;
         if (oci_remote_open(&r, rc->url, rc->insecure, &d) < 0) {
                 int e = cmd_usage_error("build", "--remote-cache: %s", d.n ? d.msgs[0] : rc->url);

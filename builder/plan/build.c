@@ -159,7 +159,7 @@ child(struct graph *g, const struct build_opts *o, struct node *n, const char *t
                         rc = diag_err(&d, -errno, "cannot store %s in the cache: %m", n->id);
         }
         /* shared: a failure is the parent's to report, not the node's */
-        if (rc >= 0 && o->remote && !o->remote->down) {
+        if (rc >= 0 && o->remote && !o->remote->down && !o->remote->read_only) {
                 struct diag pd = {0};
 
                 if (remote_push(g, n, o->remote, &pd) < 0) {
@@ -266,7 +266,7 @@ static void finish(struct run *r, struct worker *w, int status, struct diag *d)
         r->done++;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                 n->status = NODE_BUILT;
-                if (r->o->remote && !r->o->remote->down)
+                if (r->o->remote && !r->o->remote->down && !r->o->remote->read_only)
                         pushed(r, w);
                 if (r->ex)
                         exporter_add(r->ex, n);

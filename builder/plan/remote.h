@@ -10,6 +10,7 @@
 struct remote_cache {
         const char *url; /* oci://HOST[:PORT]/REPO */
         bool insecure;   /* plain http */
+        bool read_only;  /* pull, never push */
         bool down;       /* it failed once: not asked again in this build */
         size_t pulled, push_failed;
 };

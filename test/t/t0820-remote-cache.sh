@@ -54,6 +54,16 @@ tree c >"$T/tree.c"
 ok "rootfs:alpha's tree in runner c's cache is runner a's, stat for stat" cmp "$T/tree.a" "$T/tree.c"
 like "$(awk '$8 > 1' "$T/tree.c" | wc -l)" '^[1-9]' "hard links included (busybox's applets)"
 
+# a read-only runner: it pulls, and pushes nothing (its own change stays here)
+sed -i "s/mode = beta/mode = beta, read-only/" "$T/src/roles/beta.yaml"
+tags0=$(curl -s "http://$REG/v2/pocbake/cache/tags/list" | jq '.tags | length')
+build ro --remote-cache "$RC" --remote-cache-insecure --remote-cache-read-only
+ok "a read-only runner builds" test $? = 0 || cat "$T/ro.err" >&2
+is "$(jq -r 'select(.event=="remote" and .op=="push") | .node' "$T/ro.ev" | wc -l) $(curl -s "http://$REG/v2/pocbake/cache/tags/list" | jq '.tags | length')" \
+        "0 $tags0" "and pushes nothing: the registry's tags are as they were"
+like "$(jq -r 'select(.event=="finish") | .pulled' "$T/ro.ev")" '^[1-9]' "while it pulled what it could"
+sed -i "s/mode = beta, read-only/mode = beta/" "$T/src/roles/beta.yaml"
+
 # a one-machine build without the registry: the same bytes
 build d
 ok "a one-machine build" test $? = 0 || cat "$T/d.err" >&2
