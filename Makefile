@@ -1,6 +1,8 @@
 # Makefile: builds pocbake, its tests, fuzzers, and the demo.
 VERSION := 0.1.0
 PREFIX ?= /usr/local
+# each TAP script's wall time in the log (the run still ends with prove's summary)
+PROVE_FLAGS ?= --timer
 CC ?= cc
 PKGS := yaml-0.1 libarchive zlib libzstd libcrypto jansson libcurl libguestfs
 
