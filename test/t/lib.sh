@@ -1,6 +1,7 @@
 # lib.sh: TAP helpers sourced by every test/t script.
 # Provides: plan N, ok COND-EXIT DESC, pass/fail, is GOT WANT DESC, like GOT REGEX DESC,
 # skip DESC (a test not run, DESC says why), skip_all WHY, done_testing; $POCBAKE, $TOP, a scratch dir $T removed at exit.
+# A failed is/like prints what it got on stderr (its last 60 lines), which prove shows in the log.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 POCBAKE=${POCBAKE:-$TOP/build/pocbake}
@@ -23,11 +24,11 @@ ok() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 # is GOT WANT DESC
 is() {
         if [ "$1" = "$2" ]; then pass "$3"; else
-                fail "$3"; diag "got:  $1" "want: $2"; fi
+                fail "$3"; diag "got:  $1" "want: $2" | tail -n 60 >&2; fi
 }
 # like GOT EXTENDED-REGEX DESC
 like() {
         if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else
-                fail "$3"; diag "got:  $1" "want match: $2"; fi
+                fail "$3"; diag "got:  $1" "want match: $2" | tail -n 60 >&2; fi
 }
 done_testing() { echo "1..$_n"; [ "$_failed" = 0 ]; exit $?; }

@@ -12,6 +12,9 @@ for tool in xorriso mksquashfs mkfs.vfat mcopy debugfs qemu-system-x86_64; do
 done
 "$POCBAKE" pxe --help >/dev/null 2>&1 || skip_all "pocbake has no pxe verb"
 TIMEOUT=${POCBAKE_BOOT_TIMEOUT:-180}
+# the install boots stream the whole image through gunzip and two sha256sums under TCG
+# before they answer: their bound is wider (it only ends a stuck boot; nothing is timed)
+ITIMEOUT=${POCBAKE_BOOT_TIMEOUT:-600}
 K=$T/keys
 quiet() { local out; out=$("$@" 2>&1) || { diag "$out"; return 1; }; }
 boot() { "$POCBAKE" boot --accel tcg --timeout "$TIMEOUT" "$@" 2>&1; }
@@ -88,7 +91,7 @@ ok "lab-install.efi's signed command line carries the image's sha256" \
 gunzip -c "$T/set/host.raw.gz" | cmp -s - "$T/out/alpha/alpha.raw"
 ok "host.raw.gz is the image" test $? = 0
 truncate -s "$(stat -c %s "$T/out/alpha/alpha.raw")" "$T/target.raw"
-out=$(served "$T/set" "$POCBAKE" boot --accel tcg --timeout "$TIMEOUT" --vars "$T/vars.fd" --pxe "$T/set" \
+out=$(served "$T/set" "$POCBAKE" boot --accel tcg --timeout "$ITIMEOUT" --vars "$T/vars.fd" --pxe "$T/set" \
         --bootfile lab-install.efi --disk "$T/target.raw" --expect "POCBAKE-CHECK alpha ok" --log "$T/install.log" 2>&1)
 like "$out" "check passed in" "UEFI PXE install: the image comes over HTTP, the machine reboots into the disk"
 diag "PXE install and first boot: $out"
@@ -104,9 +107,11 @@ ok "the disk's first MiB is the image's" cmp -n 1048576 "$T/target.raw" "$T/out/
 cp -r "$T/set" "$T/bad"
 printf 'X' | dd of="$T/bad/host.raw.gz" bs=1 seek=4096 conv=notrunc status=none
 truncate -s "$(stat -c %s "$T/out/alpha/alpha.raw")" "$T/blank.raw"
-out=$(served "$T/bad" "$POCBAKE" boot --accel tcg --timeout "$TIMEOUT" --vars "$T/vars.fd" --pxe "$T/bad" \
+out=$(served "$T/bad" "$POCBAKE" boot --accel tcg --timeout "$ITIMEOUT" --vars "$T/vars.fd" --pxe "$T/bad" \
         --bootfile lab-install.efi --disk "$T/blank.raw" --expect "POCBAKE-INSTALL refused" --log "$T/bad.log" 2>&1)
-like "$(tr -d '\r' <"$T/bad.log")" \
+badlog=$(tr -d '\r' <"$T/bad.log")
+case $badlog in *"POCBAKE-INSTALL refused"*) ;; *) diag "pocbake boot said: $out" >&2 ;; esac
+like "$badlog" \
         "POCBAKE-INSTALL refused: http://10.0.2.2/host.raw.gz has sha256:[0-9a-f]{64}, the signed boot entry wants sha256:$GZSHA; the disk's first MiB was not written" \
         "an altered image is refused, saying why"
 ok "and the disk's first MiB is still blank" cmp -s -n 1048576 "$T/blank.raw" /dev/zero
