@@ -54,6 +54,12 @@ like "$(jq -r '.jobs.roles.steps[].run // empty' "$T/gh.json")" 'pocbake build .
 is "$(jq -r '.jobs.assemble.needs | index("roles") != null' "$T/gh.json")" true "assemble runs after the roles"
 like "$(jq -r '.env.POCBAKE_REMOTE_CACHE' "$T/gh.json")" '^oci://' "with the remote cache"
 
+# both verify the bundle against the certificate its signature chains to (db.crt)
+like "$(jq -r '.assemble.script[]' "$T/gl.json")" 'pocbake verify bundle --cert "[^"]*/keys/db\.crt"' \
+        "GitLab's assemble job verifies the bundle against db.crt"
+like "$(jq -r '.jobs.assemble.steps[].run // empty' "$T/gh.json")" 'pocbake verify bundle --cert "[^"]*/keys/db\.crt"' \
+        "GitHub's assemble job verifies the bundle against db.crt"
+
 "$POCBAKE" plan --matrix --role MAS-DC01 "$R" >/dev/null 2>"$T/u.err"
 is "$?" 2 "--matrix with --role is a usage error"
 done_testing
