@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "manifest.h"
+#include "media/gzimage.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/treesum.h"
@@ -33,32 +34,6 @@
 static bool mostly_holes(const struct stat *st)
 {
         return st->st_size > (off_t)(1u << 20) && (off_t)st->st_blocks * 512 < st->st_size / 2;
-}
-
-/* gzip path into a new file in scratch (holes read as zeros compress to nothing). */
-static int gzip_file(const char *path, const char *out, struct diag *d)
-{
-        _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
-        gzFile z;
-        _cleanup_free_ char *buf = malloc(1u << 20);
-        ssize_t n;
-        int rc = 0;
-
-        if (in < 0 || !buf)
-                return diag_err(d, in < 0 ? -errno : -ENOMEM, "cannot read %s: %m", path);
-        z = gzopen(out, "wb1");
-        if (!z)
-                return diag_err(d, -EIO, "cannot write %s", out);
-        while ((n = read(in, buf, 1u << 20)) > 0)
-                if (gzwrite(z, buf, (unsigned)n) != (int)n) {
-                        rc = diag_err(d, -EIO, "cannot write %s", out);
-                        break;
-                }
-        if (n < 0)
-                rc = diag_err(d, -errno, "cannot read %s: %m", path);
-        if (gzclose(z) != Z_OK && rc >= 0)
-                rc = diag_err(d, -EIO, "cannot write %s", out);
-        return rc;
 }
 
 /* The tree at path as a gzip'd pax archive, names relative to it ("." first). */
@@ -169,6 +144,7 @@ static int push_layers(struct oci_remote *r, const char *dir, const char *scratc
                 struct stat st;
                 struct layer *l;
                 const char *send;
+                bool digested;
 
                 if (rc < 0 || !strcmp(nm, ".") || !strcmp(nm, ".."))
                         goto next;
@@ -188,12 +164,22 @@ static int push_layers(struct oci_remote *r, const char *dir, const char *scratc
                         goto next;
                 }
                 send = p;
+                digested = false;
                 if (S_ISREG(st.st_mode) && !mostly_holes(&st)) {
                         l->type = FILE_TYPE;
                 } else if (S_ISREG(st.st_mode)) {
+                        struct gz_image gz; /* its digest taken as it is written */
+                        struct stat gst;
+
                         l->type = FILEGZ_TYPE;
-                        rc = gzip_file(p, tmp, d);
                         send = tmp;
+                        if ((rc = gz_image_write(p, tmp, &gz, d)) >= 0 && stat(tmp, &gst) < 0)
+                                rc = diag_err(d, -errno, "%s: %m", tmp);
+                        if (rc >= 0) {
+                                snprintf(l->digest, sizeof(l->digest), "sha256:%s", gz.gz_sha);
+                                l->size = (uint64_t)gst.st_size;
+                                digested = true;
+                        }
                 } else if (S_ISDIR(st.st_mode)) {
                         l->type = TREE_TYPE;
                         rc = tar_tree(p, tmp, d);
@@ -201,7 +187,7 @@ static int push_layers(struct oci_remote *r, const char *dir, const char *scratc
                 } else {
                         rc = diag_err(d, -EINVAL, "%s: neither a file nor a directory", p);
                 }
-                if (rc >= 0 && (rc = oci_digest_file(send, l->digest, &l->size)) < 0)
+                if (rc >= 0 && !digested && (rc = oci_digest_file(send, l->digest, &l->size)) < 0)
                         diag_err(d, rc, "cannot read %s: %s", send, strerror(-rc));
                 if (rc >= 0 && (rc = oci_blob_put_file(r, send, l->digest, l->size, d)) >= 0) {
                         l->name = strdup(nm);
@@ -308,8 +294,8 @@ static int gunzip_sparse(const char *src, const char *dst, uint64_t max, struct 
                                       dst, (unsigned long long)max);
                         break;
                 }
-                if (!zero && pwrite(out, buf, (size_t)n, (off_t)off) != n) {
-                        rc = diag_err(d, -errno, "cannot write %s: %m", dst);
+                if (!zero && (rc = pwrite_full(out, buf, (size_t)n, off)) < 0) {
+                        diag_err(d, rc, "cannot write %s: %s", dst, strerror(-rc));
                         break;
                 }
                 off += (uint64_t)n;

@@ -92,17 +92,8 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
                         q->too_big = true;
                         return 0;
                 }
-                for (size_t off = 0; off < len;) {
-                        ssize_t w = write(q->out_fd, buf + off, len - off);
-
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w < 0) {
-                                q->write_err = -errno;
-                                return 0;
-                        }
-                        off += (size_t)w;
-                }
+                if ((q->write_err = write_full(q->out_fd, buf, len)) < 0)
+                        return 0;
                 hasher_update(q->hash, buf, len);
                 q->got += len;
                 return len;

@@ -163,15 +163,13 @@ child(struct graph *g, const struct build_opts *o, struct node *n, const char *t
                 struct diag pd = {0};
 
                 if (remote_push(g, n, o->remote, &pd) < 0) {
-                        _cleanup_free_ char *pf = NULL;
-                        FILE *f = asprintf(&pf, "%s.push", tmp) >= 0 ? fopen(pf, "w") : NULL;
+                        _cleanup_free_ char *pf = NULL, *why = diag_join(&pd, "; ");
+                        const char *w = why && *why ? why : "the push failed";
 
-                        for (size_t i = 0; f && i < pd.n; i++)
-                                fprintf(f, "%s%s", i ? "; " : "", pd.msgs[i]);
-                        if (f && !pd.n)
-                                fputs("the push failed", f);
-                        if (f)
-                                fclose(f);
+                        if (asprintf(&pf, "%s.push", tmp) >= 0)
+                                write_file_atomic(pf, w, strlen(w), 0600);
+                        else
+                                pf = NULL;
                 }
                 diag_release(&pd);
         }

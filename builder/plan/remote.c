@@ -31,23 +31,6 @@ static void event(FILE *json, const char *op, const struct node *n, bool ok, con
         fflush(json);
 }
 
-static char *messages(const struct diag *d)
-{
-        size_t len = 1;
-        char *s;
-
-        for (size_t i = 0; i < d->n; i++)
-                len += strlen(d->msgs[i]) + 2;
-        if (!(s = calloc(1, len)))
-                return NULL;
-        for (size_t i = 0; i < d->n; i++) {
-                if (i)
-                        strcat(s, "; ");
-                strcat(s, d->msgs[i]);
-        }
-        return s;
-}
-
 /* Pull n into the cache in a child process (a tar layer is unpacked in its
  * working directory); *why says what failed. */
 static int pull_one(const struct graph *g, const struct node *n, const struct remote_cache *rc,
@@ -91,7 +74,7 @@ static int pull_one(const struct graph *g, const struct node *n, const struct re
                                 rm_rf(tmp);
                         if (!d.n)
                                 diag_err(&d, e, "%s", strerror(-e));
-                        m = messages(&d);
+                        m = diag_join(&d, "; ");
                         if (m)
                                 write_file_atomic(log, m, strlen(m), 0600);
                 }
@@ -144,7 +127,7 @@ int remote_fetch(struct graph *g, struct remote_cache *rc, FILE *json, bool quie
                 if (e == 0)
                         remote[i] = true;
                 else if (e != -ENOENT) {
-                        _cleanup_free_ char *m = messages(&ld);
+                        _cleanup_free_ char *m = diag_join(&ld, "; ");
                         _cleanup_free_ char *w = NULL;
 
                         rc->down = true;

@@ -121,3 +121,20 @@ void diag_release(struct diag *d)
         d->placed = NULL;
         d->n = 0;
 }
+
+char *diag_join(const struct diag *d, const char *sep)
+{
+        size_t len = 1;
+        char *s;
+
+        for (size_t i = 0; i < d->n; i++)
+                len += strlen(d->msgs[i]) + strlen(sep);
+        if (!(s = calloc(1, len)))
+                return NULL;
+        for (size_t i = 0; i < d->n; i++) {
+                if (i)
+                        strcat(s, sep);
+                strcat(s, d->msgs[i]);
+        }
+        return s;
+}

@@ -36,3 +36,6 @@ void diag_print(const struct diag *d, const char *prefix);
  * others after prefix ("pocbake: "). */
 void diag_print_unplaced(const struct diag *d, const char *prefix);
 void diag_release(struct diag *d);
+/* Every message of d on one line, joined by sep, malloc'd ("" when there are
+ * none); NULL when out of memory. */
+char *diag_join(const struct diag *d, const char *sep);
