@@ -13,9 +13,11 @@ else
 O ?= build
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Asked of pkg-config when a recipe first needs them, not when make reads this file:
+# "make deps all" on a bare machine installs pkg-config and the -dev packages first.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
 # libguestfs is loaded with dlopen on first use (builder/guest/gfs.c): not linked
-PKG_LIBS := $(shell pkg-config --libs $(filter-out libguestfs,$(PKGS)) 2>/dev/null)
+PKG_LIBS = $(eval PKG_LIBS := $(shell pkg-config --libs $(filter-out libguestfs,$(PKGS)) 2>/dev/null))$(PKG_LIBS)
 
 WARN := -Wall -Wextra -Wno-unused-parameter
 ifdef DEVELOPER
@@ -25,11 +27,11 @@ WARN += -Werror -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
 endif
 
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE \
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE \
         -DPOCBAKE_VERSION='"$(VERSION)"' -DPOCBAKE_DATADIR='"$(PREFIX)/share/pocbake"' \
         -Ibuilder -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
-LIBS := $(PKG_LIBS) -lpthread -ldl
+LIBS = $(PKG_LIBS) -lpthread -ldl
 ifdef SANITIZE
 # Sanitizer builds link libguestfs at start-up: ASan resolves the real functions behind
 # its interceptors when it starts, and those of libraries that arrive later by dlopen
@@ -45,9 +47,9 @@ FUZZ_SRCS := $(wildcard test/fuzz/fuzz_*.c)
 
 all: $(O)/pocbake
 
-# The flags above are read when make starts: without pkg-config and the -dev
-# packages they are empty and every compile would fail. Say so once instead
-# (make demo and make check install them first: see "deps" below).
+# The flags above come from pkg-config: without it and the -dev packages they are
+# empty and every compile would fail. Say so once instead (make demo and make check
+# install them first: see "deps" below).
 pkgs:
 	@pkg-config --exists $(PKGS) 2>/dev/null || { \
 		echo "pocbake: pkg-config cannot find $(PKGS): run 'make deps' (as root) first, or use 'make demo' / 'make check', which do" >&2; \
@@ -120,7 +122,7 @@ demo-run: all
 bench-run: all
 	POCBAKE=$(CURDIR)/$(O)/pocbake bench/run
 
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) \
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) \
         -D_GNU_SOURCE -DPOCBAKE_VERSION='"$(VERSION)"' -DPOCBAKE_DATADIR='"$(PREFIX)/share/pocbake"' -Ibuilder
 FUZZ_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o)
 build-fuzz/%.o: %.c
